@@ -1,0 +1,248 @@
+"""Tests for fetch_mnist against local HTTP mirrors on 127.0.0.1: good, corrupt, dropping, dead."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.data import fetch
+from engine.data.fetch import FILENAMES, fetch_mnist
+from engine.data.mnist import load_mnist, mnist_cache_dir
+from engine.errors import DataError
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+def tiny_mnist() -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """Build the four files of a tiny MNIST: (uncompressed IDX bytes, gzip bytes) by .gz name."""
+    rng = np.random.default_rng(3)
+    raw = {}
+    for prefix, n in (("train", 40), ("t10k", 12)):
+        images = rng.integers(0, 256, (n, 784), dtype=np.uint8).tobytes()
+        labels = rng.integers(0, 10, n, dtype=np.uint8).tobytes()
+        raw[f"{prefix}-images-idx3-ubyte.gz"] = struct.pack(">IIII", 2051, n, 28, 28) + images
+        raw[f"{prefix}-labels-idx1-ubyte.gz"] = struct.pack(">II", 2049, n) + labels
+    return raw, {name: gzip.compress(blob) for name, blob in raw.items()}
+
+
+RAW, GZ = tiny_mnist()
+SUMS = {name: hashlib.md5(blob).hexdigest() for name, blob in RAW.items()}
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Serves /<behaviour>/<file name> with the behaviour of a good or a broken mirror."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        """Answer one request according to the first path segment."""
+        server = self.server
+        server.requests.append(self.path)
+        _, behaviour, name = self.path.split("/", 2)
+        body = server.files.get(name)
+        if behaviour == "slow":
+            server.release.wait(5)
+            return
+        if body is None or behaviour == "missing":
+            self.send_error(404)
+            return
+        if behaviour == "corrupt":  # a valid gzip of the wrong content
+            body = gzip.compress(RAW[name][::-1])
+        if behaviour == "plain":  # uncompressed bytes under the .gz name
+            body = RAW[name]
+        self.send_response(200)
+        if behaviour != "nolength":
+            extra = 1000 if behaviour == "drop" else 0
+            self.send_header("Content-Length", str(len(body) + extra))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if behaviour == "drop" else body)
+        self.close_connection = True
+
+    def log_message(self, *args) -> None:
+        """Keep the test output quiet."""
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """Run a local mirror on 127.0.0.1 for one test, with proxies disabled; stop it after."""
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setattr(fetch, "CHUNK", 4096)  # several progress calls even for tiny files
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.files, httpd.requests, httpd.release = dict(GZ), [], threading.Event()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield httpd
+    finally:
+        httpd.release.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(2)
+
+
+def dead_url() -> str:
+    """Return the URL of a local port nobody listens on (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def assert_tiny_set(dest: Path) -> None:
+    """Assert `dest` holds exactly the four verified files, no temp files, loadable."""
+    assert sorted(os.listdir(dest)) == sorted(FILENAMES)
+    for name in FILENAMES:
+        assert gzip.decompress((dest / name).read_bytes()) == RAW[name]
+    data = load_mnist(dest)
+    assert data.train_images.shape == (40, 784) and data.test_labels.shape == (12,)
+
+
+def test_good_mirror_with_progress(server, tmp_path: Path) -> None:
+    calls = []
+    dest = fetch_mnist(
+        tmp_path / "cache",
+        mirrors=[f"{server.base}/good"],  # no trailing slash: added
+        checksums=SUMS,
+        timeout=2,
+        progress=lambda name, done, total: calls.append((name, done, total)),
+    )
+    assert dest == tmp_path / "cache"
+    assert_tiny_set(dest)
+    for name in FILENAMES:
+        mine = [(done, total) for n, done, total in calls if n == name]
+        dones = [done for done, _ in mine]
+        assert dones[0] == 0 and dones[-1] == len(GZ[name])
+        assert all(a < b for a, b in zip(dones, dones[1:], strict=False))
+        assert {total for _, total in mine} == {len(GZ[name])}
+    train_images = [c for c in calls if c[0] == "train-images-idx3-ubyte.gz"]
+    assert len(train_images) >= 1 + len(GZ["train-images-idx3-ubyte.gz"]) // 4096
+
+
+def test_default_destination_is_the_cache(server, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
+    dest = fetch_mnist(mirrors=[f"{server.base}/good/"], checksums=SUMS, timeout=2)
+    assert dest == mnist_cache_dir() == tmp_path / "xdg" / "gdlab" / "mnist"
+    assert_tiny_set(dest)
+    data = load_mnist()
+    assert not data.is_subset and str(dest) in data.source
+
+
+@pytest.mark.parametrize("broken", ["corrupt", "drop", "missing", "slow"])
+def test_broken_mirror_falls_through_to_next(server, tmp_path: Path, broken: str) -> None:
+    start = time.monotonic()
+    mirrors = [f"{server.base}/{broken}/", dead_url(), f"{server.base}/good/"]
+    fetch_mnist(tmp_path, mirrors=mirrors, checksums=SUMS, timeout=0.2)
+    assert_tiny_set(tmp_path)
+    assert sorted(server.requests) == sorted(
+        [f"/{broken}/{name}" for name in FILENAMES] + [f"/good/{name}" for name in FILENAMES]
+    )
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ("corrupt", "checksum mismatch"),
+        ("drop", "connection closed after"),
+        ("missing", "HTTP 404"),
+        ("slow", "timed out"),
+    ],
+)
+def test_no_good_mirror_is_an_error_and_leaves_nothing(
+    server, tmp_path: Path, broken: str, reason: str
+) -> None:
+    dead = dead_url()
+    with pytest.raises(DataError) as info:
+        fetch_mnist(
+            tmp_path, mirrors=[f"{server.base}/{broken}/", dead], checksums=SUMS, timeout=0.2
+        )
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("train-images-idx3-ubyte.gz: ")
+    assert f"{server.base}/{broken}/train-images-idx3-ubyte.gz: {reason}" in message
+    assert f"{dead}train-images-idx3-ubyte.gz: " in message and "refused" in message
+    assert os.listdir(tmp_path) == []  # no final file and no temp file
+
+
+def test_drop_reports_partial_progress_and_cleans_up(server, tmp_path: Path) -> None:
+    calls = []
+    with pytest.raises(DataError, match=r"closed after \d+ of \d+ bytes"):
+        fetch_mnist(
+            tmp_path,
+            mirrors=[f"{server.base}/drop/"],
+            checksums=SUMS,
+            timeout=1,
+            progress=lambda *call: calls.append(call),
+        )
+    size = len(GZ["train-images-idx3-ubyte.gz"])
+    assert calls[-1] == ("train-images-idx3-ubyte.gz", size // 2, size + 1000)
+    assert os.listdir(tmp_path) == []
+
+
+def test_verified_files_are_skipped(server, tmp_path: Path) -> None:
+    fetch_mnist(tmp_path, mirrors=[f"{server.base}/good/"], checksums=SUMS, timeout=2)
+    server.requests.clear()
+    calls = []
+    fetch_mnist(
+        tmp_path,
+        mirrors=[dead_url()],
+        checksums=SUMS,
+        timeout=1,
+        progress=lambda *call: calls.append(call),
+    )
+    assert server.requests == []
+    assert calls == [(name, len(GZ[name]), len(GZ[name])) for name in FILENAMES]
+
+
+def test_corrupt_existing_file_is_replaced(server, tmp_path: Path) -> None:
+    fetch_mnist(tmp_path, mirrors=[f"{server.base}/good/"], checksums=SUMS, timeout=2)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8bgarbage")
+    server.requests.clear()
+    fetch_mnist(tmp_path, mirrors=[f"{server.base}/good/"], checksums=SUMS, timeout=2)
+    assert server.requests == ["/good/t10k-labels-idx1-ubyte.gz"]
+    assert_tiny_set(tmp_path)
+
+
+def test_without_content_length_total_is_none(server, tmp_path: Path) -> None:
+    calls = []
+    fetch_mnist(
+        tmp_path,
+        mirrors=[f"{server.base}/nolength/"],
+        checksums=SUMS,
+        timeout=2,
+        progress=lambda *call: calls.append(call),
+    )
+    assert_tiny_set(tmp_path)
+    assert {total for _, _, total in calls} == {None}
+
+
+def test_checksums_must_cover_every_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz"):
+        fetch_mnist(tmp_path, mirrors=[], checksums={n: "0" for n in FILENAMES[:3]})
+
+
+def test_published_checksums_accept_the_real_files(server, tmp_path: Path) -> None:
+    env = os.environ.get("GDLAB_MNIST_DIR")
+    folders = ([Path(env)] if env else []) + [SHARED]
+    folder = next((f for f in folders if all((f / n).is_file() for n in FILENAMES)), None)
+    if folder is None:
+        pytest.skip(f"full MNIST .gz files not found in {' or '.join(map(str, folders))}")
+    server.files = {name: (folder / name).read_bytes() for name in FILENAMES}
+    fetch_mnist(tmp_path, mirrors=[f"{server.base}/good/"], timeout=5)  # default checksums
+    for name in FILENAMES:
+        assert (tmp_path / name).read_bytes() == server.files[name]

@@ -1,0 +1,164 @@
+"""Tests for the IDX reader: round trips of hand-built files and every way a file can be bad."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.data.idx import (
+    read_idx_bytes,
+    read_idx_images,
+    read_idx_labels,
+    read_idx_pair,
+)
+from engine.errors import DataError
+
+
+def images_bytes(images: np.ndarray, rows: int = 28, cols: int = 28, magic: int = 2051) -> bytes:
+    """Hand-encode an IDX image file (big-endian header, then raw pixels)."""
+    return struct.pack(">IIII", magic, len(images), rows, cols) + images.astype(np.uint8).tobytes()
+
+
+def labels_bytes(labels: np.ndarray, magic: int = 2049) -> bytes:
+    """Hand-encode an IDX label file."""
+    return struct.pack(">II", magic, len(labels)) + labels.astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def sample() -> tuple[np.ndarray, np.ndarray]:
+    """Seven random 28x28 images and labels 0-9."""
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 256, (7, 784), dtype=np.uint8), np.array([0, 9, 3, 3, 5, 1, 7])
+
+
+def expect_error(path: Path, *words: str) -> str:
+    """Read `path` as images expecting a one-line DataError naming the file and `words`."""
+    with pytest.raises(DataError) as info:
+        read_idx_images(path)
+    return check_message(str(info.value), path.name, *words)
+
+
+def check_message(message: str, *words: str) -> str:
+    """Assert a message is a single line containing every word."""
+    assert "\n" not in message
+    for word in words:
+        assert word in message, f"{word!r} not in {message!r}"
+    return message
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_round_trip(tmp_path: Path, sample, compress: bool) -> None:
+    images, labels = sample
+    suffix = ".gz" if compress else ""
+    encode = gzip.compress if compress else bytes
+    (tmp_path / f"img{suffix}").write_bytes(encode(images_bytes(images)))
+    (tmp_path / f"lab{suffix}").write_bytes(encode(labels_bytes(labels)))
+    got_images, got_labels = read_idx_pair(tmp_path / f"img{suffix}", tmp_path / f"lab{suffix}")
+    assert got_images.dtype == np.uint8 and got_images.shape == (7, 784)
+    assert got_labels.dtype == np.uint8 and got_labels.shape == (7,)
+    np.testing.assert_array_equal(got_images, images)
+    np.testing.assert_array_equal(got_labels, labels)
+    assert got_images.flags.writeable
+
+
+def test_gzip_detected_by_magic_not_suffix(tmp_path: Path, sample) -> None:
+    images, labels = sample
+    (tmp_path / "images-no-suffix").write_bytes(gzip.compress(images_bytes(images)))
+    (tmp_path / "labels.gz").write_bytes(labels_bytes(labels))  # plain despite the name
+    np.testing.assert_array_equal(read_idx_images(tmp_path / "images-no-suffix"), images)
+    np.testing.assert_array_equal(read_idx_labels(tmp_path / "labels.gz"), labels)
+
+
+def test_zero_images_is_a_valid_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "img").write_bytes(images_bytes(np.zeros((0, 784))))
+    assert read_idx_images(tmp_path / "img").shape == (0, 784)
+
+
+def test_labels_file_given_as_images(tmp_path: Path, sample) -> None:
+    (tmp_path / "lab").write_bytes(labels_bytes(sample[1]))
+    expect_error(tmp_path / "lab", "magic 2051", "found magic 2049", "label file")
+
+
+def test_images_file_given_as_labels(tmp_path: Path, sample) -> None:
+    (tmp_path / "img").write_bytes(images_bytes(sample[0]))
+    with pytest.raises(DataError) as info:
+        read_idx_labels(tmp_path / "img")
+    check_message(str(info.value), "img", "magic 2049", "found magic 2051")
+
+
+def test_wrong_magic(tmp_path: Path, sample) -> None:
+    (tmp_path / "img").write_bytes(images_bytes(sample[0], magic=0x0803_0000))
+    expect_error(tmp_path / "img", "not an IDX file")
+
+
+def test_wrong_dimensions(tmp_path: Path) -> None:
+    (tmp_path / "img").write_bytes(images_bytes(np.zeros((2, 28 * 27)), rows=28, cols=27))
+    expect_error(tmp_path / "img", "28x27", "expected 28x28")
+
+
+def test_too_short_for_header(tmp_path: Path) -> None:
+    (tmp_path / "img").write_bytes(b"\x00\x00\x08")
+    expect_error(tmp_path / "img", "3 bytes", "too short")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_truncated(tmp_path: Path, sample, compress: bool) -> None:
+    data = images_bytes(sample[0])[:-100]
+    (tmp_path / "img").write_bytes(gzip.compress(data) if compress else data)
+    message = expect_error(tmp_path / "img", "truncated", "7 images of 28x28", "5504 bytes")
+    assert f"holds {len(data)}" in message
+    assert ("uncompressed" in message) == compress
+
+
+def test_trailing_bytes(tmp_path: Path, sample) -> None:
+    (tmp_path / "img").write_bytes(images_bytes(sample[0]) + b"\x00")
+    expect_error(tmp_path / "img", "trailing bytes", "5504 bytes", "holds 5505")
+
+
+def test_truncated_labels(tmp_path: Path, sample) -> None:
+    (tmp_path / "lab").write_bytes(labels_bytes(sample[1])[:-1])
+    with pytest.raises(DataError) as info:
+        read_idx_labels(tmp_path / "lab")
+    check_message(str(info.value), "lab", "truncated", "7 labels")
+
+
+def test_label_out_of_range(tmp_path: Path) -> None:
+    (tmp_path / "lab").write_bytes(labels_bytes(np.array([1, 2, 10, 200])))
+    with pytest.raises(DataError) as info:
+        read_idx_labels(tmp_path / "lab")
+    check_message(str(info.value), "lab", "0-9", "label 2 is 10", "2 out of range")
+
+
+def test_count_mismatch(tmp_path: Path, sample) -> None:
+    images, labels = sample
+    (tmp_path / "img").write_bytes(images_bytes(images))
+    (tmp_path / "lab").write_bytes(labels_bytes(labels[:6]))
+    with pytest.raises(DataError) as info:
+        read_idx_pair(tmp_path / "img", tmp_path / "lab")
+    check_message(str(info.value), "lab", "6 labels", "7 images")
+
+
+@pytest.mark.parametrize("damage", ["flipped", "cut", "garbage"])
+def test_corrupt_gzip(tmp_path: Path, sample, damage: str) -> None:
+    packed = bytearray(gzip.compress(images_bytes(sample[0])))
+    if damage == "flipped":  # deflate data altered: bad block or CRC mismatch
+        packed[len(packed) // 2] ^= 0xFF
+    elif damage == "cut":  # stream ends before its end marker
+        del packed[len(packed) // 2 :]
+    else:  # valid gzip magic, nonsense after it
+        packed = bytearray(b"\x1f\x8b" + b"nonsense" * 10)
+    (tmp_path / "img.gz").write_bytes(bytes(packed))
+    expect_error(tmp_path / "img.gz", "corrupt gzip")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    expect_error(tmp_path / "train-images-idx3-ubyte.gz", "not found")
+    with pytest.raises(DataError, match="is a folder"):
+        read_idx_bytes(tmp_path)
