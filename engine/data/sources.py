@@ -1,0 +1,195 @@
+"""The [data] table of a scenario: inline arrays, a CSV file, or seeded generated data.
+
+Every source yields a dict name -> float64 array that expressions use by name. Generation is
+reproducible bit for bit: one ``numpy.random.default_rng(seed)`` draws the columns in file order.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, ScenarioError
+from ..expr import evaluate, parse
+from ..ops import FUNCTIONS, OPS
+
+MAX_ROWS = 10_000_000
+
+
+class _Generator:
+    """A random or spaced sequence of n values, callable in a data expression."""
+
+    def __init__(self, name: str, arity: int) -> None:
+        self.name, self.arity = name, arity
+
+
+GENERATORS = {
+    "uniform": _Generator("uniform", 2),  # uniform(low, high)
+    "normal": _Generator("normal", 2),  # normal(mean, std)
+    "linspace": _Generator("linspace", 2),  # linspace(start, stop), n points, both ends included
+}
+
+
+def load_data(table: Mapping[str, Any], base_dir: Path, source: str) -> dict[str, Any]:
+    """Resolve a scenario's [data] table to named arrays; DataError names file and key."""
+    out: dict[str, Any] = {}
+    for key, v in table.items():
+        if key == "csv":
+            out.update(_load_csv(v, base_dir, source))
+        elif key == "generate":
+            out.update(generate(v, source))
+        elif key in ("source", "path", "train_limit", "test_limit"):
+            raise DataError(
+                f"{source}: [data] key '{key}' belongs to an MNIST scenario (one with [model])"
+            )
+        else:
+            out[key] = _inline(key, v, source)
+    return out
+
+
+def _inline(key: str, v: Any, source: str) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int | float | list):
+        raise DataError(f"{source}: [data] key '{key}': expected a number or an array of numbers,"
+                        f" got {type(v).__name__}")
+    try:
+        arr = np.array(v, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"{source}: [data] key '{key}': expected a rectangular array of numbers "
+            "(rows of equal length, numbers only)"
+        ) from None
+    if arr.size == 0:
+        raise DataError(f"{source}: [data] key '{key}': the array is empty")
+    if not np.all(np.isfinite(arr)):
+        raise DataError(f"{source}: [data] key '{key}': values must be finite numbers")
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _load_csv(spec: Any, base_dir: Path, source: str) -> dict[str, np.ndarray]:
+    where = f"{source}: [data.csv]"
+    if not isinstance(spec, dict):
+        raise DataError(f"{where}: expected a table with 'file' and 'columns'")
+    for key in spec:
+        if key not in ("file", "columns", "delimiter"):
+            raise DataError(f"{where} unknown key '{key}' (expected: file, columns, delimiter)")
+    if not isinstance(spec.get("file"), str):
+        raise DataError(f"{where} key 'file': expected a path (relative to the scenario file)")
+    cols = spec.get("columns")
+    if isinstance(cols, list) and all(isinstance(c, str) for c in cols) and cols:
+        mapping = {c: c for c in cols}
+    elif isinstance(cols, dict) and cols and all(isinstance(c, str) for c in cols.values()):
+        mapping = dict(cols)
+    else:
+        raise DataError(f"{where} key 'columns': expected a list of column names, or a table "
+                        "name = \"column\"")
+    path = (base_dir / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() \
+        else Path(spec["file"])
+    delim = spec.get("delimiter", ",")
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh, delimiter=delim))
+    except OSError as exc:
+        raise DataError(f"{where} key 'file': cannot read {path} ({exc.strerror or exc})") \
+            from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{where} key 'file': {path}: not a readable CSV file ({exc})") from None
+    rows = [r for r in rows if r and any(c.strip() for c in r)]
+    if not rows:
+        raise DataError(f"{path}: the CSV file is empty (expected a header row)")
+    header = [h.strip() for h in rows[0]]
+    if len(rows) < 2:
+        raise DataError(f"{path}: the CSV file has a header but no data rows")
+    if len(rows) > MAX_ROWS:
+        raise DataError(f"{path}: more than {MAX_ROWS} rows")
+    index: dict[str, int] = {}
+    for name, col in mapping.items():
+        if col not in header:
+            raise DataError(f"{path}: no column '{col}' (columns: {', '.join(header)}), "
+                            f"asked for by {where} key 'columns'")
+        index[name] = header.index(col)
+    out: dict[str, np.ndarray] = {n: np.empty(len(rows) - 1) for n in mapping}
+    for lineno, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise DataError(f"{path}: line {lineno} has {len(row)} cells, the header has "
+                            f"{len(header)}")
+        for name, j in index.items():
+            cell = row[j].strip()
+            try:
+                out[name][lineno - 2] = float(cell)
+            except ValueError:
+                raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
+                                "a number") from None
+            if not np.isfinite(out[name][lineno - 2]):
+                raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
+                                "a finite number")
+    return out
+
+
+def generate(spec: Any, source: str) -> dict[str, np.ndarray]:
+    """[data.generate]: n, seed, optional noise, and one expression per column, in order.
+
+    ``x = "uniform(-1, 1)"`` draws n values; ``y = "3*x + 2"`` computes over earlier columns;
+    ``noise = 0.1`` adds N(0, 0.1^2) noise to the last column (or write ``normal(0, 0.1)``).
+    """
+    where = f"{source}: [data.generate]"
+    if not isinstance(spec, dict):
+        raise DataError(f"{where}: expected a table with n, seed and column expressions")
+    n = spec.get("n")
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise DataError(f"{where} key 'n': expected an integer >= 1, got {n!r}")
+    if n > MAX_ROWS:
+        raise DataError(f"{where} key 'n': at most {MAX_ROWS} points")
+    seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DataError(f"{where} key 'seed': expected an integer >= 0, got {seed!r}")
+    noise = spec.get("noise", 0.0)
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or noise < 0:
+        raise DataError(f"{where} key 'noise': expected a number >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    funcs = {**FUNCTIONS, **GENERATORS}
+    cols: dict[str, np.ndarray] = {}
+
+    def apply(name: str, *args: Any) -> Any:
+        if name in GENERATORS:
+            a, b = (float(np.mean(x)) if not isinstance(x, float) else x for x in args)
+            if name == "uniform":
+                return rng.uniform(a, b, n)
+            if name == "normal":
+                if b < 0:
+                    raise DataError(f"{where}: normal(mean, std) needs std >= 0, got {b}")
+                return rng.normal(a, b, n)
+            return np.linspace(a, b, n)
+        with np.errstate(all="ignore"):
+            return OPS[name].forward(*args)
+
+    for key, text in spec.items():
+        if key in ("n", "seed", "noise"):
+            continue
+        if not key.isidentifier():
+            raise DataError(f"{where} key '{key}': a column name must be an identifier")
+        if not isinstance(text, str):
+            raise DataError(f"{where} key '{key}': expected an expression string such as "
+                            "\"uniform(-1, 1)\"")
+        try:
+            expr = parse(text, set(cols), source=source, where=f"[data.generate] key '{key}'",
+                         functions=funcs)
+        except ScenarioError as exc:
+            raise DataError(str(exc)) from None
+        try:
+            val = evaluate(expr, cols, apply)
+        except (ArithmeticError, ValueError) as exc:
+            raise DataError(f"{where} key '{key}': cannot compute {text!r} ({exc})") from None
+        arr = np.broadcast_to(np.asarray(val, dtype=float), (n,)).copy()
+        if not np.all(np.isfinite(arr)):
+            raise DataError(f"{where} key '{key}': {text!r} gives NaN or infinite values")
+        cols[key] = arr
+    if not cols:
+        raise DataError(f"{where}: define at least one column, e.g. x = \"uniform(-1, 1)\"")
+    if noise:
+        last = list(cols)[-1]
+        cols[last] = cols[last] + rng.normal(0.0, float(noise), n)
+    return cols

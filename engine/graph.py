@@ -1,0 +1,467 @@
+"""A reverse-mode autodiff graph of named nodes, built and checked once, then re-run.
+
+``Graph.build(params, data, nodes)`` parses every expression, checks names and cycles, and
+compiles the whole graph into a flat list of instructions in topological order. Each iteration
+then only runs that list forwards (``forward``) and backwards (``gradients``): no objects are
+created per operation, which is what makes a scalar scenario cheap to iterate thousands of
+times. Gradients flowing into a node along several paths add up; broadcasting is undone in the
+backward pass by summing over the broadcast axes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import ExpressionError, NumericError, ScenarioError
+from .expr import Expr, parse
+from .ops import BATCHED, FUNCTIONS, NO_GRAD_INPUTS, OPS, Op, const_pow
+
+Value = Any  # float | np.ndarray
+
+_IDENTITY = Op("id", 1, lambda a: a, lambda g, o, a: (g,), "", "d a/da = 1")
+
+
+@dataclass
+class Node:
+    """One node: a parameter, a data array, a constant or an operation on other nodes."""
+
+    index: int
+    label: str  # the given name, or the source text of an anonymous sub-expression
+    kind: str  # "param", "data", "const" or "op"
+    named: bool  # params, data and [graph] nodes are named; sub-expressions are not
+    owner: int  # the named node whose expression created this node (itself if named)
+    op: Op | None = None
+    inputs: tuple[int, ...] = ()
+    expr: str = ""  # for named op nodes: the expression as written
+    refs: tuple[str, ...] = field(default=())  # named nodes the expression refers to directly
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One chain-rule term of the backward pass between two named nodes."""
+
+    parent: str  # the node the gradient comes from (closer to the output)
+    child: str  # the node it flows into
+    upstream: Value  # d output / d parent
+    local: Value  # d parent / d child (through the parent's own expression)
+    term: Value  # upstream * local
+    total: Value  # d output / d child after adding this term
+
+
+def _unbroadcast(g: Value, like: Value) -> Value:
+    """Sum ``g`` over the axes along which ``like`` was broadcast, giving ``like``'s shape."""
+    if type(like) is float or np.ndim(like) == 0:
+        return float(np.sum(g))
+    shape = np.shape(like)
+    g = np.asarray(g)
+    if g.shape == shape:
+        return g
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for ax, n in enumerate(shape):
+        if n == 1 and g.shape[ax] != 1:
+            g = g.sum(axis=ax, keepdims=True)
+    return np.broadcast_to(g, shape)
+
+
+def _numeric_message(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, OverflowError):
+        return "overflow (a value became infinite)"
+    text = str(exc)
+    return text if text and text != "math domain error" else "math domain error"
+
+
+def _is_finite(v: Value) -> bool:
+    if type(v) is float:
+        return math.isfinite(v)
+    return bool(np.all(np.isfinite(v)))
+
+
+def as_value(v: Any) -> Value:
+    """A parameter or data value as the graph holds it: a float or a float64 array."""
+    if isinstance(v, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(v, int | float | np.floating | np.integer):
+        return float(v)
+    arr = np.array(v, dtype=float)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+class Graph:
+    """Named nodes compiled once into instructions; forward and backward re-run them."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.index: dict[str, int] = {}
+        self.params: list[str] = []
+        self.data: list[str] = []
+        self.order: list[str] = []  # named [graph] nodes in topological order
+        self._vals: list[Value] = []
+        self._prog: list[tuple[int, Any, tuple[int, ...]]] = []
+        self._depends_on_param: list[bool] = []
+        self._bprog_cache: dict[int, list[tuple[int, Any, tuple[int, ...], tuple[int, ...]]]] = {}
+        self.source = "<graph>"
+
+    # --- construction -----------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        params: Mapping[str, Any],
+        data: Mapping[str, Any] | None = None,
+        nodes: Mapping[str, str] | None = None,
+        source: str = "<graph>",
+    ) -> Graph:
+        """Parse, check and compile a graph; raise ScenarioError naming file and node."""
+        g = cls()
+        g.source = source
+        data = data or {}
+        nodes = nodes or {}
+        for kind, table in (("param", params), ("data", data)):
+            for name, v in table.items():
+                if name in g.index:
+                    raise ScenarioError(f"{source}: name '{name}' is defined twice")
+                g._add(Node(len(g.nodes), name, kind, True, len(g.nodes)), as_value(v))
+                (g.params if kind == "param" else g.data).append(name)
+        for name in nodes:
+            if name in g.index:
+                raise ScenarioError(
+                    f"{source}: [graph] node '{name}' has the name of a {g.nodes[g.index[name]].kind}"
+                )
+            if name in FUNCTIONS:
+                raise ScenarioError(f"{source}: [graph] node '{name}': '{name}' is a function name")
+        known = set(g.index) | set(nodes)
+        trees: dict[str, Expr] = {}
+        for name, text in nodes.items():
+            trees[name] = parse(text, known, source=source, where=f"[graph] node '{name}'")
+        g.order = _topological(trees, nodes, source)
+        for name in g.order:
+            g._compile_named(name, nodes[name], trees[name])
+        g._depends_on_param = [False] * len(g.nodes)
+        for n in g.nodes:
+            g._depends_on_param[n.index] = n.kind == "param" or any(
+                g._depends_on_param[j] for j in n.inputs
+            )
+        return g
+
+    def _add(self, node: Node, value: Value = None) -> int:
+        self.nodes.append(node)
+        self._vals.append(value)
+        if node.named:
+            self.index[node.label] = node.index
+        return node.index
+
+    def _compile_named(self, name: str, text: str, tree: Expr) -> None:
+        owner = len(self.nodes) if tree.kind != "op" else -1
+        if tree.kind == "const":
+            self._add(Node(len(self.nodes), name, "const", True, owner, expr=text), tree.value)
+            return
+        if tree.kind == "name":
+            i = self._add(Node(len(self.nodes), name, "op", True, owner, _IDENTITY,
+                               (self.index[tree.name],), text, (tree.name,)))
+            self._prog.append((i, _IDENTITY.forward, (self.index[tree.name],)))
+            return
+        # the named node is created last, so reserve its owner index by compiling children first
+        first = len(self.nodes)
+        root = self._compile_tree(tree, owner=-1)
+        node = self.nodes[root]
+        node.label, node.named, node.expr = name, True, text
+        node.refs = tuple(sorted(tree.names(), key=lambda n: self.index[n]))
+        self.index[name] = root
+        for n in self.nodes[first:]:
+            n.owner = root
+
+    def _compile_tree(self, t: Expr, owner: int) -> int:
+        if t.kind == "name":
+            return self.index[t.name]
+        if t.kind == "const":
+            return self._add(Node(len(self.nodes), t.text, "const", False, owner), t.value)
+        op = OPS[t.name]
+        if op.name == "pow" and t.args[1].kind == "const":
+            base = self._compile_tree(t.args[0], owner)
+            fwd, bwd = const_pow(t.args[1].value)
+            op = Op(f"pow{t.args[1].value:g}", 1, fwd, bwd, "**", OPS["pow"].derivative)
+            i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, (base,)))
+            self._prog.append((i, op.forward, (base,)))
+            return i
+        ins = tuple(self._compile_tree(a, owner) for a in t.args)
+        i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, ins))
+        self._prog.append((i, op.forward, ins))
+        return i
+
+    # --- values -----------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Every named node: parameters, data, then [graph] nodes in evaluation order."""
+        return self.params + self.data + self.order
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Set a parameter (or data array) to a new value; call ``forward`` afterwards."""
+        i = self.index[name]
+        if self.nodes[i].kind not in ("param", "data"):
+            raise KeyError(f"'{name}' is computed, not set")
+        self._vals[i] = value if isinstance(value, np.ndarray) else as_value(value)
+
+    def value(self, name: str) -> Value:
+        """The current value of a named node (after ``forward``)."""
+        return self._vals[self.index[name]]
+
+    def values(self, names: Iterable[str] | None = None) -> dict[str, Value]:
+        """Current values of the given named nodes (all named nodes by default)."""
+        return {n: self._vals[self.index[n]] for n in (names or self.names())}
+
+    def forward(self) -> None:
+        """Evaluate every node in topological order.
+
+        Raises NumericError naming the node where a scalar computation divides by zero,
+        overflows or leaves its domain (arrays turn those into inf/nan instead; see
+        ``first_nonfinite``).
+        """
+        vals = self._vals
+        i = -1
+        try:
+            with np.errstate(all="ignore"):
+                for i, f, ins in self._prog:
+                    if len(ins) == 2:
+                        vals[i] = f(vals[ins[0]], vals[ins[1]])
+                    elif len(ins) == 1:
+                        vals[i] = f(vals[ins[0]])
+                    else:
+                        vals[i] = f(*[vals[j] for j in ins])
+        except (ArithmeticError, ValueError) as exc:
+            node = self.nodes[i]
+            if isinstance(exc, ValueError) and any(
+                isinstance(vals[j], np.ndarray) for j in node.inputs
+            ):
+                shapes = ", ".join(str(np.shape(vals[j])) for j in node.inputs)
+                raise ScenarioError(
+                    f"{self.source}: [graph] node '{self.describe(i)}': shapes {shapes} do not "
+                    f"fit together ({exc})"
+                ) from None
+            raise NumericError(self.describe(i), _numeric_message(exc)) from exc
+
+    def describe(self, i: int) -> str:
+        """A node's label, with its named owner for a sub-expression: "2*w (in x)"."""
+        n = self.nodes[i]
+        if n.named or n.owner < 0:
+            return n.label
+        return f"{n.label} (in {self.nodes[n.owner].label})"
+
+    def first_nonfinite(self) -> str | None:
+        """The first node (in evaluation order) whose value holds a NaN or an infinity."""
+        for n in self.nodes:
+            v = self._vals[n.index]
+            if v is not None and not _is_finite(v):
+                return self.describe(n.index)
+        return None
+
+    # --- gradients --------------------------------------------------------------------
+
+    def _backward_program(self, out: int) -> list[tuple[int, Any, tuple[int, ...], tuple[int, ...]]]:
+        prog = self._bprog_cache.get(out)
+        if prog is not None:
+            return prog
+        needed = [False] * len(self.nodes)
+        needed[out] = True
+        prog = []
+        for i, _f, ins in reversed(self._prog):
+            if i > out or not needed[i]:
+                continue
+            node = self.nodes[i]
+            skip = NO_GRAD_INPUTS.get(node.op.name, ())
+            want = tuple(
+                k for k, j in enumerate(ins) if self._depends_on_param[j] and k not in skip
+            )
+            if not want:
+                continue
+            for k in want:
+                needed[ins[k]] = True
+            prog.append((i, node.op.backward, ins, want))
+        self._bprog_cache[out] = prog
+        return prog
+
+    def backward(self, output: str, seed: Value = 1.0) -> list[Value]:
+        """d output / d node for every node (None where the output does not depend on it).
+
+        Call ``forward`` first. Contributions along different paths are added.
+        """
+        out = self.index[output]
+        vals = self._vals
+        grads: list[Value] = [None] * len(self.nodes)
+        grads[out] = seed
+        i = out
+        try:
+            with np.errstate(all="ignore"):
+                for i, bwd, ins, want in self._backward_program(out):
+                    g = grads[i]
+                    if g is None:
+                        continue
+                    if len(ins) == 2:
+                        local = bwd(g, vals[i], vals[ins[0]], vals[ins[1]])
+                    elif len(ins) == 1:
+                        local = bwd(g, vals[i], vals[ins[0]])
+                    else:
+                        local = bwd(g, vals[i], *[vals[j] for j in ins])
+                    for k in want:
+                        j = ins[k]
+                        gj = local[k]
+                        if type(gj) is not float and np.shape(gj) != np.shape(vals[j]):
+                            gj = _unbroadcast(gj, vals[j])
+                        prev = grads[j]
+                        grads[j] = gj if prev is None else prev + gj
+        except (ArithmeticError, ValueError) as exc:
+            raise NumericError(self.describe(i), "gradient: " + _numeric_message(exc)) from exc
+        return grads
+
+    def gradients(self, output: str, wrt: Iterable[str] | None = None) -> dict[str, Value]:
+        """d output / d p for the given parameters (all by default); 0.0 where unconnected."""
+        grads = self.backward(output)
+        out: dict[str, Value] = {}
+        for name in wrt if wrt is not None else self.params:
+            g = grads[self.index[name]]
+            if g is None:
+                v = self._vals[self.index[name]]
+                g = 0.0 if type(v) is float else np.zeros_like(v)
+            elif isinstance(g, np.ndarray) and not g.flags.writeable:
+                g = np.array(g)
+            out[name] = g
+        return out
+
+    def named_gradients(self, output: str) -> dict[str, Value]:
+        """d output / d node for every named node (None where there is no path)."""
+        grads = self.backward(output)
+        return {n: grads[self.index[n]] for n in self.names()}
+
+    # --- the chain rule between named nodes, for the explain panel ----------------------
+
+    def local_gradients(self, name: str) -> dict[str, Value]:
+        """d name / d ref for each named node its expression refers to, at the current point.
+
+        The backward pass runs only through ``name``'s own sub-expression, stopping at other
+        named nodes, so this is the "local derivative" a tutorial writes on an edge (dx/db = 3).
+        """
+        root = self.index[name]
+        node = self.nodes[root]
+        if node.kind != "op":
+            return {}
+        vals = self._vals
+        grads: dict[int, Value] = {root: 1.0}
+        result: dict[str, Value] = {}
+        with np.errstate(all="ignore"):
+            for i, _f, ins in reversed(self._prog):
+                if i > root or i not in grads:
+                    continue
+                n = self.nodes[i]
+                if n.owner != root and i != root:
+                    continue
+                local = n.op.backward(grads[i], vals[i], *[vals[j] for j in ins])
+                skip = NO_GRAD_INPUTS.get(n.op.name, ())
+                for k, j in enumerate(ins):
+                    if k in skip or local[k] is None:
+                        continue
+                    gj = local[k]
+                    if type(gj) is not float and np.shape(gj) != np.shape(vals[j]):
+                        gj = _unbroadcast(gj, vals[j])
+                    child = self.nodes[j]
+                    if child.named:
+                        result[child.label] = result[child.label] + gj if child.label in result \
+                            else gj
+                    elif child.kind == "op":
+                        grads[j] = grads[j] + gj if j in grads else gj
+        return result
+
+    def walkthrough(self, output: str) -> list[Edge]:
+        """The backward pass between named nodes, one chain-rule term per edge, in order.
+
+        For target-z: dz/dx = y, dz/dy = x, then dz/db += dz/dx * dx/db, dz/db += dz/dy * dy/db.
+        """
+        out = self.index[output]
+        totals: dict[str, Value] = {output: 1.0}
+        edges: list[Edge] = []
+        for name in reversed(self.order):
+            i = self.index[name]
+            if i > out or name not in totals:
+                continue
+            upstream = totals[name]
+            for child, local in self.local_gradients(name).items():
+                if not self._depends_on_param[self.index[child]]:
+                    continue
+                term = upstream * local
+                totals[child] = totals[child] + term if child in totals else term
+                edges.append(Edge(name, child, upstream, local, term, totals[child]))
+        return edges
+
+    # --- many points at once, for the loss landscape ----------------------------------
+
+    def evaluate_batched(self, output: str, params: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The output at M points at once: ``params`` maps names to arrays of shape (M,).
+
+        Every leaf gets a leading grid axis (size M for the given parameters, 1 otherwise) and
+        reductions (sum, mean, the losses) reduce over the data axes only, so the result has
+        shape (M,). Raises ExpressionError for graphs that cannot be evaluated this way
+        (matrix products, the fused softmax cross-entropy).
+        """
+        m = len(next(iter(params.values())))
+        rank = 1 + max([np.ndim(self._vals[self.index[d]]) for d in self.data] + [0])
+        vals: list[Value] = list(self._vals)
+        for n in self.nodes:
+            if n.kind in ("param", "data"):
+                v = params.get(n.label) if n.kind == "param" else None
+                if v is not None:
+                    vals[n.index] = np.asarray(v, dtype=float).reshape((m,) + (1,) * (rank - 1))
+                else:
+                    cur = np.asarray(self._vals[n.index], dtype=float)
+                    if n.kind == "param" and cur.ndim > 0:
+                        raise ExpressionError(
+                            f"{self.source}: the landscape needs scalar parameters; "
+                            f"'{n.label}' is an array"
+                        )
+                    vals[n.index] = cur.reshape((1,) + cur.shape + (1,) * (rank - 1 - cur.ndim))
+        with np.errstate(all="ignore"):
+            for i, f, ins in self._prog:
+                op = self.nodes[i].op
+                if op.name in ("matmul", "softmax_ce"):
+                    raise ExpressionError(
+                        f"{self.source}: the landscape cannot be vectorised through {op.name}"
+                    )
+                f = BATCHED.get(op.name, f)
+                vals[i] = f(*[vals[j] for j in ins])
+        res = np.asarray(vals[self.index[output]], dtype=float)
+        return np.broadcast_to(res.reshape(res.shape[0] if res.ndim else 1), (m,)).copy()
+
+
+def _topological(trees: Mapping[str, Expr], nodes: Mapping[str, str], source: str) -> list[str]:
+    """The [graph] nodes ordered so that each comes after the nodes it uses; refuse cycles."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        path.append(name)
+        for dep in sorted(trees[name].names()):
+            if dep not in trees:
+                continue
+            if state.get(dep) == 1:
+                cycle = " -> ".join(path[path.index(dep):] + [dep])
+                raise ExpressionError(
+                    f"{source}: [graph] node '{name}': cycle between graph nodes ({cycle}) "
+                    f"in {nodes[name]!r}"
+                )
+            if state.get(dep) is None:
+                visit(dep)
+        path.pop()
+        state[name] = 2
+        order.append(name)
+
+    for name in trees:
+        if state.get(name) is None:
+            visit(name)
+    return order

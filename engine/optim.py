@@ -1,0 +1,249 @@
+"""Optimizers, simplest first, with the update equations and defaults of PyTorch's torch.optim.
+
+Every optimizer shares one interface: ``step(name, p, g) -> new p`` for one parameter, with the
+per-parameter state (velocity, squared-gradient averages, step count) kept in ``self.state[name]``
+so that a view can show it. A parameter is a float or a numpy array; arrays are updated in place
+(no copy per step, which matters for the MLP at mini-batch 10), floats are returned anew.
+``lr`` is read from the optimizer at every step, so a schedule can change it between steps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Value = Any  # float | np.ndarray
+
+
+def _sqrt(x: Value) -> Value:
+    return math.sqrt(x) if type(x) is float else np.sqrt(x)
+
+
+@dataclass
+class Optimizer:
+    """Base class: holds the learning rate and each parameter's state."""
+
+    lr: float = 0.01
+    state: dict[str, dict[str, Value]] = field(default_factory=dict)
+
+    name = "optimizer"
+
+    def step(self, name: str, p: Value, g: Value) -> Value:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget every parameter's state (a reset to the starting point)."""
+        self.state.clear()
+
+    def equation(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, dampening, Nesterov, weight decay.
+
+    g <- g + weight_decay * p
+    b <- g (first step) or momentum * b + (1 - dampening) * g
+    g <- g + momentum * b (nesterov) or b (momentum)
+    p <- p - lr * g
+    """
+
+    momentum: float = 0.0
+    dampening: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+
+    name = "sgd"
+
+    def step(self, name: str, p: Value, g: Value) -> Value:
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum:
+            st = self.state.setdefault(name, {})
+            buf = st.get("velocity")
+            if buf is None:
+                buf = g.copy() if isinstance(g, np.ndarray) else g
+            else:
+                buf = self.momentum * buf + (1.0 - self.dampening) * g
+            st["velocity"] = buf
+            g = g + self.momentum * buf if self.nesterov else buf
+        p -= self.lr * g
+        return p
+
+    def equation(self) -> str:
+        if not self.momentum:
+            return "p <- p - lr * g"
+        if self.nesterov:
+            return "v <- momentum*v + (1-dampening)*g;  p <- p - lr*(g + momentum*v)"
+        return "v <- momentum*v + (1-dampening)*g;  p <- p - lr*v"
+
+
+@dataclass
+class Adagrad(Optimizer):
+    """Adagrad: divide by the root of the sum of all squared gradients so far.
+
+    s <- s + g^2;  p <- p - lr_t * g / (sqrt(s) + eps),  lr_t = lr / (1 + (t-1) * lr_decay)
+    """
+
+    lr_decay: float = 0.0
+    weight_decay: float = 0.0
+    initial_accumulator_value: float = 0.0
+    eps: float = 1e-10
+
+    name = "adagrad"
+
+    def step(self, name: str, p: Value, g: Value) -> Value:
+        st = self.state.setdefault(name, {})
+        t = st.get("t", 0) + 1
+        st["t"] = t
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        s = st.get("sum")
+        if s is None:
+            s = self.initial_accumulator_value + 0.0 * p
+        s = s + g * g
+        st["sum"] = s
+        clr = self.lr / (1.0 + (t - 1) * self.lr_decay)
+        p -= clr * g / (_sqrt(s) + self.eps)
+        return p
+
+    def equation(self) -> str:
+        return "s <- s + g^2;  p <- p - lr * g / (sqrt(s) + eps)"
+
+
+@dataclass
+class RMSprop(Optimizer):
+    """RMSprop: divide by the root of a moving average of squared gradients.
+
+    v <- alpha*v + (1-alpha)*g^2;  d = sqrt(v) + eps  (centered: sqrt(v - m^2) + eps)
+    p <- p - lr * g / d,  or with momentum: b <- momentum*b + g/d;  p <- p - lr*b
+    """
+
+    lr: float = 0.01
+    alpha: float = 0.99
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+    centered: bool = False
+
+    name = "rmsprop"
+
+    def step(self, name: str, p: Value, g: Value) -> Value:
+        st = self.state.setdefault(name, {})
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        v = st.get("square_avg", 0.0 * p)
+        v = self.alpha * v + (1.0 - self.alpha) * g * g
+        st["square_avg"] = v
+        if self.centered:
+            m = st.get("grad_avg", 0.0 * p)
+            m = self.alpha * m + (1.0 - self.alpha) * g
+            st["grad_avg"] = m
+            d = _sqrt(v - m * m) + self.eps
+        else:
+            d = _sqrt(v) + self.eps
+        if self.momentum:
+            b = st.get("momentum_buffer", 0.0 * p)
+            b = self.momentum * b + g / d
+            st["momentum_buffer"] = b
+            p -= self.lr * b
+        else:
+            p -= self.lr * g / d
+        return p
+
+    def equation(self) -> str:
+        return "v <- alpha*v + (1-alpha)*g^2;  p <- p - lr * g / (sqrt(v) + eps)"
+
+
+@dataclass
+class Adam(Optimizer):
+    """Adam: momentum on the gradient and on its square, both bias-corrected.
+
+    m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2
+    p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+    """
+
+    lr: float = 0.001
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+
+    name = "adam"
+
+    def step(self, name: str, p: Value, g: Value) -> Value:
+        st = self.state.setdefault(name, {})
+        t = st.get("t", 0) + 1
+        st["t"] = t
+        b1, b2 = self.betas
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        m = b1 * st.get("exp_avg", 0.0 * p) + (1.0 - b1) * g
+        v = b2 * st.get("exp_avg_sq", 0.0 * p) + (1.0 - b2) * g * g
+        st["exp_avg"], st["exp_avg_sq"] = m, v
+        bc1 = 1.0 - b1**t
+        bc2 = 1.0 - b2**t
+        p -= (self.lr / bc1) * m / (_sqrt(v) / math.sqrt(bc2) + self.eps)
+        return p
+
+    def equation(self) -> str:
+        return (
+            "m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  "
+            "p <- p - lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)"
+        )
+
+
+#: optimizer name -> (class, defaults that differ from the class's own)
+OPTIMIZERS: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
+    "sgd": (SGD, {}),
+    "momentum": (SGD, {"momentum": 0.9}),
+    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
+    "adagrad": (Adagrad, {}),
+    "rmsprop": (RMSprop, {}),
+    "adam": (Adam, {}),
+}
+
+#: hyperparameter keys each optimizer accepts in a scenario's [run] table
+HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
+    "sgd": ("momentum", "dampening", "nesterov", "weight_decay"),
+    "momentum": ("momentum", "dampening", "nesterov", "weight_decay"),
+    "nesterov": ("momentum", "dampening", "nesterov", "weight_decay"),
+    "adagrad": ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"),
+    "rmsprop": ("alpha", "eps", "weight_decay", "momentum", "centered"),
+    "adam": ("betas", "eps", "weight_decay"),
+}
+
+
+def make_optimizer(name: str, lr: float, **hyper: Any) -> Optimizer:
+    """Build the optimizer called ``name`` with learning rate ``lr`` and its hyperparameters."""
+    cls, defaults = OPTIMIZERS[name]
+    kwargs = {**defaults, **hyper}
+    if "betas" in kwargs:
+        kwargs["betas"] = tuple(float(b) for b in kwargs["betas"])
+    opt = cls(lr=lr, **kwargs)
+    if isinstance(opt, SGD) and opt.nesterov and (opt.momentum <= 0 or opt.dampening != 0):
+        raise ValueError("nesterov momentum requires a momentum > 0 and zero dampening")
+    return opt
+
+
+# Learning-rate schedules, stepped once per epoch like torch.optim.lr_scheduler.
+
+
+def scheduled_lr(
+    base_lr: float, epoch: int, schedule: str = "constant", *, step_size: int = 1,
+    gamma: float = 0.1,
+) -> float:
+    """The learning rate in force during ``epoch`` (0-based) under ``schedule``.
+
+    constant: lr;  step: lr * gamma^(epoch // step_size) (StepLR);  exponential: lr * gamma^epoch.
+    """
+    if schedule == "constant":
+        return base_lr
+    if schedule == "step":
+        return base_lr * gamma ** (epoch // step_size)
+    if schedule == "exponential":
+        return base_lr * gamma**epoch
+    raise ValueError(f"unknown schedule {schedule!r}")

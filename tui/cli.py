@@ -1,0 +1,124 @@
+"""The ``gdlab`` command line: headless run, compare, list, check, data fetch; the app otherwise.
+
+Headless commands import no textual (start-up time); plotext is imported only for ``--plot``.
+A person's mistake is one line on stderr and exit status 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.errors import GdlabError
+
+EXIT_USER_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gdlab",
+        description="A terminal laboratory for gradient descent and backpropagation. "
+                    "Without a command, opens the app.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("scenario", help="a scenario file, or the name of a bundled one")
+        sp.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a key, e.g. run.tolerance=1e-6")
+        sp.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+        sp.add_argument("--plot", action="store_true", help="draw terminal charts after the table")
+        sp.add_argument("--out", type=Path, help="write the output to FILE (atomically)")
+        sp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+        sp.add_argument("--every", type=int, default=1, metavar="N",
+                        help="table: show every Nth iteration (and the last)")
+        sp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    run = sub.add_parser("run", help="run a scenario and print its iteration table")
+    common(run)
+    run.add_argument("--variant", help="the variant to run (default: the first)")
+
+    cmp_ = sub.add_parser("compare", help="run a scenario's variants side by side")
+    common(cmp_)
+    cmp_.add_argument("--variants", help="comma-separated variants (default: all)")
+
+    lst = sub.add_parser("list", help="list bundled scenarios and those in the given folders")
+    lst.add_argument("dirs", nargs="*", type=Path)
+
+    chk = sub.add_parser("check", help="validate scenario files")
+    chk.add_argument("scenarios", nargs="+")
+    chk.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    op = sub.add_parser("open", help="open a scenario in the app")
+    op.add_argument("scenario", nargs="?")
+    op.add_argument("dirs", nargs="*", type=Path, help="folders of scenarios for the picker")
+
+    rp = sub.add_parser("replay", help="replay a recorded app session headlessly")
+    rp.add_argument("script", type=Path)
+    rp.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+
+    data = sub.add_parser("data", help="datasets")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    fetch = dsub.add_parser("fetch", help="download a dataset into the cache")
+    fetch.add_argument("dataset", choices=("mnist",))
+    fetch.add_argument("--dest", type=Path, help="folder (default: the user cache)")
+
+    sv = sub.add_parser("serve", help="serve the app in a web browser (needs textual-serve)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--host", default="localhost")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``gdlab`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except GdlabError as exc:
+        if args.debug:
+            raise
+        print(f"gdlab: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("gdlab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # output piped into `head`: not an error
+        return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd in ("run", "compare"):
+        from .commands import cmd_compare, cmd_run
+
+        return cmd_run(args) if cmd == "run" else cmd_compare(args)
+    if cmd == "list":
+        from .commands import cmd_list
+
+        return cmd_list(args)
+    if cmd == "check":
+        from .commands import cmd_check
+
+        return cmd_check(args)
+    if cmd == "data":
+        from .commands import cmd_data
+
+        return cmd_data(args)
+    if cmd == "replay":
+        from .commands import cmd_replay
+
+        return cmd_replay(args)
+    if cmd == "serve":
+        from .commands import cmd_serve
+
+        return cmd_serve(args)
+    from .commands import cmd_open
+
+    return cmd_open(getattr(args, "scenario", None), getattr(args, "dirs", []))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The headless commands behind ``gdlab run``, ``compare``, ``list``, ``check`` and ``data``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.errors import GdlabError, ScenarioError
+from engine.runner import Run
+from engine.scenario import Scenario, bundled_scenarios, load_scenario
+
+from . import report
+
+
+def _emit(text: str, args: argparse.Namespace) -> None:
+    if getattr(args, "out", None):
+        report.write_atomic(args.out, text, force=args.force)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an existing --out before any work is done (not after a long run)."""
+    out = getattr(args, "out", None)
+    if out is not None and Path(out).exists() and not args.force:
+        raise GdlabError(f"{out}: already exists (use --force to overwrite)")
+    if args.every < 1:
+        raise GdlabError("--every: expected an integer >= 1")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one variant of a scenario and print its records."""
+    _check_out(args)
+    sc = load_scenario(args.scenario, args.overrides)
+    if sc.kind == "mlp":
+        from .mlp_cli import run_mlp
+
+        return run_mlp(sc, args)
+    variant = args.variant if args.variant is not None else sc.default_variant()
+    outcome = report.Outcome.of(Run(sc, variant))
+    text = _render([outcome], args, compare=False)
+    _emit(text, args)
+    if args.plot and args.format == "table" and not args.out:
+        from .plots import print_run_charts
+
+        print_run_charts(sc, [outcome])
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run several variants of a scenario and print them side by side."""
+    _check_out(args)
+    sc = load_scenario(args.scenario, args.overrides)
+    if sc.kind == "mlp":
+        raise GdlabError(f"{sc.source}: compare works on graph scenarios; run MLP variants "
+                         "one at a time with `gdlab run --variant`")
+    names = _variants(sc, args.variants)
+    outcomes = [report.Outcome.of(Run(sc, v)) for v in names]
+    _emit(_render(outcomes, args, compare=True), args)
+    if args.plot and args.format == "table" and not args.out:
+        from .plots import print_run_charts
+
+        print_run_charts(sc, outcomes)
+    return 0
+
+
+def _variants(sc: Scenario, wanted: str | None) -> list[str | None]:
+    if wanted:
+        names = [v.strip() for v in wanted.split(",") if v.strip()]
+        for v in names:
+            if v not in sc.variants:
+                raise ScenarioError(f"{sc.source}: no variant named '{v}' "
+                                    f"(variants: {', '.join(sc.variants) or 'none'})")
+        return list(names)
+    if not sc.variants:
+        return [None]
+    return list(sc.variants)
+
+
+def _render(outcomes: list[report.Outcome], args: argparse.Namespace, compare: bool) -> str:
+    if args.format == "csv":
+        return report.to_csv(outcomes)
+    if args.format == "jsonl":
+        return report.to_jsonl(outcomes)
+    if compare and len(outcomes) > 1:
+        return report.compare_table(outcomes, args.every)
+    return report.table(outcomes[0], args.every)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Bundled scenarios and those in the given folders: name, rule, title."""
+    from .formatting import render_table
+
+    files: list[Path] = list(bundled_scenarios())
+    for d in args.dirs:
+        if not d.is_dir():
+            raise GdlabError(f"{d}: no such folder")
+        files += sorted(d.glob("*.toml"))
+    rows = []
+    for f in files:
+        try:
+            sc = load_scenario(f)
+            rows.append([f.stem, sc.rule, ", ".join(sc.variants) or "-", sc.title])
+        except GdlabError as exc:
+            rows.append([f.stem, "invalid", "-", str(exc)])
+    print(render_table(["scenario", "rule", "variants", "title"], rows).replace(
+        "\n", "\n", 1))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate scenario files: exit 0 when all are valid, 2 otherwise."""
+    bad = 0
+    for name in args.scenarios:
+        try:
+            sc = load_scenario(name, args.overrides)
+            print(f"ok: {sc.source} ({sc.name}: {sc.rule}, "
+                  f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''})")
+        except GdlabError as exc:
+            print(f"gdlab: error: {exc}", file=sys.stderr)
+            bad += 1
+    return 2 if bad else 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """``gdlab data fetch mnist``: download, verify and cache the full MNIST."""
+    if args.data_command != "fetch":
+        raise GdlabError("usage: gdlab data fetch mnist [--dest DIR]")
+    from engine.data.fetch import fetch_mnist
+
+    from .progress import ProgressBar
+
+    bars: dict[str, ProgressBar] = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        bar = bars.get(name)
+        if bar is None:
+            bar = bars[name] = ProgressBar(name, total)
+        bar.update(done)
+        if total is not None and done >= total:
+            bar.close()
+
+    dest = fetch_mnist(args.dest, progress=progress)
+    for bar in bars.values():
+        bar.close()
+    print(f"MNIST is ready in {dest}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a recorded app session headlessly."""
+    from .session import replay_main
+
+    return replay_main(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app in a browser through textual-serve (an optional extra)."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise GdlabError("gdlab serve needs textual-serve: pip install 'gdlab[serve]'") from None
+    Server(f"{sys.executable} -m tui.cli", host=args.host, port=args.port).serve()
+    return 0
+
+
+def cmd_open(scenario: str | None, dirs: list[Path]) -> int:
+    """Open the Textual app (optionally on a scenario)."""
+    try:
+        from .app import GdlabApp
+    except ImportError as exc:
+        if "textual" in str(exc) or "app" in str(exc):
+            raise GdlabError("the app is not available in this build; use `gdlab run SCENARIO` "
+                             "(see `gdlab --help`)") from None
+        raise
+    GdlabApp(scenario=scenario, dirs=dirs).run()
+    return 0

@@ -1,0 +1,234 @@
+"""Headless views of runner records: tables, CSV, JSONL, and atomic file output.
+
+Everything here reads records; nothing recomputes what the runner already recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import GdlabError
+from engine.runner import Record, Run, Summary
+from engine.scenario import RunConfig
+
+from .formatting import fmt, render_table
+
+
+@dataclass
+class Outcome:
+    """One finished run of a variant: its configuration, records and summary."""
+
+    variant: str | None
+    cfg: RunConfig
+    params: list[str]
+    records: list[Record]
+    summary: Summary
+
+    @classmethod
+    def of(cls, run: Run) -> Outcome:
+        recs, summary = run.run_all()
+        return cls(run.variant, run.cfg, list(run.graph.params), recs, summary)
+
+
+# --- table ------------------------------------------------------------------------------
+
+def columns(o: Outcome) -> list[tuple[str, callable]]:
+    """(header, record -> text) for the columns a person reads in the tutorial."""
+    cfg = o.cfg
+    out = cfg.output
+    cols: list[tuple[str, callable]] = [("iter", lambda r: str(r.iteration))]
+    if cfg.rule == "gradient" and cfg.batch_size:
+        cols.append(("epoch", lambda r: "" if r.epoch is None else str(r.epoch)))
+    for p in o.params:
+        cols.append((p, lambda r, p=p: fmt(r.params.get(p))))
+    if cfg.rule == "target":
+        cols.append((out, lambda r: fmt(r.output)))
+        cols.append(("delta", lambda r: fmt(r.delta)))
+        for p in cfg.train:
+            cols.append((f"d{out}/d{p}", lambda r, p=p: fmt((r.factors or {}).get(p))))
+    else:
+        cols.append((out, lambda r: fmt(r.loss if r.loss is not None else r.output)))
+        for p in cfg.train:
+            cols.append((f"d{out}/d{p}", lambda r, p=p: fmt((r.grads or {}).get(p))))
+        cols.append(("|grad|", lambda r: fmt(r.grad_norm)))
+        if cfg.schedule != "constant":
+            cols.append(("lr", lambda r: fmt(r.lr)))
+    for p in cfg.train:
+        cols.append((f"step {p}", lambda r, p=p: fmt(r.step.get(p)) if r.step else ""))
+    return cols
+
+
+def stop_line(s: Summary) -> str:
+    """One line saying how a run ended."""
+    name = f"{s.scenario}" + (f" [{s.variant}]" if s.variant else "")
+    text = f"{name}: stopped: {s.stop_reason} after {s.updates} update" \
+           f"{'s' if s.updates != 1 else ''}; final output {fmt(s.final_output)}"
+    return text + (f" ({s.message})" if s.message else "")
+
+
+def table(o: Outcome, every: int = 1) -> str:
+    """The iteration table of one run followed by its stop reason."""
+    cols = columns(o)
+    recs = _thin(o.records, every)
+    rows = [[f(r) for _, f in cols] for r in recs]
+    return render_table([h for h, _ in cols], rows) + "\n" + stop_line(o.summary) + "\n"
+
+
+def _thin(recs: Sequence[Record], every: int) -> list[Record]:
+    if every <= 1:
+        return list(recs)
+    keep = [r for r in recs if r.iteration % every == 0]
+    if recs and (not keep or keep[-1] is not recs[-1]):
+        keep.append(recs[-1])
+    return keep
+
+
+def compare_table(outcomes: Sequence[Outcome], every: int = 1) -> str:
+    """The variants side by side (one column group each), then a summary per variant."""
+    groups: list[tuple[str, int]] = [("", 1)]
+    header = ["iter"]
+    per: list[list[tuple[str, callable]]] = []
+    for o in outcomes:
+        cols = [c for c in columns(o)[1:] if c[0] not in _fixed_params(o)]
+        per.append(cols)
+        groups.append((f" {o.variant or 'run'} ", len(cols)))
+        header += [h for h, _ in cols]
+    n = max(len(o.records) for o in outcomes)
+    iters = [i for i in range(n) if i % every == 0 or i == n - 1] if every > 1 else range(n)
+    rows = []
+    for i in iters:
+        row = [str(i)]
+        for o, cols in zip(outcomes, per, strict=True):
+            rec = o.records[i] if i < len(o.records) else None
+            row += [f(rec) if rec else "" for _, f in cols]
+        rows.append(row)
+    out = render_table(header, rows, groups) + "\n\n" + summary_table(outcomes) + "\n"
+    return out
+
+
+def _fixed_params(o: Outcome) -> set[str]:
+    """Parameters that no variant trains are the same in every row: left out of compare."""
+    return {p for p in o.params if p not in o.cfg.train}
+
+
+def summary_table(outcomes: Sequence[Outcome]) -> str:
+    """Updates to converge, stop reason, final parameters and output, one row per variant."""
+    params = [p for p in outcomes[0].params]
+    header = ["variant", "updates", "stop", *params, "final output"]
+    rows = []
+    for o in outcomes:
+        s = o.summary
+        rows.append([o.variant or "run", str(s.updates), s.stop_reason,
+                     *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output)])
+    lines = render_table(header, rows)
+    notes = [f"{o.variant}: {o.summary.message}" for o in outcomes if o.summary.message]
+    return lines + ("\n" + "\n".join(notes) if notes else "")
+
+
+# --- CSV and JSONL ----------------------------------------------------------------------
+
+def csv_fields(o: Outcome) -> list[str]:
+    """CSV header: iteration, parameters, node values, delta/loss, factors/grads, steps."""
+    first = o.records[0] if o.records else None
+    values = [k for k in (first.values if first else {}) if k not in o.params]
+    fields = ["iteration", *o.params, *values]
+    if o.cfg.rule == "target":
+        fields += ["delta", *(f"factor_{p}" for p in o.cfg.train)]
+    else:
+        fields += ["loss", *(f"grad_{p}" for p in o.cfg.train), "grad_norm", "lr", "epoch",
+                   "batch"]
+    fields += [f"step_{p}" for p in o.cfg.train]
+    return fields
+
+
+def _cell(v: object) -> object:
+    if v is None:
+        return ""
+    if hasattr(v, "tolist"):
+        return json.dumps(v.tolist())
+    return repr(v) if isinstance(v, float) else v
+
+
+def csv_rows(o: Outcome) -> list[dict[str, object]]:
+    """One dict per record, keyed by ``csv_fields``; floats at full precision (repr)."""
+    rows = []
+    for r in o.records:
+        d: dict[str, object] = {"iteration": r.iteration}
+        d.update({p: _cell(r.params.get(p)) for p in o.params})
+        d.update({k: _cell(v) for k, v in r.values.items() if k not in o.params})
+        if o.cfg.rule == "target":
+            d["delta"] = _cell(r.delta)
+            d.update({f"factor_{p}": _cell((r.factors or {}).get(p)) for p in o.cfg.train})
+        else:
+            d["loss"] = _cell(r.loss)
+            d.update({f"grad_{p}": _cell((r.grads or {}).get(p)) for p in o.cfg.train})
+            d.update(grad_norm=_cell(r.grad_norm), lr=_cell(r.lr), epoch=_cell(r.epoch),
+                     batch=_cell(r.batch))
+        d.update({f"step_{p}": _cell(r.step.get(p)) for p in o.cfg.train})
+        rows.append(d)
+    return rows
+
+
+def to_csv(outcomes: Sequence[Outcome]) -> str:
+    """CSV text; with several variants a leading ``variant`` column tells them apart."""
+    buf = io.StringIO()
+    many = len(outcomes) > 1
+    fields = (["variant"] if many else []) + csv_fields(outcomes[0])
+    for o in outcomes[1:]:
+        fields += [f for f in csv_fields(o) if f not in fields]
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    for o in outcomes:
+        for row in csv_rows(o):
+            if many:
+                row = {"variant": o.variant or "run", **row}
+            w.writerow(row)
+    return buf.getvalue()
+
+
+def to_jsonl(outcomes: Sequence[Outcome]) -> str:
+    """One JSON object per record, then one summary line per run (full-precision floats)."""
+    many = len(outcomes) > 1
+    lines = []
+    for o in outcomes:
+        for r in o.records:
+            d = r.to_json()
+            if many:
+                d = {"variant": o.variant, **d}
+            lines.append(json.dumps(d, allow_nan=True))
+        lines.append(json.dumps(o.summary.to_json(), allow_nan=True))
+    return "\n".join(lines) + "\n"
+
+
+# --- output -----------------------------------------------------------------------------
+
+def write_atomic(path: Path, text: str, force: bool = False) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise GdlabError(f"{path}: already exists (use --force to overwrite)")
+    if path.is_dir():
+        raise GdlabError(f"{path}: is a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise GdlabError(f"{path}: the folder {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
