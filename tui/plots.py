@@ -1,0 +1,201 @@
+"""The one thin layer between gdlab's views and plotext, so the plotting library can be swapped.
+
+Every function takes a plotext-like ``plt`` (the ``plotext`` module itself on the command line,
+or a ``PlotextPlot``'s ``.plt`` in the app) and draws from data the runner already recorded.
+Log scales are drawn as log10 values on a linear axis with labelled ticks: plotext's own log
+axis raises "math domain error" on redraw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+COLORS = ["cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white"]
+RGB = [(0, 215, 255), (255, 165, 0), (0, 215, 0), (255, 0, 255), (255, 255, 0), (255, 60, 60)]
+MAX_POINTS = 2000
+
+Series = dict[str, tuple[Sequence[float], Sequence[float]]]
+
+
+def downsample(xs: Sequence[float], ys: Sequence[float], n: int = MAX_POINTS
+               ) -> tuple[list[float], list[float]]:
+    """At most ``n`` evenly spaced points (always keeping the last) for drawing long histories."""
+    m = len(xs)
+    if m <= n:
+        return list(xs), list(ys)
+    idx = np.unique(np.linspace(0, m - 1, n).round().astype(int))
+    return [xs[i] for i in idx], [ys[i] for i in idx]
+
+
+def _log10_series(ys: Sequence[float]) -> list[float]:
+    out = []
+    for y in ys:
+        a = abs(y) if y is not None else math.nan
+        out.append(math.log10(a) if a > 0 and math.isfinite(a) else math.nan)
+    return out
+
+
+def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    a, b = math.floor(lo), math.ceil(hi)
+    step = max(1, (b - a) // 6 or 1)
+    ticks = list(range(a, b + 1, step))
+    return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
+
+
+def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
+               ylabel: str = "|delta|") -> None:
+    """One line per series of |delta| (or loss) per iteration; log10 axis when ``log``."""
+    lo, hi = math.inf, -math.inf
+    for i, (label, (xs, ys)) in enumerate(series.items()):
+        xs, ys = downsample(list(xs), list(ys))
+        vals = _log10_series(ys) if log else [float(y) if y is not None else math.nan for y in ys]
+        pts = [(x, y) for x, y in zip(xs, vals, strict=True) if math.isfinite(y)]
+        if not pts:
+            continue
+        lo = min(lo, min(p[1] for p in pts))
+        hi = max(hi, max(p[1] for p in pts))
+        plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
+                 color=COLORS[i % len(COLORS)], marker="braille")
+    if log and math.isfinite(lo):
+        pos, labels = _log_ticks(lo, hi)
+        plt.yticks(pos, labels)
+    plt.title(title or (f"{ylabel} per iteration" + (" (log scale)" if log else "")))
+    plt.xlabel("iteration")
+
+
+def draw_trajectories(plt: Any, series: Series, title: str = "parameters") -> None:
+    """Each parameter's value per iteration."""
+    for i, (label, (xs, ys)) in enumerate(series.items()):
+        xs, ys = downsample(list(xs), list(ys))
+        pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
+        if pts:
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
+                     color=COLORS[i % len(COLORS)], marker="braille")
+    plt.title(title)
+    plt.xlabel("iteration")
+
+
+def landscape_matrix(z: np.ndarray, paths: dict[str, Sequence[tuple[float, float]]],
+                     xs: np.ndarray, ys: np.ndarray) -> list[list[tuple[int, int, int]]]:
+    """RGB cells: log of the output in shades of blue, each path's points in its own colour.
+
+    Row 0 is the top of the picture (the largest y).
+    """
+    with np.errstate(all="ignore"):
+        lz = np.log10(np.abs(z) + 1e-12)
+    finite = lz[np.isfinite(lz)]
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    t = np.where(np.isfinite(lz), (lz - lo) / (hi - lo if hi > lo else 1.0), 1.0)
+    # dark blue (low) -> light grey-blue (high)
+    r = (20 + 200 * t).astype(int)
+    g = (30 + 190 * t).astype(int)
+    b = (90 + 150 * t).astype(int)
+    cells = [[(int(r[i, j]), int(g[i, j]), int(b[i, j])) for j in range(z.shape[1])]
+             for i in range(z.shape[0])]
+    ny, nx = z.shape
+    for k, (_, path) in enumerate(paths.items()):
+        color = RGB[k % len(RGB)]
+        for n, (px, py) in enumerate(path):
+            if not (math.isfinite(px) and math.isfinite(py)):
+                continue
+            j = int(round((px - xs[0]) / (xs[-1] - xs[0]) * (nx - 1))) if nx > 1 else 0
+            i = int(round((py - ys[0]) / (ys[-1] - ys[0]) * (ny - 1))) if ny > 1 else 0
+            if 0 <= i < ny and 0 <= j < nx:
+                cells[ny - 1 - i][j] = (255, 255, 255) if n == 0 else color
+    return cells
+
+
+def landscape_ticks(land: Any) -> tuple[tuple[list[int], list[str]], tuple[list[int], list[str]]]:
+    """Tick positions (1-based cells) and labels for both axes of a landscape heatmap."""
+    nx, ny = len(land.xs), len(land.ys)
+    xt = sorted({0, nx // 2, nx - 1})
+    yt = sorted({0, ny // 2, ny - 1})
+    return ([j + 1 for j in xt], [f"{land.xs[j]:.4g}" for j in xt]), \
+        ([i + 1 for i in yt], [f"{land.ys[i]:.4g}" for i in yt])
+
+
+def draw_landscape(plt: Any, land: Any, paths: dict[str, Sequence[tuple[float, float]]],
+                   title: str = "") -> None:
+    """The landscape as a heatmap (darker = lower) with each path drawn over it (start white).
+
+    For a gap-free picture the plot should be ``len(xs) + label width + 2`` columns wide and
+    ``len(ys) + 4`` rows high (``landscape_size``).
+    """
+    cells = landscape_matrix(land.z, paths, land.xs, land.ys)
+    plt.matrix_plot(cells)
+    (xp, xl), (yp, yl) = landscape_ticks(land)
+    plt.xticks(xp, xl)
+    plt.yticks(yp, yl)  # on a matrix plot, with explicit ticks position 1 is the bottom row
+    plt.title(title or f"landscape of the output over ({land.names[0]}, {land.names[1]})")
+    plt.xlabel(land.names[0])
+    plt.ylabel(land.names[1])
+
+
+def landscape_size(land: Any) -> tuple[int, int]:
+    """The plot size (columns, rows) at which each grid cell is exactly one character."""
+    (_, _), (_, yl) = landscape_ticks(land)
+    return len(land.xs) + max(len(t) for t in yl) + 2, len(land.ys) + 4
+
+
+def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None) -> None:
+    """The command line's --plot: |delta| or loss per iteration, parameters, and the landscape."""
+    import shutil
+
+    import plotext as plt
+
+    from engine.landscape import compute_landscape, landscape_params
+
+    cols, _ = shutil.get_terminal_size((100, 30))
+    width = width or max(60, min(cols, 160))
+    rule = outcomes[0].cfg.rule
+    err: Series = {}
+    for o in outcomes:
+        label = o.variant or sc.name
+        xs = [r.iteration for r in o.records]
+        ys = [r.delta if rule == "target" else r.loss for r in o.records]
+        err[label] = (xs, ys)
+    plt.clear_figure()
+    plt.plotsize(width, 20)
+    plt.theme("pro")
+    draw_error(plt, err, log=True, ylabel="|delta|" if rule == "target" else "loss")
+    plt.show()
+    for o in outcomes:
+        traj: Series = {}
+        for p in o.cfg.train:
+            vals = [r.params[p] for r in o.records]
+            if all(np.ndim(v) == 0 for v in vals):
+                traj[p] = ([r.iteration for r in o.records], [float(v) for v in vals])
+        if traj:
+            plt.clear_figure()
+            plt.plotsize(width, 15)
+            plt.theme("pro")
+            draw_trajectories(plt, traj, title=f"parameters ({o.variant or sc.name})")
+            plt.show()
+    g = sc.build_graph()
+    names = landscape_params(g, outcomes[0].cfg)
+    if names is None:
+        return
+    paths = {o.variant or sc.name: [(float(r.params[names[0]]), float(r.params[names[1]]))
+                                    for r in o.records] for o in outcomes}
+    allpts = [p for path in paths.values() for p in path]
+    from engine.landscape import grid_bounds
+
+    for p, v in outcomes[-1].records[-1].params.items():
+        if p not in names:
+            g.set_value(p, v)
+    nx = max(20, width - 14)
+    land = compute_landscape(g, outcomes[0].cfg, allpts, nx=nx, ny=24, bounds=grid_bounds(allpts))
+    plt.clear_figure()
+    plt.plotsize(*landscape_size(land))
+    draw_landscape(plt, land, paths)
+    plt.show()
+    print("darker is lower; white = start; " + ", ".join(
+        f"{name}: {_color_name(k)}" for k, name in enumerate(paths)))
+
+
+def _color_name(k: int) -> str:
+    return ["cyan", "orange", "green", "magenta", "yellow", "red"][k % 6]
