@@ -173,6 +173,8 @@ def _onehot(labels: Value, shape: tuple[int, ...]) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape == shape:  # already one-hot (or probabilities)
         return labels.astype(float)
+    if len(shape) == 2 and shape[0] == 1 and shape[1] > 1 and labels.shape == shape[1:]:
+        return labels.astype(float).reshape(shape)  # 1-d logits with a one-hot vector
     idx = labels.astype(np.int64).reshape(-1)
     out = np.zeros((idx.size, shape[-1]))
     out[np.arange(idx.size), idx] = 1.0
