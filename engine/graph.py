@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import ExpressionError, NumericError, ScenarioError
 from .expr import Expr, parse
-from .ops import BATCHED, FUNCTIONS, NO_GRAD_INPUTS, OPS, Op, const_pow
+from .ops import BATCHED, FUNCTIONS, NO_GRAD_INPUTS, OPS, Op, const_operand, const_pow
 
 Value = Any  # float | np.ndarray
 
@@ -107,6 +107,8 @@ class Graph:
         self._prog: list[tuple[int, Any, tuple[int, ...]]] = []
         self._depends_on_param: list[bool] = []
         self._bprog_cache: dict[int, list[tuple[int, Any, tuple[int, ...], tuple[int, ...]]]] = {}
+        self._reach_cache: dict[int, list[bool]] = {}
+        self._scalar = True  # every leaf is a float: no numpy, no errstate, no unbroadcasting
         self.source = "<graph>"
 
     # --- construction -----------------------------------------------------------------
@@ -144,6 +146,7 @@ class Graph:
         g.order = _topological(trees, nodes, source)
         for name in g.order:
             g._compile_named(name, nodes[name], trees[name])
+        g._scalar = all(type(g._vals[n.index]) is float for n in g.nodes if n.kind != "op")
         g._depends_on_param = [False] * len(g.nodes)
         for n in g.nodes:
             g._depends_on_param[n.index] = n.kind == "param" or any(
@@ -191,6 +194,16 @@ class Graph:
             i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, (base,)))
             self._prog.append((i, op.forward, (base,)))
             return i
+        if len(t.args) == 2 and (t.args[0].kind == "const") != (t.args[1].kind == "const"):
+            left = t.args[0].kind == "const"
+            c, other = (t.args[0], t.args[1]) if left else (t.args[1], t.args[0])
+            special = const_operand(op.name, c.value, left)
+            if special is not None:
+                base = self._compile_tree(other, owner)
+                sop = Op(op.name, 1, special[0], special[1], op.symbol, op.derivative)
+                i = self._add(Node(len(self.nodes), t.text, "op", False, owner, sop, (base,)))
+                self._prog.append((i, sop.forward, (base,)))
+                return i
         ins = tuple(self._compile_tree(a, owner) for a in t.args)
         i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, ins))
         self._prog.append((i, op.forward, ins))
@@ -208,6 +221,11 @@ class Graph:
         if self.nodes[i].kind not in ("param", "data"):
             raise KeyError(f"'{name}' is computed, not set")
         self._vals[i] = value if isinstance(value, np.ndarray) else as_value(value)
+        if type(self._vals[i]) is not float:
+            self._scalar = False
+        elif not self._scalar:
+            self._scalar = all(type(self._vals[n.index]) is float
+                               for n in self.nodes if n.kind != "op")
 
     def value(self, name: str) -> Value:
         """The current value of a named node (after ``forward``)."""
@@ -225,17 +243,14 @@ class Graph:
         ``first_nonfinite``).
         """
         vals = self._vals
-        i = -1
         try:
-            with np.errstate(all="ignore"):
-                for i, f, ins in self._prog:
-                    if len(ins) == 2:
-                        vals[i] = f(vals[ins[0]], vals[ins[1]])
-                    elif len(ins) == 1:
-                        vals[i] = f(vals[ins[0]])
-                    else:
-                        vals[i] = f(*[vals[j] for j in ins])
+            if self._scalar:
+                self._run_forward(vals)
+            else:
+                with np.errstate(all="ignore"):
+                    self._run_forward(vals)
         except (ArithmeticError, ValueError) as exc:
+            i = self._failing_instruction()
             node = self.nodes[i]
             if isinstance(exc, ValueError) and any(
                 isinstance(vals[j], np.ndarray) for j in node.inputs
@@ -246,6 +261,26 @@ class Graph:
                     f"fit together ({exc})"
                 ) from None
             raise NumericError(self.describe(i), _numeric_message(exc)) from exc
+
+    def _run_forward(self, vals: list[Value]) -> None:
+        for i, f, ins in self._prog:
+            if len(ins) == 2:
+                vals[i] = f(vals[ins[0]], vals[ins[1]])
+            elif len(ins) == 1:
+                vals[i] = f(vals[ins[0]])
+            else:
+                vals[i] = f(*[vals[j] for j in ins])
+
+    def _failing_instruction(self) -> int:
+        """Re-run the program one instruction at a time to find the one that raises."""
+        vals = self._vals
+        with np.errstate(all="ignore"):
+            for i, f, ins in self._prog:
+                try:
+                    vals[i] = f(*[vals[j] for j in ins])
+                except (ArithmeticError, ValueError):
+                    return i
+        return -1
 
     def describe(self, i: int) -> str:
         """A node's label, with its named owner for a sub-expression: "2*w (in x)"."""
@@ -285,6 +320,7 @@ class Graph:
                 needed[ins[k]] = True
             prog.append((i, node.op.backward, ins, want))
         self._bprog_cache[out] = prog
+        self._reach_cache[out] = needed
         return prog
 
     def backward(self, output: str, seed: Value = 1.0) -> list[Value]:
@@ -293,16 +329,20 @@ class Graph:
         Call ``forward`` first. Contributions along different paths are added.
         """
         out = self.index[output]
+        grads = self._backward(out, seed)
+        reach = self._reach_cache[out]
+        return [g if r else None for g, r in zip(grads, reach, strict=True)]
+
+    def _backward(self, out: int, seed: Value) -> list[Value]:
+        prog = self._backward_program(out)
         vals = self._vals
-        grads: list[Value] = [None] * len(self.nodes)
-        grads[out] = seed
-        i = out
         try:
-            with np.errstate(all="ignore"):
-                for i, bwd, ins, want in self._backward_program(out):
+            if self._scalar:
+                # all floats: start every gradient at 0.0 and just add (no None, no shapes)
+                grads: list[Value] = [0.0] * len(self.nodes)
+                grads[out] = seed
+                for i, bwd, ins, want in prog:
                     g = grads[i]
-                    if g is None:
-                        continue
                     if len(ins) == 2:
                         local = bwd(g, vals[i], vals[ins[0]], vals[ins[1]])
                     elif len(ins) == 1:
@@ -310,20 +350,36 @@ class Graph:
                     else:
                         local = bwd(g, vals[i], *[vals[j] for j in ins])
                     for k in want:
+                        grads[ins[k]] += local[k]
+                return grads
+            grads = [None] * len(self.nodes)
+            grads[out] = seed
+            with np.errstate(all="ignore"):
+                for i, bwd, ins, want in prog:
+                    g = grads[i]
+                    if g is None:
+                        continue
+                    local = bwd(g, vals[i], *[vals[j] for j in ins])
+                    for k in want:
                         j = ins[k]
                         gj = local[k]
                         if type(gj) is not float and np.shape(gj) != np.shape(vals[j]):
                             gj = _unbroadcast(gj, vals[j])
                         prev = grads[j]
                         grads[j] = gj if prev is None else prev + gj
+            return grads
         except (ArithmeticError, ValueError) as exc:
-            raise NumericError(self.describe(i), "gradient: " + _numeric_message(exc)) from exc
-        return grads
+            raise NumericError(self.nodes[out].label, "gradient: " + _numeric_message(exc)) \
+                from exc
 
     def gradients(self, output: str, wrt: Iterable[str] | None = None) -> dict[str, Value]:
         """d output / d p for the given parameters (all by default); 0.0 where unconnected."""
-        grads = self.backward(output)
-        out: dict[str, Value] = {}
+        out = self.index[output]
+        grads = self._backward(out, 1.0)
+        if self._scalar:
+            index = self.index
+            return {name: grads[index[name]] for name in (wrt if wrt is not None else self.params)}
+        result: dict[str, Value] = {}
         for name in wrt if wrt is not None else self.params:
             g = grads[self.index[name]]
             if g is None:
@@ -331,8 +387,8 @@ class Graph:
                 g = 0.0 if type(v) is float else np.zeros_like(v)
             elif isinstance(g, np.ndarray) and not g.flags.writeable:
                 g = np.array(g)
-            out[name] = g
-        return out
+            result[name] = g
+        return result
 
     def named_gradients(self, output: str) -> dict[str, Value]:
         """d output / d node for every named node (None where there is no path)."""
@@ -375,7 +431,8 @@ class Graph:
                             else gj
                     elif child.kind == "op":
                         grads[j] = grads[j] + gj if j in grads else gj
-        return result
+        # in the order the expression's names are defined (w before b), not the order visited
+        return {r: result[r] for r in node.refs if r in result}
 
     def walkthrough(self, output: str) -> list[Edge]:
         """The backward pass between named nodes, one chain-rule term per edge, in order.

@@ -18,6 +18,9 @@ from .graph import Graph
 from .scenario import RunConfig
 
 
+CHUNK_ELEMENTS = 1 << 15  # grid points x data points evaluated at once
+
+
 @dataclass
 class Landscape:
     """z[i, j] is the output at (xs[j], ys[i]): the loss, or |output - target| (target rule)."""
@@ -69,8 +72,17 @@ def compute_landscape(
     gx, gy = np.meshgrid(xs, ys)
     vectorised = not loop
     if vectorised:
+        px, py = gx.ravel(), gy.ravel()
+        # chunks of grid points small enough that every intermediate (chunk x data) stays in
+        # the processor's cache: one pass over 40,000 x 200 doubles at once is memory-bound
+        size = max(1, max((int(np.size(graph.value(d))) for d in graph.data), default=1))
+        chunk = max(64, CHUNK_ELEMENTS // size)
         try:
-            z = graph.evaluate_batched(cfg.output, {names[0]: gx.ravel(), names[1]: gy.ravel()})
+            z = np.concatenate([
+                graph.evaluate_batched(cfg.output, {names[0]: px[k:k + chunk],
+                                                    names[1]: py[k:k + chunk]})
+                for k in range(0, len(px), chunk)
+            ])
         except ExpressionError:
             vectorised = False
     if not vectorised:

@@ -332,6 +332,26 @@ NO_GRAD_INPUTS: dict[str, tuple[int, ...]] = {
 }
 
 
+def const_operand(name: str, c: float, const_left: bool
+                  ) -> tuple[Callable[[Value], Value], Callable[..., tuple[Value]]] | None:
+    """Forward and gradient of ``a op c`` (or ``c op a``) with the constant baked in.
+
+    ``2*w`` then costs one call and no lookup of the constant: the scalar graphs of the
+    tutorials are mostly such terms.
+    """
+    if name == "mul":
+        return (lambda a: a * c), (lambda g, o, a: (g * c,))
+    if name == "add":
+        return (lambda a: a + c), (lambda g, o, a: (g,))
+    if name == "sub" and not const_left:
+        return (lambda a: a - c), (lambda g, o, a: (g,))
+    if name == "sub":
+        return (lambda a: c - a), (lambda g, o, a: (-g,))
+    if name == "div" and not const_left:
+        return (lambda a: a / c), (lambda g, o, a: (g / c,))
+    return None
+
+
 def const_pow(c: float) -> tuple[Callable[[Value], Value], Callable[..., tuple[Value]]]:
     """Forward and gradient of ``a ** c`` for a constant exponent (squares as a*a, exactly)."""
     if c == 2.0:
