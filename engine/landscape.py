@@ -17,7 +17,6 @@ from .errors import ExpressionError, NumericError
 from .graph import Graph
 from .scenario import RunConfig
 
-
 CHUNK_ELEMENTS = 1 << 15  # grid points x data points evaluated at once
 
 
