@@ -128,24 +128,34 @@ def _sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.reciprocal(out, out=out)
 
 
-def _activate(kind: str, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """act(z) into ``out``, same shape as z."""
-    if kind == "sigmoid":
-        return _sigmoid(z, out)
-    if kind == "tanh":
-        return np.tanh(z, out=out)
+def _tanh(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.tanh(z, out=out)
+
+
+def _relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0.0, out=out)
 
 
-def _act_prime(kind: str, z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """act'(z) into ``out``, computed from a = act(z) (or z for relu); same shape as z."""
-    if kind == "sigmoid":
-        np.subtract(1.0, a, out=out)  # sigmoid'(z) = a (1 - a)
-        return np.multiply(out, a, out=out)
-    if kind == "tanh":
-        np.multiply(a, a, out=out)  # tanh'(z) = 1 - a^2
-        return np.subtract(1.0, out, out=out)
+def _sigmoid_prime(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.subtract(1.0, a, out=out)  # sigmoid'(z) = a (1 - a)
+    return np.multiply(out, a, out=out)
+
+
+def _tanh_prime(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.multiply(a, a, out=out)  # tanh'(z) = 1 - a^2
+    return np.subtract(1.0, out, out=out)
+
+
+def _relu_prime(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.greater(z, 0.0, out=out)  # relu'(z) = 1 where z > 0, else 0
+
+
+#: activation -> (act(z, out) -> out, act'(z, a, out) -> out), every array (N, n_l)
+ACTIVATION_FUNCTIONS = {
+    "sigmoid": (_sigmoid, _sigmoid_prime),
+    "tanh": (_tanh, _tanh_prime),
+    "relu": (_relu, _relu_prime),
+}
 
 
 class _Buffers:
@@ -157,13 +167,14 @@ class _Buffers:
 
         self.n = n
         self.x = np.empty((n, sizes[0]), dtype)  # a_0 when the input comes as uint8
-        self.z, self.a = layers(), layers()
+        self.z, self.a = layers(), layers()  # a[0] is set to the input a_0 by each pass
         self.delta = layers() if train else []
         self.tmp = layers() if train else []  # act'(z_l), then delta_l / N
         self.y = np.empty((n, sizes[-1]), dtype)  # one-hot targets when labels are given
         self.rowmax = np.empty((n, 1), dtype)  # softmax: the max and the sum of each row
         self.rowsum = np.empty((n, 1), dtype)
         self.rows = np.arange(n)
+        self.mean_row = np.full(n, 1.0 / n, dtype)  # (1/N, ..., 1/N): a batch mean as a product
 
 
 class MLP:
@@ -179,6 +190,7 @@ class MLP:
         self.L = len(self.sizes) - 1  # number of weight layers; layer 0 is the input
         self.dtype = np.dtype(dtype)
         self.activation = config.activation
+        self._act, self._act_prime = ACTIVATION_FUNCTIONS[config.activation]
         self.softmax = config.cost == "cross_entropy"
         self.weight_decay = float(config.weight_decay)
         self.params: dict[str, np.ndarray] = {}
@@ -197,6 +209,7 @@ class MLP:
         self.W = [None] + [self.params[f"W{l}"] for l in range(1, self.L + 1)]
         self.b = [None] + [self.params[f"b{l}"] for l in range(1, self.L + 1)]
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._decay_tmp = [None] + [np.empty_like(w) for w in self.W[1:]]
         self.gW = [None] + [self.grads[f"W{l}"] for l in range(1, self.L + 1)]
         self.gb = [None] + [self.grads[f"b{l}"] for l in range(1, self.L + 1)]
         self._eye = np.eye(self.sizes[-1], dtype=self.dtype)
@@ -233,21 +246,21 @@ class MLP:
 
     def _forward(self, a0: np.ndarray, buf: _Buffers) -> None:
         """Fill buf.z[l], buf.a[l] for l = 1..L from the input a_0 (N, n0)."""
-        a = a0
+        a = buf.a
+        a[0] = a0
         for l in range(1, self.L + 1):
-            z = np.dot(a, self.W[l].T, out=buf.z[l])  # z_l = a_{l-1} W_l^T + b_l
-            z += self.b[l]
+            z = np.dot(a[l - 1], self.W[l].T, out=buf.z[l])  # z_l = a_{l-1} W_l^T + b_l
+            np.add(z, self.b[l], out=z)
             if l < self.L:
-                a = _activate(self.activation, z, buf.a[l])  # a_l = act(z_l)
-            elif self.softmax:
-                a = buf.a[l]  # a_L = softmax(z_L), shifted by the row max for stability
-                np.max(z, axis=1, out=buf.rowmax, keepdims=True)
-                np.subtract(z, buf.rowmax, out=a)
-                np.exp(a, out=a)
-                np.sum(a, axis=1, out=buf.rowsum, keepdims=True)
-                a /= buf.rowsum
+                self._act(z, a[l])  # a_l = act(z_l)
+            elif self.softmax:  # a_L = softmax(z_L), shifted by the row max for stability
+                np.maximum.reduce(z, axis=1, out=buf.rowmax, keepdims=True)
+                np.subtract(z, buf.rowmax, out=a[l])
+                np.exp(a[l], out=a[l])
+                np.add.reduce(a[l], axis=1, out=buf.rowsum, keepdims=True)
+                np.divide(a[l], buf.rowsum, out=a[l])
             else:
-                a = _sigmoid(z, buf.a[l])  # a_L = sigmoid(z_L)
+                _sigmoid(z, a[l])  # a_L = sigmoid(z_L)
 
     # -- public API -----------------------------------------------------------------------
 
@@ -261,7 +274,7 @@ class MLP:
         a0 = self.inputs(X)
         with np.errstate(over="ignore"):
             self._forward(a0, buf)
-        return [a0] + buf.a[1:]
+        return buf.a
 
     def backward(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         """Backpropagate one mini-batch; return ``grads`` (name -> array, the shapes of params).
@@ -274,31 +287,28 @@ class MLP:
         n = X.shape[0]
         buf = self._bufs.get(n) or self._buffers(n)
         self._last = buf
-        a0 = self.inputs(X, buf.x)
-        y = self._last_y = self.targets(Y, buf.y)
+        a0 = X if X.dtype == self.dtype else self.inputs(X, buf.x)
+        y = self._last_y = Y if Y.ndim == 2 else self.targets(Y, buf.y)
         self._forward(a0, buf)
-        L, z, a, delta, tmp = self.L, buf.z, buf.a, buf.delta, buf.tmp
-        act = self.activation
+        L, z, a, delta, tmp, W = self.L, buf.z, buf.a, buf.delta, buf.tmp, self.W
         if self.softmax:
             # BP1: delta_L = softmax(z_L) - onehot(y)
             np.subtract(a[L], y, out=delta[L])
         else:
             # BP1: delta_L = (a_L - y) * sigmoid'(z_L)
             np.subtract(a[L], y, out=delta[L])
-            delta[L] *= _act_prime("sigmoid", z[L], a[L], tmp[L])
-        inv_n = 1.0 / n
+            np.multiply(delta[L], _sigmoid_prime(z[L], a[L], tmp[L]), out=delta[L])
         for l in range(L, 0, -1):
             if l < L:
                 # BP2: delta_l = (W_{l+1}^T delta_{l+1}) * act'(z_l)
-                np.dot(delta[l + 1], self.W[l + 1], out=delta[l])
-                delta[l] *= _act_prime(act, z[l], a[l], tmp[l])
-            d_mean = np.multiply(delta[l], inv_n, out=tmp[l])  # delta_l / N, to average
-            # BP3: dC/db_l = delta_l                 (averaged over the batch)
-            np.sum(d_mean, axis=0, out=self.gb[l])
+                np.dot(delta[l + 1], W[l + 1], out=delta[l])
+                np.multiply(delta[l], self._act_prime(z[l], a[l], tmp[l]), out=delta[l])
+            # BP3: dC/db_l = delta_l                 (averaged over the batch: (1/N) 1^T delta_l)
+            np.dot(buf.mean_row, delta[l], out=self.gb[l])
             # BP4: dC/dW_l = delta_l a_{l-1}^T       (averaged over the batch)
-            np.dot(d_mean.T, a[l - 1] if l > 1 else a0, out=self.gW[l])
-            if self.weight_decay:
-                self.gW[l] += self.weight_decay * self.W[l]  # d/dW of lambda/2 * sum W^2
+            np.dot(np.multiply(delta[l], buf.mean_row[0], out=tmp[l]).T, a[l - 1], out=self.gW[l])
+            if self.weight_decay:  # + d/dW_l of lambda/2 * sum W^2
+                self.gW[l] += np.multiply(W[l], self.weight_decay, out=self._decay_tmp[l])
         return self.grads
 
     def loss_terms(self, X: np.ndarray, y: np.ndarray) -> tuple[float, int]:

@@ -202,6 +202,11 @@ def train(
     n, bs, every = X.shape[0], settings.batch_size, settings.report_every
     if n == 0:
         raise ValueError("train() needs at least one training image")
+    if X.shape[1] != net.sizes[0] or int(y.max()) >= net.sizes[-1]:
+        raise ScenarioError(
+            f"[model] key 'layers': {net.sizes} does not fit the data: {X.shape[1]} inputs "
+            f"per image and labels up to {int(y.max())}"
+        )
     opt = make_optimizer(settings.optimizer, settings.lr, **settings.hyper)
     seed = settings.shuffle_seed if settings.shuffle_seed is not None else config.seed
     rng = np.random.default_rng(seed)

@@ -1,0 +1,381 @@
+"""Benchmark gdlab's MNIST MLP against PyTorch (CPU) and a network.py-style per-example loop.
+
+Prints figures, never asserts. Every measurement runs in a fresh subprocess whose environment
+fixes the BLAS thread count before numpy is imported (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
+MKL_NUM_THREADS; torch.set_num_threads to match) and drops OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE (which, when set, force a slower OpenBLAS kernel); the kernel that runs is
+reported.
+
+    python bench/bench_mnist.py                     # speed (1 and 2 threads), memory
+    python bench/bench_mnist.py --accuracy          # and the two scenarios on the full data
+    python bench/bench_mnist.py --threads 1 --epochs 2 --seeds 1 2 3 --accuracy
+
+Data: $GDLAB_MNIST_DIR or /work/shared/data/mnist (the four IDX .gz files), read with
+engine.data.mnist.load_mnist when it is importable, else with a few lines here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("GDLAB_MNIST_DIR", "/work/shared/data/mnist"))
+# (label, layers, cost, batch size): the four speed configurations
+CONFIGS = [
+    ("[784,30,10] quadratic, batch 10", [784, 30, 10], "quadratic", 10),
+    ("[784,100,10] softmax+CE, batch 10", [784, 100, 10], "cross_entropy", 10),
+    ("[784,100,10] softmax+CE, batch 32", [784, 100, 10], "cross_entropy", 32),
+    ("[784,100,10] softmax+CE, batch 128", [784, 100, 10], "cross_entropy", 128),
+]
+
+
+# --- helpers run inside the workers ------------------------------------------------------
+
+
+def load_data() -> Any:
+    """Return the full MNIST arrays (train (60000, 784) uint8, ...) from DATA_DIR."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from engine.data.mnist import load_mnist
+    except ImportError:
+        load_mnist = None
+    if load_mnist is not None:
+        return load_mnist(DATA_DIR)
+    import numpy as np
+
+    def read(name: str, offset: int) -> Any:
+        with gzip.open(DATA_DIR / f"{name}.gz") as f:
+            return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+    return SimpleNamespace(
+        train_images=read("train-images-idx3-ubyte", 16).reshape(-1, 784),
+        train_labels=read("train-labels-idx1-ubyte", 8),
+        test_images=read("t10k-images-idx3-ubyte", 16).reshape(-1, 784),
+        test_labels=read("t10k-labels-idx1-ubyte", 8),
+        source=str(DATA_DIR), is_subset=False,
+    )
+
+
+def openblas_kernel() -> str:
+    """Return the OpenBLAS core numpy's BLAS runs (e.g. 'SkylakeX'), or '?' if not OpenBLAS."""
+    import ctypes
+    import glob
+
+    import numpy as np
+
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*"))
+    for lib in libs:
+        dll = ctypes.CDLL(lib)
+        for name in ("scipy_openblas_get_corename64_", "openblas_get_corename64_",
+                     "openblas_get_corename"):
+            fn = getattr(dll, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return "?"
+
+
+def worker_info(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    info: dict[str, Any] = {"numpy": np.__version__, "kernel": openblas_kernel(),
+                            "python": platform.python_version(), "nproc": os.cpu_count()}
+    cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    info["blas"] = f"{cfg['name']} {cfg['version']}"
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        info["torch_blas"] = "MKL" if torch.backends.mkl.is_available() else "?"
+    except ImportError:
+        info["torch"] = None
+    with open("/proc/cpuinfo") as f:
+        info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
+                           platform.processor())
+    return info
+
+
+def worker_gdlab(args: argparse.Namespace) -> dict[str, Any]:
+    """Seconds of each training epoch (train()'s own clock) for every configuration."""
+    sys.path.insert(0, str(ROOT))
+    from engine.mlp import MLPConfig
+    from engine.mlp_train import EpochRecord, TrainSettings, train
+
+    data = load_data()
+    out = {}
+    for label, layers, cost, bs in CONFIGS:
+        cfg = MLPConfig(layers, "sigmoid", cost, "scaled", 0.0, 1)
+        settings = TrainSettings("sgd", 0.1, {}, bs, args.epochs, report_every=10**9)
+        secs = [r.seconds for r in train(cfg, settings, data) if isinstance(r, EpochRecord)]
+        out[label] = secs
+    return out
+
+
+def worker_torch(args: argparse.Namespace) -> dict[str, Any]:
+    """Seconds per epoch of the same networks, data, batch sizes and plain SGD in PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return {"skipped": "torch is not installed (pip install torch) - PyTorch figures skipped"}
+    import numpy as np
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    data = load_data()
+    X = torch.from_numpy(data.train_images.astype(np.float32) / np.float32(255.0))
+    y = torch.from_numpy(data.train_labels.astype(np.int64))
+    onehot = torch.nn.functional.one_hot(y, 10).float()
+    rng = np.random.default_rng(0)
+    out = {}
+    for label, layers, cost, bs in CONFIGS:
+        net = torch.nn.Sequential(torch.nn.Linear(layers[0], layers[1]), torch.nn.Sigmoid(),
+                                  torch.nn.Linear(layers[1], layers[2]))
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        secs = []
+        for _ in range(args.epochs):
+            # shuffled float32 copies made outside the clock: PyTorch does not pay for the
+            # shuffle nor for the uint8 -> float conversion (gdlab's epochs include both)
+            perm = torch.from_numpy(rng.permutation(X.shape[0]))
+            Xs, ys, Ys = X[perm].contiguous(), y[perm].contiguous(), onehot[perm].contiguous()
+            start = time.perf_counter()
+            for i in range(0, X.shape[0], bs):
+                opt.zero_grad()
+                out_ = net(Xs[i : i + bs])
+                if cost == "quadratic":  # sigmoid output, 0.5 ||a - y||^2 averaged over the batch
+                    loss = 0.5 * ((torch.sigmoid(out_) - Ys[i : i + bs]) ** 2).sum(1).mean()
+                else:
+                    loss = torch.nn.functional.cross_entropy(out_, ys[i : i + bs])
+                loss.backward()
+                opt.step()
+            secs.append(time.perf_counter() - start)
+        out[label] = secs
+    return out
+
+
+def worker_loop(args: argparse.Namespace) -> dict[str, Any]:
+    """Nielsen's network.py (per-example backprop in a Python loop, float64 column vectors) on
+    [784, 30, 10], mini-batch 10: time args.loop_examples examples and scale to 60,000."""
+    import numpy as np
+
+    data = load_data()
+    rng = np.random.default_rng(1)
+    sizes = [784, 30, 10]
+    biases = [rng.standard_normal((y, 1)) for y in sizes[1:]]
+    weights = [rng.standard_normal((y, x)) for x, y in zip(sizes[:-1], sizes[1:], strict=True)]
+
+    def sigmoid(z: Any) -> Any:
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def sigmoid_prime(z: Any) -> Any:
+        return sigmoid(z) * (1 - sigmoid(z))
+
+    def backprop(x: Any, y: Any) -> tuple[list[Any], list[Any]]:
+        nabla_b = [np.zeros(b.shape) for b in biases]
+        nabla_w = [np.zeros(w.shape) for w in weights]
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w in zip(biases, weights, strict=True):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        delta = (activations[-1] - y) * sigmoid_prime(zs[-1])
+        nabla_b[-1] = delta
+        nabla_w[-1] = np.dot(delta, activations[-2].transpose())
+        for l in range(2, len(sizes)):
+            z = zs[-l]
+            sp = sigmoid_prime(z)
+            delta = np.dot(weights[-l + 1].transpose(), delta) * sp
+            nabla_b[-l] = delta
+            nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
+        return nabla_b, nabla_w
+
+    def update_mini_batch(mini_batch: list[tuple[Any, Any]], eta: float) -> None:
+        nabla_b = [np.zeros(b.shape) for b in biases]
+        nabla_w = [np.zeros(w.shape) for w in weights]
+        for x, y in mini_batch:
+            delta_nabla_b, delta_nabla_w = backprop(x, y)
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b, strict=True)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w, strict=True)]
+        weights[:] = [w - (eta / len(mini_batch)) * nw
+                      for w, nw in zip(weights, nabla_w, strict=True)]
+        biases[:] = [b - (eta / len(mini_batch)) * nb
+                     for b, nb in zip(biases, nabla_b, strict=True)]
+
+    # network.py's data: a list of (x (784, 1) float, y (10, 1) one-hot) pairs, built beforehand
+    n = args.loop_examples
+    eye = np.eye(10)
+    training = [(data.train_images[i].reshape(784, 1) / 255.0, eye[data.train_labels[i]]
+                 .reshape(10, 1)) for i in range(n)]
+    start = time.perf_counter()
+    for k in range(0, n, 10):
+        update_mini_batch(training[k : k + 10], 3.0)
+    secs = time.perf_counter() - start
+    return {"examples": n, "seconds": secs, "epoch_seconds": secs * 60000 / n}
+
+
+def worker_memory(args: argparse.Namespace) -> dict[str, Any]:
+    """Peak RSS (ru_maxrss) of one full-data training epoch of mnist_mlp_ce, with evaluation."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    data = load_data()
+    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cfg, settings, _ = load_scenario("mnist_mlp_ce", None)
+    settings.epochs = 1
+    from engine.mlp_train import train
+
+    records = list(train(cfg, settings, data))
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"after_imports_mb": before / 1024, "after_loading_mb": loaded / 1024,
+            "peak_mb": after / 1024, "test_accuracy": records[-1].final_test_accuracy,
+            "numpy": np.__version__}
+
+
+def load_scenario(name: str, variant: str | None) -> tuple[Any, Any, dict[str, Any]]:
+    """Return (MLPConfig, TrainSettings, [data] table) of scenarios/<name>.toml (+ variant)."""
+    sys.path.insert(0, str(ROOT))
+    from engine.mlp import mlp_config_from_table
+    from engine.mlp_train import train_settings_from_table
+
+    path = ROOT / "scenarios" / f"{name}.toml"
+    with open(path, "rb") as f:
+        doc = tomllib.load(f)
+    run = dict(doc["run"])
+    if variant:
+        run.update(doc["variants"][variant])
+    return (mlp_config_from_table(doc["model"], path.name),
+            train_settings_from_table(run, path.name), doc.get("data", {}))
+
+
+def worker_accuracy(args: argparse.Namespace) -> dict[str, Any]:
+    """Train a scenario (optionally another seed/epochs) on the full data; per-epoch figures."""
+    from engine.mlp_train import EpochRecord, TrainSummary, train
+
+    cfg, settings, _ = load_scenario(args.scenario, args.variant)
+    if args.seed is not None:
+        cfg.seed = args.seed
+        settings.shuffle_seed = args.seed
+    if args.run_epochs:
+        settings.epochs = args.run_epochs
+    data = load_data()
+    epochs, summary = [], None
+    for r in train(cfg, settings, data):
+        if isinstance(r, EpochRecord):
+            epochs.append(r.to_json())
+        elif isinstance(r, TrainSummary):
+            summary = r.to_json()
+    return {"epochs": epochs, "summary": summary, "seed": cfg.seed}
+
+
+WORKERS = {"info": worker_info, "gdlab": worker_gdlab, "torch": worker_torch,
+           "loop": worker_loop, "memory": worker_memory, "accuracy": worker_accuracy}
+
+
+# --- the driver --------------------------------------------------------------------------
+
+
+def run_worker(mode: str, threads: int, *extra: str) -> dict[str, Any]:
+    """Run this script as ``--worker mode`` in a subprocess with ``threads`` BLAS threads."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)  # both together: they force a slower OpenBLAS kernel
+    env.pop("OPENBLAS_L2_SIZE", None)
+    for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[key] = str(threads)
+    cmd = [sys.executable, __file__, "--worker", mode, "--threads", str(threads), *extra]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"worker {mode} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, nargs="*", default=[1, 2],
+                   help="BLAS/torch thread counts to compare (default: 1 2)")
+    p.add_argument("--epochs", type=int, default=3,
+                   help="timed epochs per configuration; the median is reported (default 3)")
+    p.add_argument("--loop-examples", type=int, default=3000,
+                   help="examples the network.py loop is timed on (scaled to 60,000)")
+    p.add_argument("--accuracy", action="store_true", help="also train both scenarios fully")
+    p.add_argument("--seeds", type=int, nargs="*", default=[1, 2],
+                   help="seeds of the mnist_mlp accuracy runs (default 1 2)")
+    p.add_argument("--scenario", default="mnist_mlp", help=argparse.SUPPRESS)
+    p.add_argument("--variant", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--run-epochs", type=int, default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        args.threads = args.threads[0]
+        print(json.dumps(WORKERS[args.worker](args)))
+        return
+    extra = ["--epochs", str(args.epochs), "--loop-examples", str(args.loop_examples)]
+    info = run_worker("info", args.threads[0])
+    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"# machine: nproc={info['nproc']}, {info['cpu']}; python {info['python']}, "
+          f"numpy {info['numpy']} ({info['blas']}, kernel {info['kernel']}), "
+          f"torch {info['torch']}")
+    print(f"# epoch seconds: median of {args.epochs} epochs of 60,000 images, plain SGD, float32")
+    results: dict[int, dict[str, Any]] = {}
+    for t in args.threads:
+        g = run_worker("gdlab", t, *extra)
+        tt = run_worker("torch", t, *extra)
+        results[t] = {"gdlab": g, "torch": tt}
+        print(f"\n## {t} thread(s)\n")
+        print("| network, batch | gdlab s/epoch | PyTorch s/epoch | gdlab / PyTorch |")
+        print("| --- | ---: | ---: | ---: |")
+        for label, *_ in CONFIGS:
+            gs = median(g[label])
+            if "skipped" in tt:
+                print(f"| {label} | {gs:.3f} | - | - |")
+            else:
+                ts = median(tt[label])
+                print(f"| {label} | {gs:.3f} | {ts:.3f} | {gs / ts:.2f}x |")
+        if "skipped" in tt:
+            print(f"\n{tt['skipped']}")
+    loop = run_worker("loop", 1, *extra)
+    g1 = median(results[args.threads[0]]["gdlab"][CONFIGS[0][0]])
+    print("\n## network.py-style per-example loop, [784,30,10], batch 10, float64, 1 thread\n")
+    print(f"{loop['examples']} examples in {loop['seconds']:.2f} s -> {loop['epoch_seconds']:.1f} "
+          f"s/epoch; gdlab ({args.threads[0]} thread) is {loop['epoch_seconds'] / g1:.0f}x faster")
+    mem = run_worker("memory", args.threads[0])
+    print("\n## memory (ru_maxrss, one full-data epoch of mnist_mlp_ce with evaluation)\n")
+    print(f"after imports {mem['after_imports_mb']:.0f} MB, after loading MNIST "
+          f"{mem['after_loading_mb']:.0f} MB, peak {mem['peak_mb']:.0f} MB")
+    if args.accuracy:
+        print("\n## accuracy on the full data (test accuracy per epoch)\n")
+        runs = [("mnist_mlp", s) for s in args.seeds] + [("mnist_mlp_ce", None)]
+        for name, seed in runs:
+            more = ["--scenario", name] + (["--seed", str(seed)] if seed is not None else [])
+            r = run_worker("accuracy", args.threads[0], *more)
+            accs = [e["test_accuracy"] for e in r["epochs"]]
+            best = max(accs)
+            print(f"- {name} seed {r['seed']}: final {accs[-1]:.2%}, best {best:.2%} (epoch "
+                  f"{accs.index(best) + 1}), epochs: {' '.join(f'{a:.4f}' for a in accs)}; "
+                  f"{r['summary']['total_seconds']:.1f} s of training")
+
+
+if __name__ == "__main__":
+    main()
