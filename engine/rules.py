@@ -34,6 +34,12 @@ def sq_norm(v: Value) -> float:
     return float(np.sum(np.square(v)))
 
 
+def _where(g: Graph, output: str) -> str:
+    """Where a NaN or infinity first appeared, when that is not the output itself."""
+    first = g.first_nonfinite()
+    return f" (first at node '{first}')" if first and first != output else ""
+
+
 @dataclass
 class Visit:
     """What a rule saw at one state, and what it decided."""
@@ -73,8 +79,7 @@ class TargetRule:
         out = g.value(cfg.output)
         if not is_finite(out):
             return Visit(out, stop="diverged",
-                         message=f"output '{cfg.output}' became {out} "
-                                 f"(first at node '{g.first_nonfinite()}')")
+                         message=f"output '{cfg.output}' became {out}" + _where(g, cfg.output))
         delta = out - cfg.target
         if cfg.factor == "fixed" and self.fixed is not None:
             factors = self.fixed
@@ -135,8 +140,7 @@ class GradientRule:
         loss = g.value(cfg.output)
         if not is_finite(loss):
             return Visit(loss, loss=loss, stop="diverged",
-                         message=f"loss '{cfg.output}' became {loss} "
-                                 f"(first at node '{g.first_nonfinite()}')")
+                         message=f"'{cfg.output}' became {loss}" + _where(g, cfg.output))
         grads = g.gradients(cfg.output, cfg.train)
         norm = math.sqrt(sum(sq_norm(x) for x in grads.values()))
         lr = self.lr_at(epoch)

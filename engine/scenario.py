@@ -164,20 +164,43 @@ def bundled_scenarios() -> list[Path]:
     return sorted(BUNDLED_DIR.glob("*.toml"))
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``"run.tolerance=1e-6"`` -> (["run", "tolerance"], 1e-06); values are read as TOML."""
+def parse_override(text: str) -> dict[str, Any]:
+    """``"run.tolerance=1e-6"`` -> {"run": {"tolerance": 1e-06}}: a TOML key = value line.
+
+    Keys are TOML keys (``variants."lr_0.1".lr=0.5`` works); a value that is not TOML (a bare
+    word) is taken as a string.
+    """
     if "=" not in text:
         raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. run.tolerance=1e-6")
-    key, raw = text.split("=", 1)
-    parts = [k.strip() for k in key.strip().split(".")]
-    if len(parts) < 2 or not all(parts):
-        raise ScenarioError(f"--set {text!r}: the key must name a table and a key, e.g. run.lr")
-    raw = raw.strip()
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
-        value = raw  # a bare word: a string
-    return parts, value
+        key, raw = text.split("=", 1)
+        quoted = raw.strip().replace("\\", "\\\\").replace('"', '\\"')
+        try:
+            table = tomllib.loads(f'{key.strip()} = "{quoted}"')
+        except tomllib.TOMLDecodeError:
+            raise ScenarioError(f"--set {text!r}: the key must name a table and a key, "
+                                "e.g. run.lr=0.1") from None
+    node: Any = table
+    depth = 0
+    while isinstance(node, dict) and len(node) == 1:
+        node = next(iter(node.values()))
+        depth += 1
+    if depth < 2:
+        raise ScenarioError(f"--set {text!r}: the key must name a table and a key, e.g. run.lr")
+    return table
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], text: str) -> None:
+    for k, v in extra.items():
+        if isinstance(v, dict):
+            nxt = base.setdefault(k, {})
+            if not isinstance(nxt, dict):
+                raise ScenarioError(f"--set {text}: '{k}' is not a table")
+            _merge(nxt, v, text)
+        else:
+            base[k] = v
 
 
 def load_scenario(
@@ -204,14 +227,7 @@ def parse_scenario(
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: TOML syntax error: {exc}") from None
     for ov in overrides or []:
-        keys, value = parse_override(ov)
-        table = raw
-        for k in keys[:-1]:
-            nxt = table.setdefault(k, {})
-            if not isinstance(nxt, dict):
-                raise ScenarioError(f"--set {ov}: '{k}' is not a table")
-            table = nxt
-        table[keys[-1]] = value
+        _merge(raw, parse_override(ov), ov)
     return _validate(raw, source, path)
 
 
