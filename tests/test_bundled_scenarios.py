@@ -165,3 +165,13 @@ def test_too_large_learning_rate_diverges_with_the_iteration():
     assert s.stop_reason == "diverged"
     assert f"at iteration {recs[-1].iteration}" in s.message
     assert all(math.isfinite(r.params["x"]) for r in recs[:-1])
+
+
+def test_regression_csv_reads_the_file_and_fits_least_squares():
+    sc = load_scenario("regression_csv")
+    g = sc.build_graph()
+    assert len(g.value("x")) == 12 and g.value("x")[0] == 0.5 and g.value("y")[-1] == 93.0
+    _, s = Run(sc, "momentum").run_all()
+    w_ls, b_ls = np.polyfit(g.value("x"), g.value("y"), 1)
+    assert s.final_params["w"] == pytest.approx(w_ls, abs=1e-5)
+    assert s.final_params["b"] == pytest.approx(b_ls, abs=1e-4)
