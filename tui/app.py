@@ -1,0 +1,148 @@
+"""The Textual app: wires the picker, run, compare, export, help and new-scenario screens together.
+
+``gdlab`` / ``gdlab open [SCENARIO] [DIRS]`` start it. The app holds one ``Session`` (the record
+of everything that changes the computation); the screens show it and change it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from engine.errors import GdlabError
+from engine.scenario import Scenario, load_scenario, parse_scenario
+
+from .screens.compare import CompareScreen
+from .screens.export import ExportScreen
+from .screens.help import HelpScreen
+from .screens.new_scenario import NewScenarioScreen
+from .screens.picker import PickerScreen
+from .screens.run import RunScreen
+from .session import Session
+
+
+class GdlabApp(App):
+    """A terminal laboratory for gradient descent and backpropagation."""
+
+    CSS_PATH = "gdlab.tcss"
+    TITLE = "gdlab"
+
+    def __init__(self, scenario: str | None = None, dirs: Iterable[Path] = ()) -> None:
+        super().__init__()
+        self.start_ref = scenario
+        self.dirs = [Path(d) for d in dirs]
+        self.session = Session(search=self.dirs)
+
+    def on_mount(self) -> None:
+        if self.start_ref:
+            self.open_scenario(self.start_ref)
+        else:
+            self.push_screen(PickerScreen(self.dirs))
+
+    # --- opening scenarios --------------------------------------------------------------
+
+    def open_scenario(self, ref: str | Path, variant: str | None = None) -> bool:
+        """Open a scenario in the run view (MNIST scenarios in their dashboard); False on error."""
+        try:
+            sc = load_scenario(ref, search=self.dirs)
+            if sc.kind == "mlp":
+                return self._open_mlp(sc, variant)
+            self.session.open(str(ref), variant)
+        except GdlabError as exc:
+            self._show_error(str(exc))
+            return False
+        self.call_later(self._show_run)
+        return True
+
+    def open_text(self, toml: str) -> bool:
+        """Open scenario TOML text (the new-scenario form) in the run view; False on error."""
+        try:
+            sc: Scenario = parse_scenario(toml, source="<new scenario>")
+            if sc.kind != "graph":
+                raise GdlabError("the form builds graph scenarios only")
+            self.session.open_text(toml)
+        except GdlabError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return False
+        self.call_later(self._show_run)
+        return True
+
+    def _open_mlp(self, sc: Scenario, variant: str | None) -> bool:
+        try:
+            from .screens.mnist import MnistScreen
+        except ImportError as exc:
+            self.notify(f"the MNIST dashboard is not available ({exc})", severity="error")
+            return False
+        self.call_later(self._show, MnistScreen(sc, variant or sc.default_variant()))
+        return True
+
+    def _show_error(self, message: str) -> None:
+        self.notify(message, severity="error", timeout=10)
+        if isinstance(self.screen, PickerScreen):
+            self.screen.show_error(message)
+        else:
+            self.push_screen(PickerScreen(self.dirs, error=message))
+
+    async def _show_run(self) -> None:
+        await self._show(RunScreen(self.session))
+
+    async def _show(self, screen: Screen) -> None:
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(screen)
+
+    # --- screens ------------------------------------------------------------------------
+
+    def action_picker(self) -> None:
+        """Open the scenario picker."""
+        self.push_screen(PickerScreen(self.dirs))
+
+    def action_new_scenario(self) -> None:
+        """Open the new-scenario form."""
+        self.push_screen(NewScenarioScreen())
+
+    def action_compare(self) -> None:
+        """Compare the open scenario's variants."""
+        sc = self.session.scenario
+        if sc is None:
+            self.notify("open a scenario first", severity="warning")
+            return
+        if not sc.variants:
+            self.notify(f"{sc.name} has no variants to compare", severity="warning")
+            return
+        self.push_screen(CompareScreen(sc))
+
+    def action_export(self) -> None:
+        """Open the export dialog."""
+        if self.session.run is None:
+            self.notify("open a scenario first", severity="warning")
+            return
+        self.push_screen(ExportScreen(self.session))
+
+    def action_show_help(self) -> None:
+        """Show the keys and what each view shows."""
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Open scenario", "Pick a scenario to explore", self.action_picker)
+        yield SystemCommand("New scenario", "Type a function and explore it",
+                            self.action_new_scenario)
+        yield SystemCommand("Help", "Keys and views of gdlab", self.action_show_help)
+        if isinstance(screen, RunScreen):
+            for title, help_, action in (
+                ("Step", "Take one step", screen.action_step),
+                ("Run / pause", "Run continuously at the playback speed", screen.action_toggle_run),
+                ("Run to stop", "Run to the stop condition", screen.action_run_to_end),
+                ("Faster", "More iterations per second", screen.action_faster),
+                ("Slower", "Fewer iterations per second", screen.action_slower),
+                ("Reset", "Back to the starting values", screen.action_reset),
+                ("Backward walk-through", "Next chain-rule term", screen.action_walk),
+                ("Log / linear", "Toggle the error chart's axis", screen.action_toggle_log),
+                ("Compare variants", "The variants side by side", screen.action_compare),
+                ("Export", "Trace, screenshot or session script", screen.action_export),
+            ):
+                yield SystemCommand(title, help_, action)

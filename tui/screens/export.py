@@ -1,0 +1,102 @@
+"""The export dialog: the trace as CSV or JSONL, an SVG screenshot, or the session script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+
+from engine.errors import GdlabError
+
+from .. import report
+from ..session import Session
+
+KINDS = {  # radio label -> (file suffix, what)
+    "trace as CSV": ("_trace.csv", "csv"),
+    "trace as JSONL": ("_trace.jsonl", "jsonl"),
+    "screenshot (SVG)": (".svg", "svg"),
+    "session script (JSON)": ("_session.json", "script"),
+}
+
+
+class ExportScreen(ModalScreen[None]):
+    """Choose what to export and where; files are written atomically."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.kind = "csv"
+
+    def _default(self, suffix: str) -> str:
+        name = self.session.scenario.name if self.session.scenario else "gdlab"
+        return str(Path.cwd() / f"{name}{suffix}")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export"):
+            yield Label("Export")
+            with RadioSet(id="export-kind"):
+                for i, label in enumerate(KINDS):
+                    yield RadioButton(label, value=i == 0)
+            yield Input(self._default("_trace.csv"), id="export-path")
+            yield Checkbox("overwrite an existing file", id="export-force")
+            with Horizontal(id="export-buttons"):
+                yield Button("Export", id="export-ok", variant="primary")
+                yield Button("Cancel", id="export-cancel")
+            yield Static("", id="export-msg", markup=False)
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        suffix, self.kind = KINDS[str(event.pressed.label)]
+        self.query_one("#export-path", Input).value = self._default(suffix)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.export()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "export-ok":
+            self.export()
+        else:
+            self.dismiss()
+
+    def action_cancel(self) -> None:
+        """Close without writing."""
+        self.dismiss()
+
+    def export(self) -> None:
+        """Write the chosen export; report errors in the dialog."""
+        path = Path(self.query_one("#export-path", Input).value.strip()).expanduser()
+        force = self.query_one("#export-force", Checkbox).value
+        try:
+            if self.kind == "svg":
+                if path.exists() and not force:
+                    raise GdlabError(f"{path}: already exists (tick overwrite)")
+                self.dismiss()
+                self.app.call_after_refresh(self._screenshot, path)
+                return
+            s = self.session
+            if self.kind == "csv":
+                text = report.to_csv([s.outcome()])
+            elif self.kind == "jsonl":
+                text = report.to_jsonl([s.outcome()])
+            else:
+                text = s.script()
+            report.write_atomic(path, text, force=force)
+        except (GdlabError, OSError) as exc:
+            self.query_one("#export-msg", Static).update(str(exc))
+            return
+        self.app.notify(f"wrote {path}")
+        self.dismiss()
+
+    def _screenshot(self, path: Path) -> None:
+        try:
+            self.app.save_screenshot(filename=path.name, path=str(path.parent))
+        except OSError as exc:
+            self.app.notify(f"{path}: {exc}", severity="error")
+            return
+        self.app.notify(f"wrote {path}")

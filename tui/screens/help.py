@@ -1,0 +1,43 @@
+"""The help screen: every key of the run view, and what each panel shows."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+ABOUT = """\
+Panels of the run view
+  table     one row per evaluated state, the columns of `gdlab run`
+  Explain   the arithmetic of the newest step, numbers substituted
+  Graph     every named node: expression, value, d output / d node; parameters
+            also show the central finite-difference estimate of their gradient
+  Plots     |delta| or loss per iteration, the parameters, and the landscape
+            (two trained parameters)
+  Params    type a starting value (enter), tick a parameter to train it: resets
+  Settings  target, tolerance, factor / optimizer, lr, batch size: the next step
+            uses them, the parameters keep their values
+
+tab moves between fields; escape leaves a field so keys act on the run again.
+ctrl+p opens the command palette. Esc, ? or q closes this help."""
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys and the panels, over the current screen."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        from .run import RunScreen
+
+        keys = [f"  {b.key_display or b.key:<8} {b.description}" for b in RunScreen.BINDINGS
+                if b.show]
+        with VerticalScroll(id="help"):
+            yield Static("gdlab keys (run view)\n" + "\n".join(keys) + "\n\n" + ABOUT,
+                         markup=False)
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss()

@@ -1,0 +1,145 @@
+"""The new-scenario form: a function of one or two parameters, a rule, explore it, save it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+
+from engine.errors import GdlabError
+from engine.scenario import parse_scenario
+
+from .. import report
+
+
+def parse_starts(text: str) -> dict[str, float]:
+    """``"x = 1.5, y = 0.5"`` -> {"x": 1.5, "y": 0.5}; GdlabError when malformed."""
+    out: dict[str, float] = {}
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise GdlabError(f"starting values: expected NAME = NUMBER, got '{part.strip()}'")
+        name, value = (s.strip() for s in part.split("=", 1))
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise GdlabError(f"starting values: '{value}' is not a number") from None
+    if not 1 <= len(out) <= 2:
+        raise GdlabError("starting values: give one or two parameters, e.g. x = 1.5, y = 0.5")
+    return out
+
+
+def scenario_toml(name: str, function: str, starts: dict[str, float], rule: str, lr: float,
+                  target: float, tolerance: float | None, max_iterations: int) -> str:
+    """The scenario file for the form's fields (checked by parsing it)."""
+    q = json.dumps
+    lines = ["[scenario]", f"name = {q(name)}", f"title = {q(f'{rule} on f = {function}')}",
+             f"description = {q('Made with the new-scenario form of the gdlab app.')}", "",
+             "[params]", *(f"{p} = {v!r}" for p, v in starts.items()), "",
+             "[graph]", f"f = {q(function)}", "", "[run]", f"rule = {q(rule)}", 'output = "f"',
+             f"max_iterations = {max_iterations}"]
+    if tolerance is not None:
+        lines.append(f"tolerance = {tolerance!r}")
+    if rule == "gradient":
+        lines += ['optimizer = "sgd"', f"lr = {lr!r}"]
+    else:
+        lines += [f"target = {target!r}", 'factor = "recomputed"']
+    text = "\n".join(lines) + "\n"
+    parse_scenario(text, source="<new scenario>")
+    return text
+
+
+class NewScenarioScreen(Screen):
+    """Type a function, its starting values and a rule; explore it at once or save it."""
+
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("ctrl+s", "save", "Save")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="new-form"):
+            for key, label, value in (
+                ("name", "name", "my_function"),
+                ("function", "f =", "x**2 + sin(y)**2"),
+                ("starts", "start", "x = 1.5, y = 0.5"),
+            ):
+                yield Horizontal(Label(label, classes="form-label"),
+                                 Input(value, id=f"new-{key}", compact=True), classes="form-row")
+            yield Horizontal(Label("rule", classes="form-label"),
+                             Select([("gradient descent", "gradient"), ("drive f to a target",
+                                                                        "target")],
+                                    value="gradient", allow_blank=False, id="new-rule",
+                                    compact=True), classes="form-row")
+            for key, label, value in (("lr", "lr", "0.1"), ("target", "target", "0"),
+                                      ("tolerance", "tolerance", "1e-6"),
+                                      ("max_iterations", "max iter.", "200"),
+                                      ("path", "save as", str(Path.cwd() / "my_function.toml"))):
+                yield Horizontal(Label(label, classes="form-label"),
+                                 Input(value, id=f"new-{key}", compact=True), classes="form-row")
+            with Horizontal(id="new-buttons"):
+                yield Button("Explore", id="new-explore", variant="primary")
+                yield Button("Save", id="new-save")
+                yield Button("Back", id="new-back")
+            yield Static("", id="new-error", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "new scenario"
+
+    def _value(self, key: str) -> str:
+        return self.query_one(f"#new-{key}", Input).value.strip()
+
+    def toml(self) -> str:
+        """The scenario file of the form, or a GdlabError naming the bad field."""
+        try:
+            lr = float(self._value("lr") or 0.1)
+            target = float(self._value("target") or 0)
+            tol = self._value("tolerance")
+            max_it = int(self._value("max_iterations") or 100)
+        except ValueError as exc:
+            raise GdlabError(f"a number field: {exc}") from None
+        rule = str(self.query_one("#new-rule", Select).value)
+        return scenario_toml(self._value("name") or "my_function", self._value("function"),
+                             parse_starts(self._value("starts")), rule, lr, target,
+                             float(tol) if tol else None, max_it)
+
+    def _error(self, text: str) -> None:
+        self.query_one("#new-error", Static).update(text)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "new-explore":
+            self.action_explore()
+        elif event.button.id == "new-save":
+            self.action_save()
+        else:
+            self.action_back()
+
+    def action_explore(self) -> None:
+        """Open the form's scenario in the run view."""
+        try:
+            text = self.toml()
+        except GdlabError as exc:
+            self._error(str(exc))
+            return
+        self.app.open_text(text)
+
+    def action_save(self) -> None:
+        """Write the form's scenario file (atomically)."""
+        try:
+            text = self.toml()
+            path = Path(self._value("path")).expanduser()
+            report.write_atomic(path, text)
+        except (GdlabError, OSError) as exc:
+            self._error(str(exc))
+            return
+        self._error("")
+        self.notify(f"wrote {path}")
+
+    def action_back(self) -> None:
+        """Back to the previous screen."""
+        self.dismiss()

@@ -1,0 +1,113 @@
+"""The scenario picker: bundled scenarios and those in the folders given, with a preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
+
+from engine.errors import GdlabError
+from engine.scenario import Scenario, bundled_scenarios, load_scenario
+
+
+@dataclass
+class Entry:
+    """One scenario file: loaded, or the one-line error that stops it loading."""
+
+    path: Path
+    scenario: Scenario | None
+    error: str = ""
+
+
+def scan(dirs: list[Path]) -> list[Entry]:
+    """Every bundled scenario, then every .toml in ``dirs``, each loaded (errors kept)."""
+    files = list(bundled_scenarios())
+    for d in dirs:
+        files += sorted(Path(d).glob("*.toml")) if Path(d).is_dir() else []
+    out = []
+    for f in files:
+        try:
+            out.append(Entry(f, load_scenario(f)))
+        except GdlabError as exc:
+            out.append(Entry(f, None, str(exc)))
+    return out
+
+
+class PickerScreen(Screen):
+    """A list of scenarios; enter opens the highlighted one."""
+
+    BINDINGS = [
+        Binding("n", "app.new_scenario", "New scenario"),
+        Binding("escape", "back", "Back"),
+        Binding("question_mark", "app.show_help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, dirs: list[Path], error: str = "") -> None:
+        super().__init__()
+        self.dirs = dirs
+        self.entries = scan(dirs)
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="picker"):
+            items = []
+            for e in self.entries:
+                tag = "invalid" if e.scenario is None else e.scenario.rule
+                items.append(ListItem(Label(f"{e.path.stem}  [dim]{tag}[/]")))
+            yield ListView(*items, id="scenario-list")
+            with VerticalScroll(id="preview-pane"):
+                yield Static("", id="error-panel", markup=False)
+                yield Static("", id="preview", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "gdlab: open a scenario"
+        self.sub_title = "enter: open   n: new scenario"
+        self.show_error(self.error)
+        if self.entries:
+            self._preview(0)
+
+    def show_error(self, message: str) -> None:
+        """Show (or, with an empty message, hide) the error panel."""
+        panel = self.query_one("#error-panel", Static)
+        panel.update(f"cannot open this scenario:\n{message}" if message else "")
+        panel.display = bool(message)
+
+    def _preview(self, i: int) -> None:
+        e = self.entries[i]
+        sc = e.scenario
+        if sc is None:
+            text = f"{e.path}\n\ninvalid scenario:\n{e.error}"
+        else:
+            variants = ", ".join(sc.variants) or "none"
+            text = (f"{sc.title}\n\nfile: {e.path}\nrule: {sc.rule}\nvariants: {variants}\n\n"
+                    f"{sc.description.strip()}")
+        self.query_one("#preview", Static).update(text)
+
+    def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+        if event.list_view.index is not None:
+            self._preview(event.list_view.index)
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        i = event.list_view.index
+        if i is None:
+            return
+        e = self.entries[i]
+        if e.scenario is None:
+            self.show_error(e.error)
+            self.notify(e.error, severity="error", timeout=10)
+            return
+        self.show_error("")
+        self.app.open_scenario(e.path)
+
+    def action_back(self) -> None:
+        """Back to the run view, if one is open."""
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()

@@ -1,0 +1,192 @@
+"""The state behind one record, re-evaluated on a private copy of the graph (no textual here).
+
+The graph panel and the explain panel need more than a record holds: every named node's
+gradient at the record's point, the chain-rule terms of the backward pass, and a central
+finite-difference estimate of each parameter's gradient. The Run's own graph has already moved
+on (the rule applies its step), so these are computed on a separate graph set to the record's
+parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.errors import GdlabError
+from engine.graph import Edge, Graph
+from engine.runner import Record
+from engine.scenario import RunConfig, Scenario
+
+from ..formatting import fmt
+
+
+@dataclass
+class Point:
+    """One evaluated state: node values, d output / d node, walk-through edges, FD estimates."""
+
+    values: dict[str, Any]
+    grads: dict[str, Any]
+    edges: list[Edge]
+    fd: dict[str, float]
+    error: str = ""
+
+
+class Probe:
+    """A private graph of a scenario, evaluated at the parameters of any record."""
+
+    def __init__(self, scenario: Scenario, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        self.graph: Graph = scenario.build_graph()
+
+    def at(self, params: dict[str, Any]) -> Point:
+        """Evaluate the graph at ``params`` (a record's parameters)."""
+        g, out = self.graph, self.cfg.output
+        for p, v in params.items():
+            g.set_value(p, v)
+        try:
+            g.forward()
+            grads = g.named_gradients(out)
+            edges = ordered_walkthrough(g, out)
+        except (GdlabError, ArithmeticError, ValueError) as exc:
+            return Point({}, {}, [], {}, error=str(exc))
+        values = {n: g.value(n) for n in g.names()}
+        fd: dict[str, float] = {}
+        for p in g.params:
+            v = params.get(p, g.value(p))
+            if np.ndim(v) != 0:
+                continue
+            fd[p] = central_difference(g, out, p, float(v))
+        g.forward()
+        return Point(values, grads, edges, fd)
+
+
+def central_difference(g: Graph, out: str, p: str, v: float) -> float:
+    """(f(p+h) - f(p-h)) / 2h with h = 1e-6 * max(1, |p|); leaves ``p`` at ``v``."""
+    h = 1e-6 * max(1.0, abs(v))
+    try:
+        g.set_value(p, v + h)
+        g.forward()
+        hi = float(g.value(out))
+        g.set_value(p, v - h)
+        g.forward()
+        lo = float(g.value(out))
+    except (GdlabError, ArithmeticError, ValueError):
+        return math.nan
+    finally:
+        g.set_value(p, v)
+    return (hi - lo) / (2 * h)
+
+
+def ordered_walkthrough(g: Graph, out: str) -> list[Edge]:
+    """The backward walk-through with nodes visited in reading order where the chain rule allows.
+
+    The engine's walk visits nodes in reverse evaluation order; any order that visits a node
+    after every node using it is as correct, and this one takes the earliest-defined ready node
+    (x before y in target_z), recomputing the running totals for that order.
+    """
+    edges = g.walkthrough(out)
+    by_parent: dict[str, list[Edge]] = {}
+    for e in edges:
+        by_parent.setdefault(e.parent, []).append(e)
+    consumers: dict[str, set[str]] = {}
+    for e in edges:
+        consumers.setdefault(e.child, set()).add(e.parent)
+    rank = {n: i for i, n in enumerate(g.names())}
+    done: set[str] = set()
+    pending = [out]
+    ordered: list[Edge] = []
+    totals: dict[str, Any] = {out: 1.0}
+    while pending:
+        pending.sort(key=lambda n: rank.get(n, 0))
+        node = pending.pop(0)
+        done.add(node)
+        for e in by_parent.get(node, []):
+            total = totals[e.child] + e.term if e.child in totals else e.term
+            totals[e.child] = total
+            ordered.append(Edge(e.parent, e.child, e.upstream, e.local, e.term, total))
+            if consumers.get(e.child, set()) <= done and e.child not in pending:
+                pending.append(e.child)
+    return ordered if len(ordered) == len(edges) else edges
+
+
+def edge_text(e: Edge, out: str) -> str:
+    """One chain-rule term as a tutorial writes it: ``dz/db += dz/dx * dx/db = 9 * 3 = 27``."""
+    return (f"d{out}/d{e.child} += d{out}/d{e.parent} * d{e.parent}/d{e.child} = "
+            f"{num(e.upstream)} * {num(e.local)} = {num(e.term)}")
+
+
+def num(x: Any) -> str:
+    """A number for an equation: as short as it is exact (9, 0.190476), else ``fmt``."""
+    if isinstance(x, float | int) and not isinstance(x, bool) and math.isfinite(x):
+        if float(x).is_integer() and abs(x) < 1e15:
+            return str(int(x))
+    return fmt(x)
+
+
+def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool) -> list[str]:
+    """The arithmetic of one target-rule step with its numbers substituted."""
+    out = cfg.output
+    lines = [f"iteration {rec.iteration}"]
+    if rec.delta is None:
+        return lines + [f"{out} = {num(rec.output)}: the run stopped here (no step)"]
+    lines.append(f"delta_{out} = {out} - target = {num(rec.output)} - {num(cfg.target)} "
+                 f"= {num(rec.delta)}")
+    n = len(cfg.train)
+    for p in cfg.train:
+        f = (rec.factors or {}).get(p)
+        line = f"factor_{p} = d{out}/d{p} = {num(f)}"
+        if fixed and rec.iteration > 0:
+            line += " (fixed: taken at the starting point)"
+            if point and p in point.grads:
+                line += f"; here d{out}/d{p} = {num(point.grads[p])}"
+        lines.append(line)
+        if point and not (fixed and rec.iteration > 0):
+            terms = [e for e in point.edges if e.child == p]
+            if len(terms) > 1:
+                sym = " + ".join(f"d{out}/d{e.parent}*d{e.parent}/d{p}" for e in terms)
+                nums = " + ".join(f"{num(e.upstream)}*{num(e.local)}" for e in terms)
+                lines.append(f"  = {sym} = {nums}")
+            if p in point.fd:
+                lines.append(f"  check: (f({p}+h) - f({p}-h)) / 2h = {point.fd[p]:.12g}")
+        step = rec.step.get(p)
+        if step is None:
+            continue
+        share = f"delta_{out} / {n}" if n > 1 else f"delta_{out}"
+        nums = f"({num(rec.delta)} / {n})" if n > 1 else num(rec.delta)
+        lines.append(f"step_{p} = {share} / factor_{p} = {nums} / {num(f)} = {num(step)}")
+        old = rec.params[p]
+        lines.append(f"{p} = {num(old)} - {num(step)} = {num(old - step)}")
+    return lines
+
+
+def explain_gradient(rec: Record, cfg: RunConfig, equation: str, point: Point | None) -> list[str]:
+    """The arithmetic of one gradient-rule step: the gradient, the optimizer's update and state."""
+    out = cfg.output
+    lines = [f"iteration {rec.iteration}" + (f"  (epoch {rec.epoch})" if rec.epoch else ""),
+             f"loss {out} = {num(rec.output)}"]
+    if rec.grads is None:
+        return lines + ["the run stopped here (no step)"]
+    lines.append(f"optimizer {cfg.optimizer}, lr = {num(rec.lr)}:  {equation}")
+    for p in cfg.train:
+        g = rec.grads.get(p)
+        line = f"g_{p} = d{out}/d{p} = {num(g)}"
+        if point and p in point.fd:
+            line += f"   (finite difference: {point.fd[p]:.12g})"
+        lines.append(line)
+        for k, v in ((rec.opt_state or {}).get(p) or {}).items():
+            lines.append(f"  {k}_{p} = {num(v)}")
+        step = rec.step.get(p)
+        if step is None:
+            continue
+        if cfg.optimizer == "sgd" and not cfg.hyper and rec.lr is not None:
+            lines.append(f"step_{p} = lr * g_{p} = {num(rec.lr)} * {num(g)} = {num(step)}")
+        else:
+            lines.append(f"step_{p} = {num(step)}")
+        old = rec.params[p]
+        lines.append(f"{p} = {num(old)} - {num(step)} = {num(old - step)}")
+    if rec.grad_norm is not None:
+        lines.append(f"|grad| = {num(rec.grad_norm)}")
+    return lines
