@@ -314,7 +314,8 @@ def test_data_mistakes_name_the_key():
     base = '[params]\nw = 1.0\n[graph]\nJ = "mean(w * x)"\n[run]\nrule = "gradient"\noutput = "J"\n'
     assert error_of(base + '[data]\nx = "abc"\n') == \
         "t.toml: [data] key 'x': expected a number or an array of numbers, got str"
-    assert "[data] key 'x': expected a rectangular array" in error_of(base + "[data]\nx = [[1.0], [2.0, 3.0]]\n")
+    ragged = error_of(base + "[data]\nx = [[1.0], [2.0, 3.0]]\n")
+    assert "[data] key 'x': expected a rectangular array" in ragged
     assert "[data] key 'x': the array is empty" in error_of(base + "[data]\nx = []\n")
     assert "[data] key 'x': values must be finite" in error_of(base + "[data]\nx = [1.0, inf]\n")
     assert "[data] key 'source' belongs to an MNIST scenario" in \
