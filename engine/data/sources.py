@@ -91,13 +91,16 @@ def _load_csv(spec: Any, base_dir: Path, source: str) -> dict[str, np.ndarray]:
     delim = spec.get("delimiter", ",")
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh, delimiter=delim))
+            reader = csv.reader(fh, delimiter=delim)
+            # keep each row's line in the file, so that messages survive skipped blank lines
+            numbered = [(reader.line_num, r) for r in reader]
     except OSError as exc:
         raise DataError(f"{where} key 'file': cannot read {path} ({exc.strerror or exc})") \
             from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{where} key 'file': {path}: not a readable CSV file ({exc})") from None
-    rows = [r for r in rows if r and any(c.strip() for c in r)]
+    numbered = [(n, r) for n, r in numbered if r and any(c.strip() for c in r)]
+    rows = [r for _, r in numbered]
     if not rows:
         raise DataError(f"{path}: the CSV file is empty (expected a header row)")
     header = [h.strip() for h in rows[0]]
@@ -112,18 +115,18 @@ def _load_csv(spec: Any, base_dir: Path, source: str) -> dict[str, np.ndarray]:
                             f"asked for by {where} key 'columns'")
         index[name] = header.index(col)
     out: dict[str, np.ndarray] = {n: np.empty(len(rows) - 1) for n in mapping}
-    for lineno, row in enumerate(rows[1:], start=2):
+    for k, (lineno, row) in enumerate(numbered[1:]):
         if len(row) != len(header):
             raise DataError(f"{path}: line {lineno} has {len(row)} cells, the header has "
                             f"{len(header)}")
         for name, j in index.items():
             cell = row[j].strip()
             try:
-                out[name][lineno - 2] = float(cell)
+                out[name][k] = float(cell)
             except ValueError:
                 raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
                                 "a number") from None
-            if not np.isfinite(out[name][lineno - 2]):
+            if not np.isfinite(out[name][k]):
                 raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
                                 "a finite number")
     return out
