@@ -1,0 +1,459 @@
+"""The MNIST dashboard: train an MLP live and watch loss, accuracy, digits and backprop numbers.
+
+Training runs in a thread worker that owns the network; it posts messages back (a batch loss
+with the layers' backprop numbers, an epoch record with the test predictions, the summary) and
+the screen only draws what the messages hold. Plots are redrawn at most a few times a second.
+``space`` pauses at the next reported batch, ``r`` restarts, ``escape`` goes back, ``q`` quits;
+closing the screen stops the worker at its next check (a few milliseconds of training).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import Worker, get_current_worker
+from textual_plotext import PlotextPlot
+
+from engine.data.mnist import load_mnist
+from engine.errors import GdlabError
+from engine.mlp import MLP
+from engine.mlp_scenario import data_options, model_config, train_settings
+from engine.mlp_train import BatchRecord, EpochRecord, TrainSummary, train
+from engine.scenario import Scenario
+
+from ..widgets.digits import DigitGrid
+from ..widgets.mnist_panels import confusion_matrix, confusion_table, equations, layer_table
+
+SAMPLE_DIGITS = 40  # test digits sent to the grid (it shows as many as fit)
+POINTS_PER_EPOCH = 100  # batch losses reported per epoch for the live curve (at most)
+REDRAW_SECONDS = 0.2  # numbers and digits are redrawn at most this often
+PLOT_SECONDS = 0.6  # plots at most this often: a plotext build costs tens of milliseconds
+MAX_LOSS_POINTS = 150  # the loss curve averages batch losses into at most this many points
+POST_SECONDS = 0.05  # the worker posts batch losses at most this often
+
+
+@dataclass
+class _Control:
+    """One training run's switches, shared with its worker thread."""
+
+    stop: threading.Event
+    resume: threading.Event  # set while running, clear while paused
+
+    @classmethod
+    def new(cls) -> _Control:
+        resume = threading.Event()
+        resume.set()
+        return cls(threading.Event(), resume)
+
+
+def loss_curve(points: list[tuple[float, float]], limit: int) -> tuple[list[float], list[float]]:
+    """Return (x, y) of the finite points, averaged in consecutive groups to at most ``limit``."""
+    pts = np.array([p for p in points if math.isfinite(p[1])], dtype=float).reshape(-1, 2)
+    if len(pts) > limit:
+        groups = np.array_split(pts, limit)
+        pts = np.array([g.mean(axis=0) for g in groups])
+    return pts[:, 0].tolist(), pts[:, 1].tolist()
+
+
+class MnistScreen(Screen):
+    """Live training of an MLP scenario on MNIST: progress, curves, digits, confusion, backprop."""
+
+    DEFAULT_CSS = """
+    MnistScreen { layout: vertical; }
+    MnistScreen #mnist-head { height: auto; padding: 0 1; background: $boost; }
+    MnistScreen #mnist-statusbar { height: 1; padding: 0 1; }
+    MnistScreen #mnist-status { width: 1fr; }
+    MnistScreen #mnist-progress { width: auto; }
+    MnistScreen #mnist-body { height: 1fr; }
+    MnistScreen #mnist-plots { height: 14; }
+    MnistScreen #mnist-middle { height: auto; }
+    MnistScreen #mnist-digits { width: 1fr; height: 32; border: round $primary-muted;
+                                border-title-color: $text-muted; }
+    MnistScreen #mnist-side { width: 66; height: auto; }
+    MnistScreen .mnist-panel { height: auto; border: round $primary-muted; padding: 0 1;
+                               border-title-color: $text-muted; }
+    MnistScreen.-tall #mnist-plots { height: 20; }
+    MnistScreen.-narrow #mnist-head { text-wrap: nowrap; text-overflow: ellipsis; }
+    MnistScreen.-narrow #mnist-plots { height: 12; }
+    MnistScreen.-narrow #mnist-middle { layout: vertical; }
+    MnistScreen.-narrow #mnist-digits { height: 18; }
+    MnistScreen.-narrow #mnist-side { width: 1fr; }
+    """
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"), (130, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (56, "-tall")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_pause", "Pause/resume"),
+        Binding("r", "restart", "Restart"),
+        Binding("escape", "back", "Back"),
+        Binding("q", "quit_app", "Quit"),
+    ]
+
+    class Loaded(Message):
+        """The data is in memory: where it came from and the digits the grid will show."""
+
+        def __init__(self, run: int, source: str, subset: bool, n_train: int, n_test: int,
+                     images: np.ndarray, labels: np.ndarray) -> None:
+            super().__init__()
+            self.run, self.source, self.subset = run, source, subset
+            self.n_train, self.n_test = n_train, n_test
+            self.images, self.labels = images, labels
+
+    class Batch(Message):
+        """Batch losses since the last message, with the backprop numbers of the newest batch."""
+
+        def __init__(self, run: int, records: list[BatchRecord],
+                     stats: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.run, self.records, self.stats = run, records, stats
+
+    class Epoch(Message):
+        """An epoch's record, the test predictions of the sample digits and the confusion."""
+
+        def __init__(self, run: int, record: EpochRecord, predictions: np.ndarray,
+                     confusion: np.ndarray) -> None:
+            super().__init__()
+            self.run, self.record = run, record
+            self.predictions, self.confusion = predictions, confusion
+
+    class Finished(Message):
+        """The run's summary (or the one-line error that stopped it)."""
+
+        def __init__(self, run: int, summary: TrainSummary | None, error: str = "") -> None:
+            super().__init__()
+            self.run, self.summary, self.error = run, summary, error
+
+    def __init__(self, scenario: Scenario, variant: str | None = None, *,
+                 show_timings: bool = True, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.scenario = scenario
+        self.variant = variant if variant is not None else scenario.default_variant()
+        self.config = model_config(scenario)
+        self.settings = train_settings(scenario, self.variant)
+        self.show_timings = show_timings
+        self.state = "loading"  # loading, running, paused, finished, diverged, stopped, error
+        self.data_source = ""
+        self.batches_per_epoch = 0
+        self.epoch = 0  # the epoch in progress (1-based), or the last one finished
+        self.batch = 0
+        self.losses: list[tuple[float, float]] = []  # (fractional epoch, batch loss)
+        self.epochs: list[EpochRecord] = []
+        self.summary: TrainSummary | None = None
+        self.confusion: np.ndarray | None = None  # (10, 10) of the last epoch
+        self.predictions: np.ndarray | None = None  # of the sample digits, last epoch
+        self.layer_stats: list[dict[str, Any]] = []
+        self._epoch_dirty = False
+        self._plots_dirty = False
+        self._run = 0
+        self._control = _Control.new()
+        self._worker: Worker[None] | None = None
+        self._dirty = False
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Head, status line with the epoch's progress bar, then the scrollable dashboard."""
+        yield Static(self._head("[dim]data: loading…[/dim]"), id="mnist-head")
+        with Horizontal(id="mnist-statusbar"):
+            yield Static("", id="mnist-status")
+            yield ProgressBar(total=None, show_eta=False, id="mnist-progress")
+        with VerticalScroll(id="mnist-body"):
+            with Horizontal(id="mnist-plots"):
+                yield PlotextPlot(id="mnist-loss")
+                yield PlotextPlot(id="mnist-acc")
+            with Horizontal(id="mnist-middle"):
+                yield DigitGrid(id="mnist-digits")
+                with Vertical(id="mnist-side"):
+                    yield Static(confusion_table(None), id="mnist-confusion",
+                                 classes="mnist-panel")
+                    yield Static(layer_table([]), id="mnist-layers", classes="mnist-panel")
+                    yield Static(equations(self.config.cost, self.config.activation),
+                                 id="mnist-equations", classes="mnist-panel")
+        yield Footer()
+
+    def _head(self, data_line: str) -> str:
+        """The two head lines: scenario, variant and settings; then which data is used."""
+        sc, s, c = self.scenario, self.settings, self.config
+        name = sc.name + (f" [{self.variant}]" if self.variant else "")
+        return (f"[b]{escape(sc.title)}[/b]  {escape(name)}: {s.optimizer}, lr {s.lr:g}, "
+                f"batch {s.batch_size}, {s.epochs} epochs, layers {c.layers}, "
+                f"{c.activation}, {c.cost}\n{data_line}")
+
+    def on_mount(self) -> None:
+        """Title the panels, start training and the bounded-rate redraw timer."""
+        self.query_one("#mnist-digits").border_title = "test digits"
+        self.query_one("#mnist-confusion").border_title = "confusion matrix (test set)"
+        self.query_one("#mnist-layers").border_title = "backprop, per layer"
+        self.query_one("#mnist-equations").border_title = "the four equations"
+        self._redraw_plots()
+        self.set_interval(REDRAW_SECONDS, self._refresh_view)
+        self.set_interval(PLOT_SECONDS, self._refresh_plots)
+        self._start()
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Begin a fresh run (a new network from the scenario's seed)."""
+        self._run += 1
+        self._control = _Control.new()
+        self.state = "loading"
+        self.epoch = self.batch = 0
+        self.losses, self.epochs, self.summary = [], [], None
+        self.confusion = self.predictions = None
+        self.layer_stats = []
+        self._dirty = self._epoch_dirty = self._plots_dirty = True
+        self._refresh_view()
+        self._refresh_plots()
+        self._worker = self._train(self._run, self._control)
+
+    @work(thread=True, exclusive=True, group="mnist-train")
+    def _train(self, run: int, control: _Control) -> None:
+        """Load the data, train, and post what the screen shows (runs in a thread)."""
+        worker = get_current_worker()
+
+        def stopped() -> bool:
+            return control.stop.is_set() or worker.is_cancelled
+
+        try:
+            self._train_run(run, control, stopped)
+        except GdlabError as exc:
+            self.post_message(self.Finished(run, None, str(exc)))
+        except Exception as exc:  # an engine bug: report it on screen, keep the app alive
+            self.post_message(self.Finished(run, None, f"{type(exc).__name__}: {exc}"))
+
+    def _train_run(self, run: int, control: _Control, stopped: Callable[[], bool]) -> None:
+        """The body of the worker: load, train, post records."""
+        data = load_mnist(**data_options(self.scenario))
+        k = min(SAMPLE_DIGITS, len(data.test_images))
+        sample = data.test_images[:k]
+        self.post_message(self.Loaded(run, data.source, data.is_subset, len(data.train_images),
+                                      len(data.test_images), sample, data.test_labels[:k]))
+        batches = math.ceil(len(data.train_images) / self.settings.batch_size)
+        every = min(self.settings.report_every, max(1, batches // POINTS_PER_EPOCH))
+        settings = replace(self.settings, report_every=every)
+        net = MLP(self.config)
+        records = train(self.config, settings, data, should_stop=stopped, model=net)
+        pending: list[BatchRecord] = []
+        posted = time.monotonic()
+
+        def flush() -> None:
+            nonlocal posted
+            if pending:
+                self.post_message(self.Batch(run, list(pending), net.layer_stats()))
+                pending.clear()
+            posted = time.monotonic()
+
+        try:
+            for rec in records:
+                # The trainer is suspended here: reading the network is safe.
+                if isinstance(rec, BatchRecord):
+                    pending.append(rec)
+                    if time.monotonic() - posted >= POST_SECONDS:
+                        flush()
+                elif isinstance(rec, EpochRecord):
+                    flush()
+                    pred = net.predict(data.test_images)
+                    conf = confusion_matrix(data.test_labels, pred)
+                    self.post_message(self.Epoch(run, rec, pred[:k], conf))
+                else:
+                    flush()
+                    self.post_message(self.Finished(run, rec))
+                if not control.resume.is_set():
+                    flush()
+                while not control.resume.is_set() and not stopped():
+                    control.resume.wait(0.1)  # paused; should_stop ends the run when stopped
+        finally:
+            records.close()
+
+    def _stop_worker(self) -> None:
+        """Ask the running worker to stop (it checks every reported batch and image chunk)."""
+        self._control.stop.set()
+        self._control.resume.set()
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def on_unmount(self) -> None:
+        """Stop training when the screen goes away."""
+        self._stop_worker()
+
+    # -- messages from the worker ---------------------------------------------------------
+
+    def on_mnist_screen_loaded(self, msg: Loaded) -> None:
+        """Say which data is used; show the sample digits."""
+        if msg.run != self._run:
+            return
+        self.data_source = msg.source
+        self.batches_per_epoch = math.ceil(msg.n_train / self.settings.batch_size)
+        colour = "yellow" if msg.subset else "green"
+        self.query_one("#mnist-head", Static).update(
+            self._head(f"data: [{colour}]{escape(msg.source)}[/]"))
+        self.query_one(DigitGrid).set_digits(msg.images, msg.labels)
+        self.query_one(ProgressBar).update(total=self.batches_per_epoch, progress=0)
+        if self.state == "loading":
+            self.state = "running" if self._control.resume.is_set() else "paused"
+        self._update_status()
+
+    def on_mnist_screen_batch(self, msg: Batch) -> None:
+        """Add points to the loss curve; keep the layers' backprop numbers for the next redraw."""
+        if msg.run != self._run:
+            return
+        bpe = max(1, self.batches_per_epoch)
+        for rec in msg.records:
+            self.losses.append((rec.epoch - 1 + rec.batch / bpe, rec.loss))
+        self.epoch, self.batch = msg.records[-1].epoch, msg.records[-1].batch
+        self.layer_stats = msg.stats
+        self._dirty = self._plots_dirty = True
+
+    def on_mnist_screen_epoch(self, msg: Epoch) -> None:
+        """Record the epoch with its test predictions and confusion matrix."""
+        if msg.run != self._run:
+            return
+        self.epochs.append(msg.record)
+        self.epoch, self.batch = msg.record.epoch, self.batches_per_epoch
+        self.confusion, self.predictions = msg.confusion, msg.predictions
+        if msg.record.layer_stats:
+            self.layer_stats = msg.record.layer_stats
+        self._dirty = self._epoch_dirty = self._plots_dirty = True
+
+    def on_mnist_screen_finished(self, msg: Finished) -> None:
+        """Show how the run ended."""
+        if msg.run != self._run:
+            return
+        self.summary = msg.summary
+        if msg.summary is None:
+            self.state = "error"
+            self.notify(msg.error, title="cannot train", severity="error", timeout=10)
+            self.query_one("#mnist-head", Static).update(f"[red]{msg.error}[/red]")
+        else:
+            self.state = {"epochs": "finished"}.get(msg.summary.stop_reason,
+                                                    msg.summary.stop_reason)
+        self._dirty = self._plots_dirty = True
+        self._refresh_view()
+        self._refresh_plots()
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        """The one-line status: state, epoch, batch, last losses and accuracies."""
+        s = self.settings
+        colour = {"running": "green", "paused": "yellow", "finished": "bold green",
+                  "diverged": "bold red", "error": "bold red"}.get(self.state, "")
+        parts = [f"[{colour}]{self.state}[/]" if colour else self.state,
+                 f"epoch {self.epoch}/{s.epochs}"]
+        if self.batches_per_epoch:
+            parts.append(f"batch {self.batch}/{self.batches_per_epoch}")
+        if self.losses:
+            parts.append(f"batch loss {self.losses[-1][1]:.4f}")
+        if self.epochs:
+            last = self.epochs[-1]
+            parts.append(f"test acc {last.test_accuracy * 100:.2f}%")
+            if self.show_timings:
+                parts.append(f"{last.seconds:.2f} s/epoch")
+        if self.summary is not None and self.summary.stop_reason == "diverged":
+            parts.append(f"loss NaN/inf at epoch {self.summary.diverged_epoch}, batch "
+                         f"{self.summary.diverged_batch}: try a smaller learning rate")
+        self.query_one("#mnist-status", Static).update("  ·  ".join(parts))
+
+    def _refresh_view(self) -> None:
+        """Draw what arrived since the last redraw (called by a timer: a bounded rate)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self._update_status()
+        bar = self.query_one(ProgressBar)
+        if self.batches_per_epoch:
+            bar.update(total=self.batches_per_epoch, progress=self.batch)
+        self.query_one("#mnist-layers", Static).update(layer_table(self.layer_stats))
+        if self._epoch_dirty:
+            self._epoch_dirty = False
+            self.query_one(DigitGrid).set_predictions(self.predictions)
+            confusion = self.query_one("#mnist-confusion", Static)
+            confusion.update(confusion_table(self.confusion))
+            confusion.border_title = "confusion matrix (test set" + (
+                f", epoch {self.epochs[-1].epoch})" if self.epochs else ")")
+
+    def _refresh_plots(self) -> None:
+        """Redraw the plots if new points arrived (called by a slower timer)."""
+        if self._plots_dirty:
+            self._plots_dirty = False
+            self._redraw_plots()
+
+    def _redraw_plots(self) -> None:
+        """Clear both plots' data, plot the current curves and refresh."""
+        loss_plot = self.query_one("#mnist-loss", PlotextPlot)
+        plt = loss_plot.plt
+        plt.clear_data()
+        plt.title("batch loss")
+        plt.xlabel("epoch")
+        xs, ys = loss_curve(self.losses, MAX_LOSS_POINTS)
+        if xs:
+            plt.plot(xs, ys, marker="braille")
+        loss_plot.refresh()
+        acc_plot = self.query_one("#mnist-acc", PlotextPlot)
+        plt = acc_plot.plt
+        plt.clear_data()
+        plt.title("accuracy per epoch (%)")
+        plt.xlabel("epoch")
+        if self.epochs:
+            xs = [r.epoch for r in self.epochs]
+            plt.plot(xs, [r.train_accuracy * 100 for r in self.epochs], marker="braille",
+                     label="train")
+            plt.plot(xs, [r.test_accuracy * 100 for r in self.epochs], marker="braille",
+                     label="test")
+        acc_plot.refresh()
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        """Pause training at the next reported batch, or resume it."""
+        if self.state not in ("running", "paused", "loading"):
+            return
+        if self._control.resume.is_set():
+            self._control.resume.clear()
+            if self.state == "running":
+                self.state = "paused"
+        else:
+            self._control.resume.set()
+            if self.state == "paused":
+                self.state = "running"
+        self._update_status()
+
+    @property
+    def paused(self) -> bool:
+        """True while training is held at a pause."""
+        return not self._control.resume.is_set()
+
+    def action_restart(self) -> None:
+        """Stop the current run and train a fresh network from the start."""
+        self._stop_worker()
+        self._start()
+
+    def action_back(self) -> None:
+        """Stop training and go back to the previous screen (quit when there is none)."""
+        self._stop_worker()
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    def action_quit_app(self) -> None:
+        """Stop training and quit the app."""
+        self._stop_worker()
+        self.app.exit()
