@@ -30,13 +30,15 @@ from ..session import Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
 from ..widgets.graph_view import GraphPanel, walk_lines
-from ..widgets.iter_table import IterationTable
+from ..widgets.iter_table import RUNNING_ROWS, IterationTable
 from ..widgets.params import ParamsPanel
 from ..widgets.probe import Probe, explain_gradient, explain_target
 from ..widgets.settings import SettingsPanel
 
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
 REDRAW_SECONDS = 0.2  # charts, graph and explain redraw at most 5 times a second
+BATCH_SECONDS = 0.02  # a fast run steps this long, commits, posts one message...
+YIELD_SECONDS = 0.004  # ...and sleeps this long so that keys and redraws are answered
 
 
 def speed_text(speed: int) -> str:
@@ -161,7 +163,7 @@ class RunScreen(Screen):
         self.redraw()
 
     def show_new(self) -> None:
-        """Add the session's records not shown yet to the table and the chart series."""
+        """Take the session's new records into the chart series; the table catches up in redraw."""
         s = self.session
         if s.generation != self._generation:
             return
@@ -169,7 +171,6 @@ class RunScreen(Screen):
         if not new:
             return
         self._shown += len(new)
-        self.query_one(IterationTable).add_records(new)
         target = s.run.cfg.rule == "target" if s.run else True
         for r in new:
             self._xs.append(r.iteration)
@@ -179,6 +180,17 @@ class RunScreen(Screen):
                 series.append(float(r.params[p]))
         self._walk = None
         self._dirty = True
+
+    def _sync_table(self) -> None:
+        s = self.session
+        if s.generation != self._generation:
+            return
+        table = self.query_one(IterationTable)
+        if self.running:
+            table.sync(s.records, RUNNING_ROWS)
+        else:
+            table.sync(s.records)
+            table.fill(s.records)
 
     def _tick(self) -> None:
         if self._dirty:
@@ -191,6 +203,7 @@ class RunScreen(Screen):
         run = s.run
         if run is None or self._probe is None:
             return
+        self._sync_table()
         table = self.query_one(IterationTable)
         rec = s.records[-1] if s.records and s.generation == self._generation else None
         state = "running " + speed_text(SPEEDS[self.speed_index]) if self.running else \
@@ -205,8 +218,8 @@ class RunScreen(Screen):
             f"{s.scenario.name if s.scenario else ''}  |  {rule}  |  "
             f"{len(s.records)} records  |  {state}")
         note = ""
-        if table.total > table.row_count:
-            note = f"showing the last {table.row_count} of {table.total} rows (e: export all)"
+        if len(s.records) > table.row_count:
+            note = f"showing the last {table.row_count} of {len(s.records)} rows (e: export all)"
         elif not s.records:
             note = "s: one step   space: run/pause   enter: run to the stop   ?: help"
         self.query_one("#table-note", Static).update(note)
@@ -286,7 +299,7 @@ class RunScreen(Screen):
             pass
         self.running = False
         self.show_new()
-        self._dirty = True
+        self.redraw()
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _iterate(self, generation: int, to_end: bool, halt: threading.Event) -> None:
@@ -296,7 +309,7 @@ class RunScreen(Screen):
         while not worker.is_cancelled and not halt.is_set():
             speed = SPEEDS[self.speed_index]
             fast = to_end or speed == 0
-            deadline = time.monotonic() + 0.05
+            deadline = time.monotonic() + BATCH_SECONDS
             with s.lock:
                 run = s.run
                 if s.generation != generation or run is None or run.stopped:
@@ -314,8 +327,8 @@ class RunScreen(Screen):
             self.post_message(self.Stepped(generation))
             if stopped or error:
                 break
-            if not fast:
-                halt.wait(1.0 / speed)
+            # between batches the worker sleeps a moment, so the app's thread gets the GIL
+            halt.wait(1.0 / speed if not fast else YIELD_SECONDS)
         self.post_message(self.Finished(halt, error))
 
     def on_run_screen_stepped(self, message: Stepped) -> None:
@@ -325,7 +338,7 @@ class RunScreen(Screen):
         if message.halt is self._halt:
             self.running = False
         self.show_new()
-        self._dirty = True
+        self.redraw()
         if message.error:
             self.notify(message.error, severity="error")
 

@@ -1,0 +1,244 @@
+"""Pilot tests of the run view: stepping, settings, parameters, keys, long runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from textual import events
+from textual.widgets import Input, Select, TabbedContent
+
+from tui.app import GdlabApp
+from tui.screens.run import SPEEDS, RunScreen
+from tui.widgets.iter_table import IterationTable
+
+SIZE = (120, 40)
+
+
+def rows(app: GdlabApp) -> list[list[str]]:
+    """The iteration table's cells as text."""
+    t = app.screen.query_one(IterationTable)
+    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+
+
+def column(app: GdlabApp, header: str) -> list[str]:
+    t = app.screen.query_one(IterationTable)
+    i = [h for h, _ in t.columns_spec].index(header)
+    return [r[i] for r in rows(app)]
+
+
+def explain(app: GdlabApp) -> str:
+    return str(app.screen.query_one("#explain-tab #explain-text").render())
+
+
+async def test_three_steps_of_target_z_show_three_rows() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert rows(app) == []
+        for _ in range(3):
+            await pilot.press("s")
+        assert column(app, "b") == ["4.000000", "3.809524", "3.806068"]
+        assert column(app, "z")[0] == "162.000000"
+        assert column(app, "step b")[0] == "0.190476"
+        text = explain(app)
+        assert "iteration 2" in text
+        assert "b = 3.806068 - 0.000127 = 3.805942" in text
+
+
+async def test_first_step_is_explained_with_the_chain_rule() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        text = explain(app)
+        assert "delta_z = z - target = 162 - 150 = 12" in text
+        assert "factor_b = dz/db = 63" in text
+        assert "= dz/dx*dx/db + dz/dy*dy/db = 9*3 + 18*2" in text
+        assert "step_b = delta_z / factor_b = 12 / 63 = 0.190476" in text
+        assert "b = 4 - 0.190476 = 3.809524" in text
+        graph = app.screen.query_one("#graph-tree")
+        labels, stack = [], [graph.root]
+        while stack:
+            node = stack.pop()
+            labels.append(str(node.label))
+            stack.extend(node.children)
+        assert any("dz/db = 63.000000" in s and "finite diff. 62.99999" in s for s in labels)
+
+
+async def test_backward_walkthrough_steps_one_edge_at_a_time() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(5):
+            await pilot.press("b")
+        assert app.screen.query_one(TabbedContent).active == "tab-graph"
+        walk = str(app.screen.query_one("#walk").render())
+        assert "dz/db += dz/dx * dx/db = 9 * 3 = 27" in walk
+        assert "dz/db += dz/dy * dy/db = 18 * 2 = 36" in walk
+        assert "done: " in walk and "dz/db = 63.000000" in walk
+
+
+async def test_switching_the_factor_changes_the_next_step() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", "s")
+        app.screen.query_one("#set-factor", Select).value = "recomputed"
+        await pilot.pause()
+        assert app.session.config().factor == "recomputed"
+        await pilot.press("s")
+        assert column(app, "b")[-1] == "3.806068"
+        assert column(app, "dz/db")[-1] == "60.672822"  # recomputed at b = 3.806068
+        await pilot.press("s")
+        assert column(app, "b")[-1] == "3.805937"  # fixed would give 3.805942
+
+
+async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_scenario("target_z", "recomputed")
+        await pilot.pause()
+        await pilot.press("s", "s")
+        assert column(app, "dz/db")[-1] == "60.714286"
+        app.screen.query_one("#set-factor", Select).value = "fixed"
+        await pilot.pause()
+        await pilot.press("s")
+        assert column(app, "dz/db")[-1] == "63.000000"
+
+
+async def test_editing_a_start_value_and_training_resets() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", "s")
+        app.screen.query_one(TabbedContent).active = "tab-params"
+        await pilot.pause()
+        start_b = app.screen.query_one("#start-1", Input)
+        start_b.value = "5"
+        start_b.focus()
+        await pilot.press("enter", "escape")
+        assert app.session.scenario.params["b"] == 5.0
+        assert rows(app) == []
+        app.screen.query_one("#train-0").value = True
+        await pilot.pause()
+        assert app.session.config().train == ("w", "b")
+        await pilot.press("s")
+        assert column(app, "b") == ["5.000000"]
+        assert "step w" in [h for h, _ in app.screen.query_one(IterationTable).columns_spec]
+
+
+async def test_a_bad_setting_is_reported_not_applied() -> None:
+    app = GdlabApp(scenario="gd_square")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one(TabbedContent).active = "tab-settings"
+        await pilot.pause()
+        lr = app.screen.query_one("#set-lr", Input)
+        lr.value = "-1"
+        lr.focus()
+        await pilot.press("enter")
+        assert app.session.config().lr == 0.3
+        lr = app.screen.query_one("#set-lr", Input)
+        lr.value = "0.1"
+        lr.focus()
+        await pilot.press("enter", "escape", "s", "s")
+        assert column(app, "x") == ["1.200000", "0.960000"]
+
+
+async def test_keys_run_pause_speed_reset_log() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        i = screen.speed_index
+        await pilot.press("plus")
+        assert screen.speed_index == i + 1
+        await pilot.press("minus", "minus")
+        assert screen.speed_index == i - 1
+        await pilot.press("enter")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.run.stopped
+        assert column(app, "b")[-1] == "3.805937"
+        assert len(rows(app)) == 6
+        await pilot.press("r")
+        assert rows(app) == [] and not app.session.run.stopped
+        screen.speed_index = len(SPEEDS) - 1
+        await pilot.press("space")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(rows(app)) == 6 and not screen.running
+        log = screen.log_scale
+        await pilot.press("l")
+        assert screen.log_scale is not log
+        assert screen.query_one(TabbedContent).active == "tab-plots"
+
+
+async def test_keys_open_screens_and_quit() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("e")
+        assert type(app.screen).__name__ == "ExportScreen"
+        await pilot.press("escape")
+        await pilot.press("o")
+        assert type(app.screen).__name__ == "PickerScreen"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("c")
+        assert type(app.screen).__name__ == "CompareScreen"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+LONG = """
+[scenario]
+name = "long_square"
+[params]
+x = 1.2
+[graph]
+J = "x**2"
+[run]
+rule = "gradient"
+output = "J"
+lr = 0.001
+max_iterations = 100000
+"""
+
+
+async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
+    path = tmp_path / "long_square.toml"
+    path.write_text(LONG)
+    app = GdlabApp(scenario=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        screen.action_run_to_end()  # as the enter key does (pilot.press waits for idle)
+        await asyncio.sleep(0.2)
+        assert screen.running
+        for _ in range(3):
+            log = screen.log_scale
+            t0 = time.monotonic()
+            app.post_message(events.Key("l", None))
+            while screen.log_scale is log and time.monotonic() - t0 < 2:
+                await asyncio.sleep(0.005)
+            assert screen.log_scale is not log, "the key was not handled within 2 s"
+            assert screen.running and len(app.session.records) < 100001
+        app.post_message(events.Key("space", " "))  # pause
+        t0 = time.monotonic()
+        while screen.running and time.monotonic() - t0 < 2:
+            await asyncio.sleep(0.005)
+        assert not screen.running
+        await pilot.pause()
+        n = len(app.session.records)
+        await asyncio.sleep(0.1)
+        assert len(app.session.records) == n < 100001
+        table = screen.query_one(IterationTable)
+        assert table.row_count == table.window
+        assert str(table.get_row_at(table.row_count - 1)[0]) == str(n - 1)
