@@ -1,0 +1,180 @@
+"""Pilot tests of the other screens: compare, picker and its error panel, export, new scenario."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, ListView, RadioSet, Static
+
+from tui.app import GdlabApp
+from tui.screens.compare import CompareScreen
+from tui.screens.export import ExportScreen
+from tui.screens.new_scenario import NewScenarioScreen
+from tui.screens.picker import PickerScreen
+from tui.screens.run import RunScreen
+from tui.session import replay_main
+
+SIZE = (120, 40)
+
+
+async def test_compare_shows_both_variants() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        titles = [str(w.render()).strip() for w in screen.query(".cmp-title")]
+        assert titles == ["fixed", "recomputed"]
+        tables = list(screen.query(".cmp-table"))
+        assert [t.row_count for t in tables] == [6, 4]
+        summary = screen.query_one("#cmp-summary", DataTable)
+        assert [str(c) for c in summary.get_row_at(0)][:3] == ["fixed", "5", "converged"]
+        assert [str(c) for c in summary.get_row_at(1)][:3] == ["recomputed", "3", "converged"]
+
+
+async def test_an_invalid_scenario_shows_its_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text('[scenario]\nname = "broken"\n[params]\nx = 1\n[graph]\nf = "x +* 2"\n'
+                   '[run]\nrule = "gradient"\noutput = "f"\n')
+    app = GdlabApp(scenario=str(bad), dirs=[tmp_path])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        panel = app.screen.query_one("#error-panel", Static)
+        assert panel.display and "broken.toml" in str(panel.render())
+        # the folder's broken file is listed as invalid; opening it shows the error again
+        names = [e.path.name for e in app.screen.entries]
+        i = names.index("broken.toml")
+        lv = app.screen.query_one(ListView)
+        lv.index = i
+        lv.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, PickerScreen)
+        assert "broken.toml" in str(app.screen.query_one("#preview", Static).render())
+
+
+async def test_picker_opens_a_scenario() -> None:
+    app = GdlabApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        names = [e.path.stem for e in app.screen.entries]
+        lv = app.screen.query_one(ListView)
+        lv.index = names.index("gd_square")
+        lv.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.session.scenario.name == "gd_square"
+        await pilot.press("s")
+        assert len(app.session.records) == 1
+
+
+async def export(app: GdlabApp, pilot: object, kind: int, path: Path) -> None:
+    """Export through the dialog: choose ``kind`` (radio index), type the path, press enter."""
+    await pilot.press("e")
+    screen = app.screen
+    assert isinstance(screen, ExportScreen)
+    buttons = list(screen.query_one(RadioSet).query("RadioButton"))
+    buttons[kind].value = True
+    await pilot.pause()
+    field = screen.query_one("#export-path", Input)
+    field.value = str(path)
+    field.focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_session_export_and_replay_give_identical_numbers(tmp_path: Path) -> None:
+    app = GdlabApp(scenario="split_error")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", "s")
+        from textual.widgets import Select
+
+        app.screen.query_one("#set-factor", Select).value = "recomputed"
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.press("r", "s", "s", "s")
+        app.screen.query_one("#set-factor", Select).value = "fixed"
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        await export(app, pilot, 1, tmp_path / "trace.jsonl")
+        await export(app, pilot, 0, tmp_path / "trace.csv")
+        await export(app, pilot, 3, tmp_path / "session.json")
+        await export(app, pilot, 2, tmp_path / "shot.svg")
+        await pilot.pause()
+    assert (tmp_path / "shot.svg").read_text().startswith("<svg")
+    script = json.loads((tmp_path / "session.json").read_text())
+    assert [a["do"] for a in script["actions"]] == ["open", "step", "set", "step", "reset",
+                                                    "step", "set", "step"]
+    for fmt, name in (("jsonl", "trace.jsonl"), ("csv", "trace.csv")):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert replay_main(argparse.Namespace(script=tmp_path / "session.json",
+                                                  format=fmt)) == 0
+        assert out.getvalue() == (tmp_path / name).read_text()
+
+
+def test_replay_command_prints_the_table_and_rejects_bad_scripts(tmp_path: Path) -> None:
+    good = tmp_path / "s.json"
+    good.write_text(json.dumps({"gdlab_session": 1, "actions": [
+        {"do": "open", "scenario": "target_z", "variant": "recomputed"},
+        {"do": "step", "count": 100}]}))
+    res = subprocess.run([sys.executable, "-m", "tui.cli", "replay", str(good)],
+                         capture_output=True, text=True)
+    cli = subprocess.run([sys.executable, "-m", "tui.cli", "run", "target_z", "--variant",
+                          "recomputed"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout == cli.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"gdlab_session": 1, "actions": [{"do": "fly"}]}))
+    res = subprocess.run([sys.executable, "-m", "tui.cli", "replay", str(bad)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "fly" in res.stderr
+
+
+def test_headless_modules_do_not_import_textual() -> None:
+    code = ("import sys, tui.cli, tui.commands, tui.report, tui.session; "
+            "assert not any(m.startswith('textual') for m in sys.modules), 'textual imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
+    app = GdlabApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        screen = app.screen
+        assert isinstance(screen, NewScenarioScreen)
+        screen.query_one("#new-path", Input).value = str(tmp_path / "bowl.toml")
+        screen.query_one("#new-function", Input).value = "x**2 + sin(y)**2"
+        screen.query_one("#new-starts", Input).value = "x = 1.5, y = 0.5"
+        screen.action_save()
+        assert "f = \"x**2 + sin(y)**2\"" in (tmp_path / "bowl.toml").read_text()
+        screen.action_explore()
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("s", "s")
+        assert [round(r.params["x"], 6) for r in app.session.records] == [1.5, 1.2]
+        assert app.session.actions[0]["do"] == "scenario"
+
+
+async def test_help_lists_every_key_and_palette_has_commands() -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        text = str(app.screen.query_one("#help Static").render())
+        for key in ("s ", "space", "enter", "+", "-", "r ", "b ", "l ", "c ", "o ", "e ", "?",
+                    "q "):
+            assert key in text
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Step", "Run / pause", "Run to stop", "Compare variants", "Export"} <= set(titles)
