@@ -300,12 +300,12 @@ class MLP:
             np.multiply(delta[L], _sigmoid_prime(z[L], a[L], tmp[L]), out=delta[L])
         for l in range(L, 0, -1):
             if l < L:
-                # BP2: delta_l = (W_{l+1}^T delta_{l+1}) * act'(z_l)
+                # BP2: delta_l = (W_{l+1}^T delta_{l+1}) * act'(z_l)    (rows: delta_{l+1} W_{l+1})
                 np.dot(delta[l + 1], W[l + 1], out=delta[l])
                 np.multiply(delta[l], self._act_prime(z[l], a[l], tmp[l]), out=delta[l])
             # BP3: dC/db_l = delta_l                 (averaged over the batch: (1/N) 1^T delta_l)
             np.dot(buf.mean_row, delta[l], out=self.gb[l])
-            # BP4: dC/dW_l = delta_l a_{l-1}^T       (averaged over the batch)
+            # BP4: dC/dW_l = delta_l a_{l-1}^T       (averaged: (delta_l / N)^T a_{l-1} in rows)
             np.dot(np.multiply(delta[l], buf.mean_row[0], out=tmp[l]).T, a[l - 1], out=self.gW[l])
             if self.weight_decay:  # + d/dW_l of lambda/2 * sum W^2
                 self.gW[l] += np.multiply(W[l], self.weight_decay, out=self._decay_tmp[l])
