@@ -31,8 +31,8 @@ def confusion_table(matrix: np.ndarray | None) -> Table:
                   caption_style="dim")
     table.add_column("t╲p", justify="right", style="bold")
     for c in range(n):
-        table.add_column(str(c), justify="right", min_width=5)
-    table.add_column("acc", justify="right", min_width=5)
+        table.add_column(str(c), justify="right", min_width=4)
+    table.add_column("acc", justify="right", min_width=4)
     if matrix is None:
         for r in range(n):
             table.add_row(str(r), *(Text("·", style="dim") for _ in range(n)), "")
