@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import WorkerState
 
@@ -115,6 +116,10 @@ class MnistApp(App[None]):
         sc = load_scenario("mnist_mlp", self.overrides)
         self.push_screen(MnistScreen(sc, show_timings=self.show_timings))
 
+    def action_picker(self) -> None:
+        """Where escape leads when there is no screen to go back to (as in GdlabApp)."""
+        self.push_screen(Screen())
+
 
 def slow_train(delay: float) -> Any:
     """Wrap engine train() so every record takes ``delay`` seconds: keys land mid-training."""
@@ -196,7 +201,8 @@ async def test_restart_trains_a_fresh_network_and_escape_stops_the_worker(
         assert worker is not None and worker.state == WorkerState.RUNNING
         await pilot.press("escape")
         await wait_until(pilot, lambda: worker.state != WorkerState.RUNNING, timeout=5)
-        assert app.screen is not screen
+        assert app.screen is not screen and not isinstance(app.screen, MnistScreen)
+        assert screen._control.stop.is_set()
 
 
 async def test_a_missing_mnist_folder_is_reported_on_screen(

@@ -446,12 +446,17 @@ class MnistScreen(Screen):
         self._start()
 
     def action_back(self) -> None:
-        """Stop training and go back to the previous screen (quit when there is none)."""
+        """Stop training and go back: the screen below, else the app's picker, else quit."""
         self._stop_worker()
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+        app = self.app
+        picker = getattr(app, "action_picker", None)
+        if len(app.screen_stack) > 2:
+            app.pop_screen()
+        elif callable(picker):
+            app.pop_screen()
+            picker()
         else:
-            self.app.exit()
+            app.exit()
 
     def action_quit_app(self) -> None:
         """Stop training and quit the app."""
