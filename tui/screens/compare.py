@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +24,8 @@ MAX_ROWS = 1000
 
 class CompareScreen(Screen):
     """Every variant of one scenario, run to its stop condition."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS = [
         Binding("escape,c", "back", "Back"),
@@ -85,8 +88,9 @@ class CompareScreen(Screen):
         for box, o in zip(boxes, self.outcomes, strict=True):
             table = box.query_one(DataTable)
             cols = [c for c in report.columns(o) if c[0] not in report._fixed_params(o)]
-            table.add_columns(*(h for h, _ in cols))
-            table.add_rows([[f(r) for _, f in cols] for r in o.records[-MAX_ROWS:]])
+            table.add_columns(*(Text(h, justify="right") for h, _ in cols))
+            table.add_rows([[Text(f(r), justify="right") for _, f in cols]
+                            for r in o.records[-MAX_ROWS:]])
         summary = self.query_one("#cmp-summary", DataTable)
         params = self.outcomes[0].params
         summary.add_columns("variant", "updates", "stop", *params, "final output")

@@ -38,7 +38,7 @@ from ..widgets.settings import SettingsPanel
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
 REDRAW_SECONDS = 0.2  # charts, graph and explain redraw at most 5 times a second
 BATCH_SECONDS = 0.02  # a fast run steps this long, commits, posts one message...
-YIELD_SECONDS = 0.004  # ...and sleeps this long so that keys and redraws are answered
+YIELD_SECONDS = 0.01  # ...and sleeps this long so that keys and redraws are answered
 
 
 def speed_text(speed: int) -> str:
@@ -132,6 +132,16 @@ class RunScreen(Screen):
     async def on_mount(self) -> None:
         await self.resync()
         self.set_interval(REDRAW_SECONDS, self._tick)
+        self._wide_tabs()
+
+    def on_resize(self) -> None:
+        self._wide_tabs()
+
+    def _wide_tabs(self) -> None:
+        """A wide screen shows the explain panel beside the table: open the graph tab instead."""
+        tabs = self.query_one(TabbedContent)
+        if self.size.width >= 150 and tabs.active == "tab-explain":
+            tabs.active = "tab-graph"
 
     def on_unmount(self) -> None:
         self._halt.set()
@@ -215,8 +225,7 @@ class RunScreen(Screen):
         rule = (f"target rule: {cfg.output} -> {cfg.target:g}, {cfg.factor} factor"
                 if cfg.rule == "target" else f"gradient rule: {cfg.optimizer}, lr {cfg.lr:g}")
         self.query_one("#status", Static).update(
-            f"{s.scenario.name if s.scenario else ''}  |  {rule}  |  "
-            f"{len(s.records)} records  |  {state}")
+            f"{state}  |  {len(s.records)} records  |  {rule}")
         note = ""
         if len(s.records) > table.row_count:
             note = f"showing the last {table.row_count} of {len(s.records)} rows (e: export all)"

@@ -51,7 +51,7 @@ class GraphPanel(Vertical):
                 style = "bold underline"
             t.append(name, style=style)
             if node.kind == "param":
-                t.append(" (param, trained)" if name in train else " (param, fixed)", style="dim")
+                t.append(" (trained)" if name in train else " (fixed)", style="dim")
             elif node.kind == "data":
                 t.append(" (data)", style="dim")
             elif node.expr:
@@ -59,9 +59,9 @@ class GraphPanel(Vertical):
             t.append(f" = {fmt(point.values.get(name))}")
             g = point.grads.get(name)
             if g is not None:
-                t.append(f"   d{output}/d{name} = {fmt(g)}", style="green")
+                t.append(f"  d{output}/d{name} = {fmt(g)}", style="green")
             if name in point.fd:
-                t.append(f"  (finite diff. {point.fd[name]:.12g})", style="yellow")
+                t.append(f"  finite diff. {point.fd[name]:.12g}", style="yellow")
             return t
 
         seen: set[str] = set()

@@ -165,7 +165,7 @@ def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool
 def explain_gradient(rec: Record, cfg: RunConfig, equation: str, point: Point | None) -> list[str]:
     """The arithmetic of one gradient-rule step: the gradient, the optimizer's update and state."""
     out = cfg.output
-    lines = [f"iteration {rec.iteration}" + (f"  (epoch {rec.epoch})" if rec.epoch else ""),
+    lines = [f"iteration {rec.iteration}" + (f"  (epoch {rec.epoch})" if cfg.batch_size else ""),
              f"loss {out} = {num(rec.output)}"]
     if rec.grads is None:
         return lines + ["the run stopped here (no step)"]
