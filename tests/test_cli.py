@@ -171,7 +171,7 @@ def test_out_writes_the_file_atomically_and_refuses_to_overwrite(capsys, tmp_pat
     # refuses to overwrite without --force: exit 2, file untouched
     target.write_text("precious", encoding="utf-8")
     msg = user_error(capsys, "run", "target_z", "--out", str(target))
-    assert "already exists (use --force to overwrite)" in msg
+    assert "already exists" in msg and str(target) in msg
     assert target.read_text(encoding="utf-8") == "precious"
     # --force overwrites
     rc, _, _ = cli(capsys, "run", "target_z", "--format", "csv", "--out", str(target), "--force")

@@ -281,6 +281,10 @@ def test_detail_records_node_gradients():
     rec = r.step()
     assert rec.node_grads == {"w": 18.0, "b": 63.0, "x": 9.0, "y": 18.0, "z": 1.0}
     assert Run(load_scenario("target_z")).step().node_grads is None
+    # taken at the recorded state, before the rule moves the parameters: dJ/dx = 2 * 1.2
+    rec = Run(load_scenario("gd_square"), detail=True).step()
+    assert rec.params == {"x": 1.2}
+    assert rec.node_grads == {"x": 2.4, "J": 1.0}
 
 
 # --- mini-batches --------------------------------------------------------------------------
