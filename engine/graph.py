@@ -437,22 +437,42 @@ class Graph:
     def walkthrough(self, output: str) -> list[Edge]:
         """The backward pass between named nodes, one chain-rule term per edge, in order.
 
-        For target-z: dz/dx = y, dz/dy = x, then dz/db += dz/dx * dx/db, dz/db += dz/dy * dy/db.
+        A node is visited once every node that uses it has been (so its total is complete),
+        and among those ready, in reading order. For target-z: dz/dx = y, dz/dy = x, then
+        dz/dw += dz/dx * dx/dw, dz/db += dz/dx * dx/db = 9 * 3 = 27,
+        dz/db += dz/dy * dy/db = 18 * 2 = 36, total 63.
         """
-        out = self.index[output]
+        refs: dict[str, list[str]] = {}
+        seen, stack = {output}, [output]
+        while stack:  # the named nodes the output depends on, with their direct references
+            name = stack.pop()
+            node = self.nodes[self.index[name]]
+            refs[name] = [r for r in node.refs if self._depends_on_param[self.index[r]]] \
+                if node.kind == "op" else []
+            for r in refs[name]:
+                if r not in seen:
+                    seen.add(r)
+                    stack.append(r)
+        users = dict.fromkeys(refs, 0)
+        for name in refs:
+            for r in refs[name]:
+                users[r] += 1
         totals: dict[str, Value] = {output: 1.0}
         edges: list[Edge] = []
-        for name in reversed(self.order):
-            i = self.index[name]
-            if i > out or name not in totals:
-                continue
+        queue = [output]
+        while queue:
+            name = queue.pop(0)
             upstream = totals[name]
-            for child, local in self.local_gradients(name).items():
-                if not self._depends_on_param[self.index[child]]:
+            local = self.local_gradients(name) if refs[name] else {}
+            for child in refs[name]:
+                if child not in local:
                     continue
-                term = upstream * local
+                term = upstream * local[child]
                 totals[child] = totals[child] + term if child in totals else term
-                edges.append(Edge(name, child, upstream, local, term, totals[child]))
+                edges.append(Edge(name, child, upstream, local[child], term, totals[child]))
+                users[child] -= 1
+                if users[child] == 0:
+                    queue.append(child)
         return edges
 
     # --- many points at once, for the loss landscape ----------------------------------

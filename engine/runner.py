@@ -151,6 +151,12 @@ class Run:
                                        epoch=epoch, batch=batch),
                                 "diverged", f"{exc.message} at node '{exc.node}'")
         values = {n: float(g.value(n)) for n in g.order if np.ndim(g.value(n)) == 0}
+        node_grads = None
+        if self.detail:  # at this state, before the rule moves the parameters
+            try:
+                node_grads = g.named_gradients(cfg.output)
+            except NumericError:
+                node_grads = None
         limit = "epochs" if self._batches.epoch_limit_reached(self.iteration) else None
         try:
             v: Visit = self.rule.visit(g, self.iteration, epoch or 0, limit)
@@ -164,11 +170,7 @@ class Run:
             epoch=epoch if isinstance(self.rule, GradientRule) else None,
             batch=batch, opt_state=v.opt_state,
         )
-        if self.detail and v.stop != "diverged":
-            try:
-                rec.node_grads = g.named_gradients(cfg.output)
-            except NumericError:
-                rec.node_grads = None
+        rec.node_grads = node_grads
         if v.stop is not None:
             return self._finish(rec, v.stop, v.message)
         self.last = rec

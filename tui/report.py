@@ -213,7 +213,7 @@ def write_atomic(path: Path, text: str, force: bool = False) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
     path = Path(path)
     if path.exists() and not force:
-        raise GdlabError(f"{path}: already exists (use --force to overwrite)")
+        raise GdlabError(f"{path}: already exists (not overwritten)")
     if path.is_dir():
         raise GdlabError(f"{path}: is a folder")
     parent = path.parent if str(path.parent) else Path(".")
