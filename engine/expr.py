@@ -115,7 +115,7 @@ def parse(
         if isinstance(node, ast.Name):
             if node.id in known:
                 return Expr("name", node.id, name=node.id)
-            if node.id in CONSTANTS and functions is None:
+            if node.id in CONSTANTS:
                 return Expr("const", node.id, value=CONSTANTS[node.id])
             if node.id in funcs:
                 raise fail(f"'{node.id}' is a function: call it as {node.id}(...)")

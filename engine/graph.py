@@ -220,7 +220,8 @@ class Graph:
         i = self.index[name]
         if self.nodes[i].kind not in ("param", "data"):
             raise KeyError(f"'{name}' is computed, not set")
-        self._vals[i] = value if isinstance(value, np.ndarray) else as_value(value)
+        self._vals[i] = value if isinstance(value, np.ndarray) and value.dtype.kind == "f" \
+            else as_value(value)
         if type(self._vals[i]) is not float:
             self._scalar = False
         elif not self._scalar:
@@ -238,9 +239,10 @@ class Graph:
     def forward(self) -> None:
         """Evaluate every node in topological order.
 
-        Raises NumericError naming the node where a scalar computation divides by zero,
-        overflows or leaves its domain (arrays turn those into inf/nan instead; see
-        ``first_nonfinite``).
+        Raises NumericError naming the node where a scalar computation divides by zero or
+        leaves its domain (log, sqrt, a fractional power of a negative number) or where
+        ``exp`` overflows. Other overflows give inf, and arrays turn every such case into
+        inf/nan: ``first_nonfinite`` names the node where that first happened.
         """
         vals = self._vals
         try:

@@ -146,8 +146,10 @@ class GradientRule:
         lr = self.lr_at(epoch)
         v = Visit(loss, loss=loss, grads=grads, grad_norm=norm, lr=lr)
         if not math.isfinite(norm):
-            bad = next(p for p, x in grads.items() if not is_finite(x))
-            v.stop, v.message = "diverged", f"gradient d{cfg.output}/d{bad} is not finite"
+            bad = next((p for p, x in grads.items() if not is_finite(x)), None)
+            v.stop = "diverged"
+            v.message = (f"gradient d{cfg.output}/d{bad} is not finite" if bad else
+                         "the gradient norm overflowed (every gradient is finite but huge)")
             return v
         if cfg.tolerance is not None and loss < cfg.tolerance:
             v.stop = "converged"

@@ -7,6 +7,7 @@ JSONL, plots, the app) only read records; they never recompute what a record hol
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class Record:
     batch: int | None = None
     opt_state: dict[str, dict[str, Value]] | None = None
     node_grads: dict[str, Value] | None = None  # d output / d node, when asked for (the app)
+    rule: str = ""  # "target" or "gradient": which keys the JSON object has
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL object of this record (floats at full precision, arrays as lists)."""
@@ -55,14 +57,14 @@ class Record:
             "params": _plain(self.params),
             "values": _plain(self.values),
         }
-        if self.factors is not None:
-            d["factors"] = _plain(self.factors)
-            d["delta"] = self.delta
+        if self.rule == "target" or (not self.rule and self.factors is not None):
+            d["factors"] = _plain(self.factors or {})
+            d["delta"] = _plain(self.delta)
         else:
             d["grads"] = _plain(self.grads or {})
-            d["loss"] = self.loss
+            d["loss"] = _plain(self.loss)
             d["lr"] = self.lr
-            d["grad_norm"] = self.grad_norm
+            d["grad_norm"] = _plain(self.grad_norm)
             d["epoch"] = self.epoch
             if self.batch is not None:
                 d["batch"] = self.batch
@@ -93,12 +95,18 @@ class Summary:
 
 
 def _plain(v: Any) -> Any:
+    """JSON-ready: arrays as lists, numpy scalars as Python ones, NaN and infinities as null
+    (strict JSON has no such numbers; the summary's message says what happened)."""
     if isinstance(v, dict):
         return {k: _plain(x) for k, x in v.items()}
     if isinstance(v, np.ndarray):
-        return v.tolist()
+        return _plain(v.tolist())
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
     if isinstance(v, np.floating | np.integer):
-        return v.item()
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
     return v
 
 
@@ -148,7 +156,7 @@ class Run:
             g.forward()
         except NumericError as exc:
             return self._finish(Record(self.iteration, params, {}, float("nan"),
-                                       epoch=epoch, batch=batch),
+                                       epoch=epoch, batch=batch, rule=cfg.rule),
                                 "diverged", f"{exc.message} at node '{exc.node}'")
         values = {n: float(g.value(n)) for n in g.order if np.ndim(g.value(n)) == 0}
         node_grads = None
@@ -168,7 +176,7 @@ class Run:
             delta=v.delta, loss=v.loss, factors=v.factors, grads=v.grads, step=v.step,
             lr=v.lr, grad_norm=v.grad_norm,
             epoch=epoch if isinstance(self.rule, GradientRule) else None,
-            batch=batch, opt_state=v.opt_state,
+            batch=batch, opt_state=v.opt_state, rule=cfg.rule,
         )
         rec.node_grads = node_grads
         if v.stop is not None:

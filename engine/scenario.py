@@ -227,7 +227,16 @@ def parse_scenario(
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: TOML syntax error: {exc}") from None
     for ov in overrides or []:
-        _merge(raw, parse_override(ov), ov)
+        change = parse_override(ov)
+        _merge(raw, change, ov)
+        # `--set run.lr=0.5` means "this lr", so it also replaces a variant's own lr
+        variants = raw.get("variants")
+        if isinstance(change.get("run"), dict) and isinstance(variants, dict):
+            for table in variants.values():
+                if isinstance(table, dict):
+                    for key, value in change["run"].items():
+                        if key in table:
+                            table[key] = value
     return _validate(raw, source, path)
 
 
@@ -449,12 +458,13 @@ def _run_config(t: dict[str, Any], sc: Scenario, where: str) -> RunConfig:
                         f"(it takes: {', '.join(HYPERPARAMETERS[opt])})"
                     )
                 hyper[key] = t[key]
-        if hyper.get("nesterov") and (
-            hyper.get("momentum", OPTIMIZERS[opt][1].get("momentum", 0)) <= 0
-            or hyper.get("dampening", 0) != 0
-        ):
-            raise ScenarioError(f"{src}: {where} key 'nesterov': Nesterov momentum needs "
-                                "momentum > 0 and dampening = 0")
+        merged = {**OPTIMIZERS[opt][1], **hyper}
+        if merged.get("nesterov") and (merged.get("momentum", 0) <= 0
+                                       or merged.get("dampening", 0) != 0):
+            key = next((k for k in ("nesterov", "dampening", "momentum") if k in hyper),
+                       "optimizer")
+            raise ScenarioError(f"{src}: {where} key '{key}': Nesterov momentum needs "
+                                f"momentum > 0 and dampening = 0 (optimizer '{opt}')")
         if t.get("schedule", "constant") not in SCHEDULES:
             raise bad("schedule", "expected one of " + ", ".join(SCHEDULES))
         for key in ("target", "factor", "split"):

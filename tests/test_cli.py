@@ -347,25 +347,17 @@ def test_debug_reraises(capsys):
         main(["--debug", "list", "/no/such/folder"])
 
 
-@pytest.mark.xfail(strict=True, reason="cli: the run/compare subparsers define their own --debug "
-                   "(default False), which overwrites the top-level `gdlab --debug` in the "
-                   "namespace, so `gdlab --debug run X` shows no traceback")
 def test_top_level_debug_before_run_reraises(capsys):
     with pytest.raises(ScenarioError):
         main(["--debug", "run", "no_such_scenario"])
 
 
-@pytest.mark.xfail(strict=True, reason="scenario validation lets optimizer 'nesterov' with "
-                   "dampening through; the run then dies with a ValueError traceback, exit 1")
 def test_nesterov_with_dampening_is_a_user_error(capsys):
     msg = user_error(capsys, "run", "gd_square", "--set", "run.optimizer=nesterov",
                      "--set", "run.dampening=0.5")
     assert "dampening" in msg or "nesterov" in msg
 
 
-@pytest.mark.xfail(strict=True, reason="rules: an overflowing gradient norm with finite "
-                   "gradients raises StopIteration -> RuntimeError traceback instead of "
-                   "stopping with 'diverged'")
 def test_gradual_divergence_stops_cleanly(capsys):
     rc, out, _ = cli(capsys, "run", "gd_square", "--set", "run.lr=1.5",
                      "--set", "run.max_iterations=5000", "--every", "1000")

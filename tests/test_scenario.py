@@ -244,9 +244,6 @@ def test_run_key_mistakes_gradient(extra, frags):
         assert frag in msg, (frag, msg)
 
 
-@pytest.mark.xfail(strict=True, reason="scenario: optimizer 'nesterov' (nesterov on by default) "
-                   "with dampening != 0 passes validation; make_optimizer then raises ValueError "
-                   "when the run starts (a traceback from `gdlab run`, exit 0 from `gdlab check`)")
 def test_nesterov_optimizer_with_dampening_is_refused_at_load():
     msg = error_of(GRAD + 'optimizer = "nesterov"\ndampening = 0.5\n')
     assert msg.startswith("t.toml: [run] key ")

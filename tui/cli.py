@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
         sp.add_argument("--every", type=int, default=1, metavar="N",
                         help="table: show every Nth iteration (and the last)")
-        sp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
 
     run = sub.add_parser("run", help="run a scenario and print its iteration table")
     common(run)
