@@ -66,7 +66,10 @@ class SGD(Optimizer):
             st = self.state.setdefault(name, {})
             buf = st.get("velocity")
             if buf is None:
-                buf = g.copy() if isinstance(g, np.ndarray) else g
+                buf = np.array(g, dtype=p.dtype) if isinstance(p, np.ndarray) else g
+            elif isinstance(buf, np.ndarray):  # in place: no new array per step
+                buf *= self.momentum
+                buf += g if self.dampening == 0 else (1.0 - self.dampening) * g
             else:
                 buf = self.momentum * buf + (1.0 - self.dampening) * g
             st["velocity"] = buf
@@ -181,11 +184,23 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         if self.weight_decay:
             g = g + self.weight_decay * p
-        m = b1 * st.get("exp_avg", 0.0 * p) + (1.0 - b1) * g
-        v = b2 * st.get("exp_avg_sq", 0.0 * p) + (1.0 - b2) * g * g
-        st["exp_avg"], st["exp_avg_sq"] = m, v
         bc1 = 1.0 - b1**t
         bc2 = 1.0 - b2**t
+        if isinstance(p, np.ndarray):  # in place: the averages are updated, not rebuilt
+            m = st.setdefault("exp_avg", np.zeros_like(p))
+            v = st.setdefault("exp_avg_sq", np.zeros_like(p))
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            denom = np.sqrt(v)
+            denom /= math.sqrt(bc2)
+            denom += self.eps
+            p -= (self.lr / bc1) * m / denom
+            return p
+        m = b1 * st.get("exp_avg", 0.0) + (1.0 - b1) * g
+        v = b2 * st.get("exp_avg_sq", 0.0) + (1.0 - b2) * g * g
+        st["exp_avg"], st["exp_avg_sq"] = m, v
         p -= (self.lr / bc1) * m / (_sqrt(v) / math.sqrt(bc2) + self.eps)
         return p
 

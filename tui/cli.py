@@ -7,16 +7,31 @@ A person's mistake is one line on stderr and exit status 2; ``--debug`` shows th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+# One BLAS thread: for gdlab's matrix sizes two threads gain at most 10-20% on an idle
+# two-core machine and lose 5-8x when another process wants a core (docs/benchmarks.md).
+# It must be set before numpy is first imported; an explicit setting in the environment wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 from engine.errors import GdlabError
 
 EXIT_USER_ERROR = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with gdlab's one-line error: ``gdlab: error: ...``, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"gdlab: error: {self.prog}: {message} "
+                                   f"(see `{self.prog} --help`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="gdlab",
         description="A terminal laboratory for gradient descent and backpropagation. "
                     "Without a command, opens the app.",
