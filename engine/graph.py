@@ -11,7 +11,7 @@ backward pass by summing over the broadcast axes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,8 @@ class Graph:
         self._depends_on_param: list[bool] = []
         self._bprog_cache: dict[int, list[tuple[int, Any, tuple[int, ...], tuple[int, ...]]]] = {}
         self._reach_cache: dict[int, list[bool]] = {}
+        self._fast: list[tuple[int, Any, Any, int]] | None = None
+        self._fast_back: dict[int, list[tuple[Any, ...]]] = {}
         self._scalar = True  # every leaf is a float: no numpy, no errstate, no unbroadcasting
         self.source = "<graph>"
 
@@ -265,13 +267,21 @@ class Graph:
             raise NumericError(self.describe(i), _numeric_message(exc)) from exc
 
     def _run_forward(self, vals: list[Value]) -> None:
-        for i, f, ins in self._prog:
-            if len(ins) == 2:
-                vals[i] = f(vals[ins[0]], vals[ins[1]])
-            elif len(ins) == 1:
-                vals[i] = f(vals[ins[0]])
+        # (node, forward, first input, second input or -1 for unary or -2 for n-ary)
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = [
+                (i, f, ins[0], ins[1]) if len(ins) == 2 else
+                (i, f, ins[0], -1) if len(ins) == 1 else (i, f, ins, -2)
+                for i, f, ins in self._prog
+            ]
+        for i, f, a, b in fast:
+            if b >= 0:
+                vals[i] = f(vals[a], vals[b])
+            elif b == -1:
+                vals[i] = f(vals[a])
             else:
-                vals[i] = f(*[vals[j] for j in ins])
+                vals[i] = f(*[vals[j] for j in a])
 
     def _failing_instruction(self) -> int:
         """Re-run the program one instruction at a time to find the one that raises."""
@@ -343,16 +353,27 @@ class Graph:
                 # all floats: start every gradient at 0.0 and just add (no None, no shapes)
                 grads: list[Value] = [0.0] * len(self.nodes)
                 grads[out] = seed
-                for i, bwd, ins, want in prog:
-                    g = grads[i]
-                    if len(ins) == 2:
-                        local = bwd(g, vals[i], vals[ins[0]], vals[ins[1]])
-                    elif len(ins) == 1:
-                        local = bwd(g, vals[i], vals[ins[0]])
+                fast = self._fast_back.get(out)
+                if fast is None:
+                    fast = self._fast_back[out] = [
+                        (i, bwd, ins[0], ins[1], 0 in want, 1 in want) if len(ins) == 2 else
+                        (i, bwd, ins[0], -1, True, False) if len(ins) == 1 else
+                        (i, bwd, ins, -2, want, False)
+                        for i, bwd, ins, want in prog
+                    ]
+                for i, bwd, a, b, wa, wb in fast:
+                    if b >= 0:
+                        ga, gb = bwd(grads[i], vals[i], vals[a], vals[b])
+                        if wa:
+                            grads[a] += ga
+                        if wb:
+                            grads[b] += gb
+                    elif b == -1:
+                        grads[a] += bwd(grads[i], vals[i], vals[a])[0]
                     else:
-                        local = bwd(g, vals[i], *[vals[j] for j in ins])
-                    for k in want:
-                        grads[ins[k]] += local[k]
+                        local = bwd(grads[i], vals[i], *[vals[j] for j in a])
+                        for k in wa:
+                            grads[a[k]] += local[k]
                 return grads
             grads = [None] * len(self.nodes)
             grads[out] = seed
@@ -487,33 +508,53 @@ class Graph:
         shape (M,). Raises ExpressionError for graphs that cannot be evaluated this way
         (matrix products, the fused softmax cross-entropy).
         """
-        m = len(next(iter(params.values())))
+        return self.batched(output, list(params))(params)
+
+    def batched(self, output: str, names: Sequence[str]
+                ) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
+        """``evaluate_batched`` prepared once for repeated calls (the landscape's chunks)."""
         rank = 1 + max([np.ndim(self._vals[self.index[d]]) for d in self.data] + [0])
-        vals: list[Value] = list(self._vals)
+        base: list[Value] = list(self._vals)
         for n in self.nodes:
-            if n.kind in ("param", "data"):
-                v = params.get(n.label) if n.kind == "param" else None
-                if v is not None:
-                    vals[n.index] = np.asarray(v, dtype=float).reshape((m,) + (1,) * (rank - 1))
-                else:
-                    cur = np.asarray(self._vals[n.index], dtype=float)
-                    if n.kind == "param" and cur.ndim > 0:
-                        raise ExpressionError(
-                            f"{self.source}: the landscape needs scalar parameters; "
-                            f"'{n.label}' is an array"
-                        )
-                    vals[n.index] = cur.reshape((1,) + cur.shape + (1,) * (rank - 1 - cur.ndim))
-        with np.errstate(all="ignore"):
-            for i, f, ins in self._prog:
-                op = self.nodes[i].op
-                if op.name in ("matmul", "softmax_ce"):
-                    raise ExpressionError(
-                        f"{self.source}: the landscape cannot be vectorised through {op.name}"
-                    )
-                f = BATCHED.get(op.name, f)
-                vals[i] = f(*[vals[j] for j in ins])
-        res = np.asarray(vals[self.index[output]], dtype=float)
-        return np.broadcast_to(res.reshape(res.shape[0] if res.ndim else 1), (m,)).copy()
+            if n.kind not in ("param", "data") or n.label in names:
+                continue
+            cur = np.asarray(self._vals[n.index], dtype=float)
+            if n.kind == "param" and cur.ndim > 0:
+                raise ExpressionError(
+                    f"{self.source}: the landscape needs scalar parameters; '{n.label}' is an array"
+                )
+            base[n.index] = cur.reshape((1,) + cur.shape + (1,) * (rank - 1 - cur.ndim))
+        prog = []
+        for i, f, ins in self._prog:
+            op = self.nodes[i].op
+            if op.name in ("matmul", "softmax_ce"):
+                raise ExpressionError(
+                    f"{self.source}: the landscape cannot be vectorised through {op.name}"
+                )
+            prog.append((i, BATCHED.get(op.name, f), ins))
+        slots = [(self.index[n], n) for n in names]
+        out = self.index[output]
+        lead = (1,) * (rank - 1)
+
+        def run(params: Mapping[str, np.ndarray]) -> np.ndarray:
+            vals = list(base)
+            m = 0
+            for idx, name in slots:
+                v = np.asarray(params[name], dtype=float)
+                m = len(v)
+                vals[idx] = v.reshape((m,) + lead)
+            with np.errstate(all="ignore"):
+                for i, f, ins in prog:
+                    if len(ins) == 2:
+                        vals[i] = f(vals[ins[0]], vals[ins[1]])
+                    elif len(ins) == 1:
+                        vals[i] = f(vals[ins[0]])
+                    else:
+                        vals[i] = f(*[vals[j] for j in ins])
+            res = np.asarray(vals[out], dtype=float)
+            return np.broadcast_to(res.reshape(res.shape[0] if res.ndim else 1), (m,)).copy()
+
+        return run
 
 
 def _topological(trees: Mapping[str, Expr], nodes: Mapping[str, str], source: str) -> list[str]:

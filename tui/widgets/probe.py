@@ -1,10 +1,9 @@
 """The state behind one record, re-evaluated on a private copy of the graph (no textual here).
 
-The graph panel and the explain panel need more than a record holds: every named node's
-gradient at the record's point, the chain-rule terms of the backward pass, and a central
-finite-difference estimate of each parameter's gradient. The Run's own graph has already moved
-on (the rule applies its step), so these are computed on a separate graph set to the record's
-parameters.
+The graph panel and the explain panel need more than a record holds: the chain-rule terms of
+the backward pass and a central finite-difference estimate of each parameter's gradient, at
+any record a person selects. The Run's own graph has already moved on (the rule applies its
+step), so these are computed on a separate graph set to the record's parameters.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import GdlabError
+from engine.gradcheck import central_difference
 from engine.graph import Edge, Graph
 from engine.runner import Record
 from engine.scenario import RunConfig, Scenario
@@ -49,7 +49,7 @@ class Probe:
         try:
             g.forward()
             grads = g.named_gradients(out)
-            edges = ordered_walkthrough(g, out)
+            edges = g.walkthrough(out)
         except (GdlabError, ArithmeticError, ValueError) as exc:
             return Point({}, {}, [], {}, error=str(exc))
         values = {n: g.value(n) for n in g.names()}
@@ -58,58 +58,8 @@ class Probe:
             v = params.get(p, g.value(p))
             if np.ndim(v) != 0:
                 continue
-            fd[p] = central_difference(g, out, p, float(v))
-        g.forward()
+            fd[p] = central_difference(g, out, p)
         return Point(values, grads, edges, fd)
-
-
-def central_difference(g: Graph, out: str, p: str, v: float) -> float:
-    """(f(p+h) - f(p-h)) / 2h with h = 1e-6 * max(1, |p|); leaves ``p`` at ``v``."""
-    h = 1e-6 * max(1.0, abs(v))
-    try:
-        g.set_value(p, v + h)
-        g.forward()
-        hi = float(g.value(out))
-        g.set_value(p, v - h)
-        g.forward()
-        lo = float(g.value(out))
-    except (GdlabError, ArithmeticError, ValueError):
-        return math.nan
-    finally:
-        g.set_value(p, v)
-    return (hi - lo) / (2 * h)
-
-
-def ordered_walkthrough(g: Graph, out: str) -> list[Edge]:
-    """The backward walk-through with nodes visited in reading order where the chain rule allows.
-
-    The engine's walk visits nodes in reverse evaluation order; any order that visits a node
-    after every node using it is as correct, and this one takes the earliest-defined ready node
-    (x before y in target_z), recomputing the running totals for that order.
-    """
-    edges = g.walkthrough(out)
-    by_parent: dict[str, list[Edge]] = {}
-    for e in edges:
-        by_parent.setdefault(e.parent, []).append(e)
-    consumers: dict[str, set[str]] = {}
-    for e in edges:
-        consumers.setdefault(e.child, set()).add(e.parent)
-    rank = {n: i for i, n in enumerate(g.names())}
-    done: set[str] = set()
-    pending = [out]
-    ordered: list[Edge] = []
-    totals: dict[str, Any] = {out: 1.0}
-    while pending:
-        pending.sort(key=lambda n: rank.get(n, 0))
-        node = pending.pop(0)
-        done.add(node)
-        for e in by_parent.get(node, []):
-            total = totals[e.child] + e.term if e.child in totals else e.term
-            totals[e.child] = total
-            ordered.append(Edge(e.parent, e.child, e.upstream, e.local, e.term, total))
-            if consumers.get(e.child, set()) <= done and e.child not in pending:
-                pending.append(e.child)
-    return ordered if len(ordered) == len(edges) else edges
 
 
 def edge_text(e: Edge, out: str) -> str:
