@@ -17,7 +17,7 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from engine.errors import GdlabError
+from engine.errors import GdlabError  # noqa: E402  (after the BLAS setting above)
 
 EXIT_USER_ERROR = 2
 
