@@ -10,7 +10,7 @@ checked at every report and every chunk of about 2048 images; it ends the run wi
 whose stop_reason is "stopped".
 
 BLAS threads: for these small matrices one OpenBLAS thread is about as fast as two (see
-docs/benchmarks-mnist.md); the thread count is fixed when numpy is first imported
+docs/benchmarks.md); the thread count is fixed when numpy is first imported
 (OPENBLAS_NUM_THREADS), so it is the command line's job, not this module's.
 """
 
