@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     fetch = dsub.add_parser("fetch", help="download a dataset into the cache")
     fetch.add_argument("dataset", choices=("mnist",))
     fetch.add_argument("--dest", type=Path, help="folder (default: the user cache)")
+    fetch.add_argument("--mirror", action="append", metavar="URL",
+                       help="download from this mirror (repeatable; default: the usual public "
+                            "mirrors, in turn)")
 
     sv = sub.add_parser("serve", help="serve the app in a web browser (needs textual-serve)")
     sv.add_argument("--port", type=int, default=8000)

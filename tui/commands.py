@@ -143,7 +143,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         if total is not None and done >= total:
             bar.close()
 
-    dest = fetch_mnist(args.dest, progress=progress)
+    mirrors = [m if m.endswith("/") else m + "/" for m in args.mirror] if args.mirror else None
+    dest = fetch_mnist(args.dest, mirrors=mirrors, progress=progress)
     for bar in bars.values():
         bar.close()
     print(f"MNIST is ready in {dest}")
