@@ -106,8 +106,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             rows.append([f.stem, sc.rule, ", ".join(sc.variants) or "-", sc.title])
         except GdlabError as exc:
             rows.append([f.stem, "invalid", "-", str(exc)])
-    print(render_table(["scenario", "rule", "variants", "title"], rows).replace(
-        "\n", "\n", 1))
+    print(render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3)))
     return 0
 
 

@@ -37,8 +37,10 @@ def fmt(x: Any, decimals: int = 6) -> str:
 
 
 def render_table(header: Sequence[str], rows: Sequence[Sequence[str]],
-                 groups: Sequence[tuple[str, int]] | None = None) -> str:
-    """A plain-text table, right-aligned, with an optional row of column-group titles."""
+                 groups: Sequence[tuple[str, int]] | None = None,
+                 left: Sequence[int] = ()) -> str:
+    """A plain-text table, numbers right-aligned (columns in ``left`` left-aligned, for text),
+    with an optional row of column-group titles."""
     widths = [len(h) for h in header]
     for r in rows:
         for i, c in enumerate(r):
@@ -51,8 +53,11 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]],
             parts.append(title[:w].center(w, "-") if title else " " * w)
             col += span
         lines.append("  ".join(parts).rstrip())
-    lines.append("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    def cells(r: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if k in left else c.rjust(w)
+                         for k, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+
+    lines.append(cells(header))
     lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    lines.extend(cells(r) for r in rows)
     return "\n".join(lines)
