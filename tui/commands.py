@@ -163,7 +163,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from textual_serve.server import Server
     except ImportError:
         raise GdlabError("gdlab serve needs textual-serve: pip install 'gdlab[serve]'") from None
-    Server(f"{sys.executable} -m tui.cli", host=args.host, port=args.port).serve()
+    import shlex
+
+    Server(f"{shlex.quote(sys.executable)} -m tui.cli", host=args.host, port=args.port,
+           title="gdlab").serve()
     return 0
 
 
