@@ -178,3 +178,38 @@ async def test_help_lists_every_key_and_palette_has_commands() -> None:
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Step", "Run / pause", "Run to stop", "Compare variants", "Export"} <= set(titles)
+
+
+async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
+    """`a` in the picker: a folder adds its scenarios to the list; a bad file shows its error."""
+    from textual.widgets import Input, ListView
+
+    from tui.app import GdlabApp
+    from tui.screens.picker import PickerScreen
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "mine_square.toml").write_text(
+        '[params]\nx = 2.0\n[graph]\nJ = "x**2"\n[run]\nrule = "gradient"\noutput = "J"\n')
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[graph]\nJ = \"x +\"\n")
+    app = GdlabApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        before = len(picker.query_one("#scenario-list", ListView).children)
+        await pilot.press("a")
+        field = picker.query_one("#add-path", Input)
+        assert field.has_focus
+        field.value = str(folder)
+        await pilot.press("enter")
+        await pilot.pause()
+        names = [e.path.stem for e in picker.entries]
+        assert "mine_square" in names
+        assert len(picker.query_one("#scenario-list", ListView).children) == before + 1
+        field.value = str(bad)
+        await pilot.press("enter")
+        await pilot.pause()
+        panel = picker.query_one("#error-panel")
+        assert panel.display and "bad.toml" in str(panel.render())

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
+from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Static
 
 from engine.errors import GdlabError
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
@@ -29,6 +29,16 @@ def scan(dirs: list[Path]) -> list[Entry]:
     files = list(bundled_scenarios())
     for d in dirs:
         files += sorted(Path(d).glob("*.toml")) if Path(d).is_dir() else []
+    return load_entries(files)
+
+
+def scan_one_dir(d: Path) -> list[Entry]:
+    """The .toml files of one folder, each loaded (errors kept)."""
+    return load_entries(sorted(d.glob("*.toml")))
+
+
+def load_entries(files: list[Path]) -> list[Entry]:
+    """Load each file, keeping the one-line error of those that do not load."""
     out = []
     for f in files:
         try:
@@ -43,6 +53,7 @@ class PickerScreen(Screen):
 
     BINDINGS = [
         Binding("n", "app.new_scenario", "New scenario"),
+        Binding("a", "add_path", "Add folder/file"),
         Binding("escape", "back", "Back"),
         Binding("question_mark", "app.show_help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
@@ -61,7 +72,10 @@ class PickerScreen(Screen):
             for e in self.entries:
                 tag = "invalid" if e.scenario is None else e.scenario.rule
                 items.append(ListItem(Label(f"{e.path.stem}  [dim]{tag}[/]")))
-            yield ListView(*items, id="scenario-list")
+            with Vertical(id="picker-left"):
+                yield ListView(*items, id="scenario-list")
+                yield Input(placeholder="a: add a folder of scenarios or a .toml file",
+                            id="add-path")
             with VerticalScroll(id="preview-pane"):
                 yield Static("", id="error-panel", markup=False)
                 yield Static("", id="preview", markup=False)
@@ -69,7 +83,7 @@ class PickerScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "gdlab: open a scenario"
-        self.sub_title = "enter: open   n: new scenario"
+        self.sub_title = "enter: open   n: new scenario   a: add a folder or file"
         self.show_error(self.error)
         if self.entries:
             self._preview(0)
@@ -106,6 +120,50 @@ class PickerScreen(Screen):
             return
         self.show_error("")
         self.app.open_scenario(e.path)
+
+    def action_add_path(self) -> None:
+        """Focus the path input: a folder adds its scenarios, a file is added and opened."""
+        self.query_one("#add-path", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "add-path":
+            return
+        text = event.value.strip()
+        if not text:
+            return
+        path = Path(text).expanduser()
+        if path.is_dir():
+            found = scan_one_dir(path)
+            if not found:
+                self.notify(f"{path}: no .toml files there", severity="warning")
+                return
+            self.dirs.append(path)
+            self._add_entries(found)
+            self.notify(f"added {len(found)} scenario file{'s' if len(found) != 1 else ''} "
+                        f"from {path}")
+        elif path.is_file():
+            self._add_entries(load_entries([path]))
+            entry = self.entries[-1]
+            if entry.scenario is None:
+                self.show_error(entry.error)
+                self.notify(entry.error, severity="error", timeout=10)
+            else:
+                self.show_error("")
+                self.app.open_scenario(path)
+        else:
+            self.notify(f"{path}: no such folder or file", severity="error")
+            return
+        event.input.value = ""
+
+    def _add_entries(self, new: list[Entry]) -> None:
+        known = {e.path.resolve() for e in self.entries}
+        lst = self.query_one("#scenario-list", ListView)
+        for e in new:
+            if e.path.resolve() in known:
+                continue
+            self.entries.append(e)
+            tag = "invalid" if e.scenario is None else e.scenario.rule
+            lst.append(ListItem(Label(f"{e.path.stem}  [dim]{tag}[/]")))
 
     def action_back(self) -> None:
         """Back to the run view, if one is open."""
