@@ -176,9 +176,8 @@ class Run:
             delta=v.delta, loss=v.loss, factors=v.factors, grads=v.grads, step=v.step,
             lr=v.lr, grad_norm=v.grad_norm,
             epoch=epoch if isinstance(self.rule, GradientRule) else None,
-            batch=batch, opt_state=v.opt_state, rule=cfg.rule,
+            batch=batch, opt_state=v.opt_state, node_grads=node_grads, rule=cfg.rule,
         )
-        rec.node_grads = node_grads
         if v.stop is not None:
             return self._finish(rec, v.stop, v.message)
         self.last = rec

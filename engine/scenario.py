@@ -43,7 +43,6 @@ RUN_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "schedule": ((str,), "one of " + ", ".join(SCHEDULES)),
     "step_size": ((int,), "an integer >= 1"),
     "gamma": ((int, float), "a number > 0"),
-    "report_every": ((int,), "an integer >= 1"),
     # optimizer hyperparameters (which apply depends on the optimizer)
     "momentum": ((int, float), "a number >= 0"),
     "dampening": ((int, float), "a number"),
@@ -85,7 +84,6 @@ class RunConfig:
     schedule: str = "constant"
     step_size: int = 1
     gamma: float = 0.1
-    report_every: int = 100
 
 
 @dataclass
@@ -416,7 +414,7 @@ def _run_config(t: dict[str, Any], sc: Scenario, where: str) -> RunConfig:
                 "initial_accumulator_value"):
         if key in t and not (t[key] >= 0 and math.isfinite(t[key])):
             raise bad(key, "expected a finite number >= 0")
-    for key in ("batch_size", "epochs", "step_size", "report_every"):
+    for key in ("batch_size", "epochs", "step_size"):
         if key in t and t[key] < 1:
             raise bad(key, "expected an integer >= 1")
     if "eps" in t and not t["eps"] > 0:
@@ -483,7 +481,7 @@ def _run_config(t: dict[str, Any], sc: Scenario, where: str) -> RunConfig:
         grad_tolerance=float(t["grad_tolerance"]) if "grad_tolerance" in t else None,
         batch_size=t.get("batch_size"), epochs=t.get("epochs"), seed=int(t.get("seed", 0)),
         schedule=t.get("schedule", "constant"), step_size=int(t.get("step_size", 1)),
-        gamma=float(t.get("gamma", 0.1)), report_every=int(t.get("report_every", 100)),
+        gamma=float(t.get("gamma", 0.1)),
     )
 
 
