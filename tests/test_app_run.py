@@ -242,3 +242,56 @@ async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
         table = screen.query_one(IterationTable)
         assert table.row_count == table.window
         assert str(table.get_row_at(table.row_count - 1)[0]) == str(n - 1)
+
+
+HISTORY = """
+[scenario]
+name = "history_square"
+[params]
+x = 1.2
+[graph]
+J = "x**2"
+[run]
+rule = "gradient"
+output = "J"
+lr = 0.0001
+max_iterations = 5000
+"""
+
+
+async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> None:
+    path = tmp_path / "history_square.toml"
+    path.write_text(HISTORY)
+    app = GdlabApp(scenario=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("enter")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        n = len(app.session.records)
+        assert n == 5001 and app.session.run.stopped
+        table = screen.query_one(IterationTable)
+        note = screen.query_one("#table-note")
+        assert column(app, "iter")[0] == "4001" and table.page is None
+        assert "rows 4,001-5,000 of 5,001" in str(note.render())
+        await pilot.press("left_square_bracket")
+        assert table.page == 4 and column(app, "iter")[0] == "4000"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        its = column(app, "iter")
+        assert table.page == 2 and (its[0], its[-1], len(its)) == ("2000", "2999", 1000)
+        assert "rows 2,000-2,999 of 5,001" in str(note.render())
+        recs = app.session.records
+        assert rows(app)[0] == [f(recs[2000]) for _, f in table.columns_spec]
+        for _ in range(3):
+            await pilot.press("left_square_bracket")
+        assert table.page == 0 and column(app, "iter")[0] == "0"
+        await pilot.press("right_square_bracket")
+        assert table.page == 1 and column(app, "iter")[0] == "1000"
+        await pilot.press("r", "s")  # a reset follows the new trace
+        assert table.page is None and column(app, "iter") == ["0"]
+        await pilot.press("enter")
+        await screen.workers.wait_for_complete()
+        await pilot.press("left_square_bracket", "left_square_bracket", "f")
+        assert table.page is None and column(app, "iter")[-1] == "5000"
+        await pilot.press("left_square_bracket", *["right_square_bracket"] * 2)
+        assert table.page is None and len(rows(app)) == 1000

@@ -142,6 +142,9 @@ class GdlabApp(App):
                 ("Reset", "Back to the starting values", screen.action_reset),
                 ("Backward walk-through", "Next chain-rule term", screen.action_walk),
                 ("Log / linear", "Toggle the error chart's axis", screen.action_toggle_log),
+                ("Older rows", "Page the iteration table back 1,000 rows", screen.action_older),
+                ("Newer rows", "Page the iteration table forward", screen.action_newer),
+                ("Follow", "The table follows the newest row again", screen.action_follow),
                 ("Compare variants", "The variants side by side", screen.action_compare),
                 ("Export", "Trace, screenshot or session script", screen.action_export),
             ):

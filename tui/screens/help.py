@@ -11,6 +11,7 @@ from textual.widgets import Static
 ABOUT = """\
 Panels of the run view
   table     one row per evaluated state, the columns of `gdlab run`
+            (1,000 at a time: [ and ] page through older rows, f follows)
   Explain   the arithmetic of the newest step, numbers substituted
   Graph     every named node: expression, value, d output / d node; parameters
             also show the central finite-difference estimate of their gradient
@@ -33,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
         from .run import RunScreen
 
         keys = [f"  {b.key_display or b.key:<8} {b.description}" for b in RunScreen.BINDINGS
-                if b.show]
+                if b.show or b.action in ("older", "newer", "follow")]
         with VerticalScroll(id="help"):
             yield Static("gdlab keys (run view)\n" + "\n".join(keys) + "\n\n" + ABOUT,
                          markup=False)

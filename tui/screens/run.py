@@ -60,6 +60,9 @@ class RunScreen(Screen):
         Binding("r", "reset", "Reset"),
         Binding("b", "walk", "Backward"),
         Binding("l", "toggle_log", "Log/lin"),
+        Binding("left_square_bracket", "older", "Older rows", key_display="[", show=False),
+        Binding("right_square_bracket", "newer", "Newer rows", key_display="]", show=False),
+        Binding("f", "follow", "Follow the newest row", show=False),
         Binding("c", "compare", "Compare"),
         Binding("o", "open", "Open"),
         Binding("e", "export", "Export"),
@@ -227,8 +230,11 @@ class RunScreen(Screen):
         self.query_one("#status", Static).update(
             f"{state}  |  {len(s.records)} records  |  {rule}")
         note = ""
-        if len(s.records) > table.row_count:
-            note = f"showing the last {table.row_count} of {len(s.records)} rows (e: export all)"
+        n = len(s.records)
+        if table.page is not None:
+            note = f"{table.position(n)}  ([ older, ] newer, f: follow the newest)"
+        elif n > table.row_count:
+            note = f"{table.position(n)}  ([ older rows, e: export all)"
         elif not s.records:
             note = "s: one step   space: run/pause   enter: run to the stop   ?: help"
         self.query_one("#table-note", Static).update(note)
@@ -412,6 +418,29 @@ class RunScreen(Screen):
         """Switch the error chart between a log and a linear axis."""
         self.log_scale = not self.log_scale
         self.query_one(TabbedContent).active = "tab-plots"
+        self.redraw()
+
+    def action_older(self) -> None:
+        """Page the iteration table back one window of rows."""
+        if self.session.generation != self._generation:
+            return
+        if not self.query_one(IterationTable).older(self.session.records):
+            self.notify("the first row is in view")
+        self.redraw()
+
+    def action_newer(self) -> None:
+        """Page the iteration table forward one window (the last one follows the newest row)."""
+        if self.session.generation != self._generation:
+            return
+        if not self.query_one(IterationTable).newer(self.session.records):
+            self.notify("already following the newest row")
+        self.redraw()
+
+    def action_follow(self) -> None:
+        """Jump back to following the newest row."""
+        table = self.query_one(IterationTable)
+        if table.page is not None and self.session.generation == self._generation:
+            table.follow(self.session.records)
         self.redraw()
 
     def action_compare(self) -> None:
