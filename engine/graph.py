@@ -508,11 +508,16 @@ class Graph:
         shape (M,). Raises ExpressionError for graphs that cannot be evaluated this way
         (matrix products, the fused softmax cross-entropy).
         """
-        return self.batched(output, list(params))(params)
+        with np.errstate(all="ignore"):
+            return self.batched(output, list(params))(params)
 
     def batched(self, output: str, names: Sequence[str]
                 ) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
-        """``evaluate_batched`` prepared once for repeated calls (the landscape's chunks)."""
+        """``evaluate_batched`` prepared once for repeated calls (the landscape's chunks).
+
+        The returned function does not silence numpy's floating-point warnings itself: call it
+        inside ``np.errstate(all="ignore")``.
+        """
         rank = 1 + max([np.ndim(self._vals[self.index[d]]) for d in self.data] + [0])
         base: list[Value] = list(self._vals)
         for n in self.nodes:
@@ -543,14 +548,13 @@ class Graph:
                 v = np.asarray(params[name], dtype=float)
                 m = len(v)
                 vals[idx] = v.reshape((m,) + lead)
-            with np.errstate(all="ignore"):
-                for i, f, ins in prog:
-                    if len(ins) == 2:
-                        vals[i] = f(vals[ins[0]], vals[ins[1]])
-                    elif len(ins) == 1:
-                        vals[i] = f(vals[ins[0]])
-                    else:
-                        vals[i] = f(*[vals[j] for j in ins])
+            for i, f, ins in prog:  # the caller holds np.errstate (once, not per chunk)
+                if len(ins) == 2:
+                    vals[i] = f(vals[ins[0]], vals[ins[1]])
+                elif len(ins) == 1:
+                    vals[i] = f(vals[ins[0]])
+                else:
+                    vals[i] = f(*[vals[j] for j in ins])
             res = np.asarray(vals[out], dtype=float)
             return np.broadcast_to(res.reshape(res.shape[0] if res.ndim else 1), (m,)).copy()
 

@@ -80,10 +80,11 @@ def compute_landscape(
         chunk = max(16, CHUNK_ELEMENTS // size)
         try:
             run = graph.batched(cfg.output, names)
-            z = np.concatenate([
-                run({names[0]: px[k:k + chunk], names[1]: py[k:k + chunk]})
-                for k in range(0, len(px), chunk)
-            ])
+            with np.errstate(all="ignore"):
+                z = np.concatenate([
+                    run({names[0]: px[k:k + chunk], names[1]: py[k:k + chunk]})
+                    for k in range(0, len(px), chunk)
+                ])
         except ExpressionError:
             vectorised = False
     if not vectorised:

@@ -291,16 +291,19 @@ OPS: dict[str, Op] = {
 # reduction sums over the data axes only (keepdims, so that ranks stay aligned).
 
 
+_DATA_AXES = {n: tuple(range(1, n)) for n in range(2, 33)}
+
+
 def _bsum(x: Value) -> Value:
-    if type(x) is float or np.ndim(x) <= 1:
+    if type(x) is float or x.ndim <= 1:
         return x
-    return np.sum(x, axis=tuple(range(1, np.ndim(x))), keepdims=True)
+    return np.add.reduce(x, axis=_DATA_AXES[x.ndim], keepdims=True)
 
 
 def _bmean(x: Value) -> Value:
-    if type(x) is float or np.ndim(x) <= 1:
+    if type(x) is float or x.ndim <= 1:
         return x
-    return np.mean(x, axis=tuple(range(1, np.ndim(x))), keepdims=True)
+    return np.add.reduce(x, axis=_DATA_AXES[x.ndim], keepdims=True) / (x.size // x.shape[0])
 
 
 BATCHED: dict[str, Callable[..., Value]] = {
