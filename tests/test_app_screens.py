@@ -10,9 +10,10 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, ListView, RadioSet, Static
+from textual.widgets import DataTable, Input, ListView, RadioSet, Static, TabbedContent
 
 from tui.app import GdlabApp
+from tui.cli import main as cli_main
 from tui.screens.compare import CompareScreen
 from tui.screens.export import ExportScreen
 from tui.screens.new_scenario import NewScenarioScreen
@@ -38,6 +39,31 @@ async def test_compare_shows_both_variants() -> None:
         summary = screen.query_one("#cmp-summary", DataTable)
         assert [str(c) for c in summary.get_row_at(0)][:3] == ["fixed", "5", "converged"]
         assert [str(c) for c in summary.get_row_at(1)][:3] == ["recomputed", "3", "converged"]
+
+
+async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_path: Path) -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.has_class("-narrow")
+        assert not screen.query_one("#cmp-tables").display
+        tabs = screen.query_one("#cmp-tabs", TabbedContent)
+        assert [str(t.label) for t in tabs.query("ContentTab")] == ["fixed", "recomputed", "chart"]
+        assert [t.row_count for t in screen.query(".cmp-tab-table").results(DataTable)] == [6, 4]
+        summary = screen.query_one("#cmp-summary", DataTable)
+        assert summary.region.bottom <= 23 and summary.region.height >= 3  # 3 rows above the footer
+        for kind, fmt in ((0, "csv"), (1, "jsonl")):
+            path = tmp_path / f"cmp.{fmt}"
+            await export(app, pilot, kind, path)
+            assert isinstance(app.screen, CompareScreen)
+            out = io.StringIO()
+            with redirect_stdout(out):
+                assert cli_main(["compare", "target_z", "--format", fmt]) == 0
+            assert path.read_text() == out.getvalue()
 
 
 async def test_an_invalid_scenario_shows_its_error(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""The compare view: a scenario's variants run in a worker, their tables side by side, one chart."""
+"""The compare view: a scenario's variants run in a worker; their tables side by side, one chart.
+
+A narrow screen shows one variant's table per tab (and the chart in a tab of its own); the
+summary rows stay visible at every size.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
 
 from engine.errors import GdlabError
 from engine.runner import Run
@@ -18,6 +22,7 @@ from engine.scenario import Scenario
 from .. import report
 from ..formatting import fmt
 from ..widgets.charts import ErrorChart
+from .export import ExportScreen
 
 MAX_ROWS = 1000
 
@@ -25,11 +30,12 @@ MAX_ROWS = 1000
 class CompareScreen(Screen):
     """Every variant of one scenario, run to its stop condition."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    NARROW = 120  # before the tables' widths are known, narrower screens use tabs
 
     BINDINGS = [
         Binding("escape,c", "back", "Back"),
         Binding("l", "toggle_log", "Log/lin"),
+        Binding("e", "export", "Export"),
         Binding("question_mark", "app.show_help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -47,17 +53,29 @@ class CompareScreen(Screen):
         self.scenario = scenario
         self.outcomes: list[report.Outcome] = []
         self.log_scale = True
+        self.need = self.NARROW  # columns the tables need side by side
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("running the variants...", id="cmp-status", markup=False)
         yield Horizontal(id="cmp-tables")
+        yield TabbedContent(id="cmp-tabs")
         with Horizontal(id="cmp-bottom"):
             yield ErrorChart(id="cmp-chart")
             yield DataTable(id="cmp-summary", cursor_type="none")
         yield Footer()
 
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        """Tables side by side when they fit the width, else one variant per tab."""
+        narrow = self.size.width < self.need
+        self.set_class(narrow, "-narrow")
+        self.set_class(not narrow, "-wide")
+
     def on_mount(self) -> None:
+        self._layout()
         self.title = f"compare: {self.scenario.title}"
         self.sub_title = ", ".join(self.scenario.variants)
         self._run_variants()
@@ -75,22 +93,32 @@ class CompareScreen(Screen):
         status = self.query_one("#cmp-status", Static)
         if message.error:
             status.update(f"error: {message.error}")
+            status.add_class("-error")
             return
         self.outcomes = message.outcomes
         status.update("  ".join(report.stop_line(o.summary) for o in self.outcomes))
         boxes = []
-        for o in self.outcomes:
-            table: DataTable = DataTable(cursor_type="none", zebra_stripes=True,
-                                         classes="cmp-table")
-            boxes.append(Vertical(Label(f" {o.variant} ", classes="cmp-title"), table,
-                                  classes="cmp-box"))
+        tabs = self.query_one("#cmp-tabs", TabbedContent)
+        for i, o in enumerate(self.outcomes):
+            boxes.append(Vertical(Label(f" {o.variant} ", classes="cmp-title"),
+                                  self._table(o, "cmp-table"), classes="cmp-box"))
+            await tabs.add_pane(TabPane(o.variant or "run", self._table(o, "cmp-tab-table"),
+                                        id=f"cmp-tab-{i}"))
+        await tabs.add_pane(TabPane("chart", ErrorChart(id="cmp-tab-chart"), id="cmp-tab-chart-pane"))
         await self.query_one("#cmp-tables").mount_all(boxes)
-        for box, o in zip(boxes, self.outcomes, strict=True):
-            table = box.query_one(DataTable)
+        cells = []
+        for o in self.outcomes:
             cols = [c for c in report.columns(o) if c[0] not in report._fixed_params(o)]
-            table.add_columns(*(Text(h, justify="right") for h, _ in cols))
-            table.add_rows([[Text(f(r), justify="right") for _, f in cols]
-                            for r in o.records[-MAX_ROWS:]])
+            rows = [[f(r) for _, f in cols] for r in o.records[-MAX_ROWS:]]
+            cells.append(([h for h, _ in cols], rows))
+        for table in self.query(".cmp-table, .cmp-tab-table").results(DataTable):
+            header, rows = cells[int(table.name or 0)]
+            table.add_columns(*(Text(h, justify="right") for h in header))
+            table.add_rows([[Text(c, justify="right") for c in row] for row in rows])
+        # a column is as wide as its widest cell plus one space each side; 2 for the scrollbar
+        self.need = sum(2 + sum(2 + max(len(c) for c in col) for col in zip(header, *rows, strict=True))
+                        for header, rows in cells)
+        self._layout()
         summary = self.query_one("#cmp-summary", DataTable)
         params = self.outcomes[0].params
         summary.add_columns("variant", "updates", "stop", *params, "final output")
@@ -99,6 +127,11 @@ class CompareScreen(Screen):
             summary.add_row(o.variant or "run", str(s.updates), s.stop_reason,
                             *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output))
         self._draw()
+
+    def _table(self, o: report.Outcome, cls: str) -> DataTable:
+        """An empty table for variant ``o`` (filled once mounted); its name is the variant's index."""
+        return DataTable(cursor_type="none", zebra_stripes=True, classes=cls,
+                         name=str(self.outcomes.index(o)))
 
     def _draw(self) -> None:
         if not self.outcomes:
@@ -109,12 +142,20 @@ class CompareScreen(Screen):
             ys = [abs(r.delta if target else r.loss) if (r.delta if target else r.loss)
                   is not None else float("nan") for r in o.records]
             series[o.variant or "run"] = ([r.iteration for r in o.records], ys)
-        self.query_one(ErrorChart).show(series, self.log_scale, "|delta|" if target else "loss")
+        for chart in self.query(ErrorChart):
+            chart.show(series, self.log_scale, "|delta|" if target else "loss")
 
     def action_toggle_log(self) -> None:
         """Switch the chart between a log and a linear axis."""
         self.log_scale = not self.log_scale
         self._draw()
+
+    def action_export(self) -> None:
+        """Export every variant as `gdlab compare --format csv|jsonl` writes it, or a screenshot."""
+        if not self.outcomes:
+            self.notify("the variants are still running", severity="warning")
+            return
+        self.app.push_screen(ExportScreen(outcomes=self.outcomes, stem=self.scenario.name))
 
     def action_back(self) -> None:
         """Back to the run view."""

@@ -1,4 +1,4 @@
-"""The export dialog: the trace as CSV or JSONL, an SVG screenshot, or the session script."""
+"""The export dialog: a trace or the compared variants as CSV or JSONL, a screenshot, a session."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ KINDS = {  # radio label -> (file suffix, what)
     "screenshot (SVG)": (".svg", "svg"),
     "session script (JSON)": ("_session.json", "script"),
 }
+COMPARE_KINDS = {  # the compare view: what `gdlab compare --format csv|jsonl` writes
+    "all variants as CSV": ("_compare.csv", "csv"),
+    "all variants as JSONL": ("_compare.jsonl", "jsonl"),
+    "screenshot (SVG)": ("_compare.svg", "svg"),
+}
 
 
 class ExportScreen(ModalScreen[None]):
@@ -28,22 +33,31 @@ class ExportScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | None = None,
+                 outcomes: list[report.Outcome] | None = None, stem: str = "gdlab") -> None:
         super().__init__()
         self.session = session
+        self.outcomes = outcomes  # given: the compare view's variants, not the session's trace
+        self.kinds = COMPARE_KINDS if outcomes is not None else KINDS
         self.kind = "csv"
+        self.stem = session.scenario.name if session and session.scenario else stem
 
     def _default(self, suffix: str) -> str:
-        name = self.session.scenario.name if self.session.scenario else "gdlab"
-        return str(Path.cwd() / f"{name}{suffix}")
+        return str(Path.cwd() / f"{self.stem}{suffix}")
+
+    def _outcomes(self) -> list[report.Outcome]:
+        if self.outcomes is not None:
+            return self.outcomes
+        assert self.session is not None
+        return [self.session.outcome()]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
             yield Label("Export")
             with RadioSet(id="export-kind"):
-                for i, label in enumerate(KINDS):
+                for i, label in enumerate(self.kinds):
                     yield RadioButton(label, value=i == 0)
-            yield Input(self._default("_trace.csv"), id="export-path")
+            yield Input(self._default(next(iter(self.kinds.values()))[0]), id="export-path")
             yield Checkbox("overwrite an existing file", id="export-force")
             with Horizontal(id="export-buttons"):
                 yield Button("Export", id="export-ok", variant="primary")
@@ -51,7 +65,7 @@ class ExportScreen(ModalScreen[None]):
             yield Static("", id="export-msg", markup=False)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        suffix, self.kind = KINDS[str(event.pressed.label)]
+        suffix, self.kind = self.kinds[str(event.pressed.label)]
         self.query_one("#export-path", Input).value = self._default(suffix)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -79,13 +93,13 @@ class ExportScreen(ModalScreen[None]):
                 self.dismiss()
                 self.app.call_after_refresh(self._screenshot, path)
                 return
-            s = self.session
             if self.kind == "csv":
-                text = report.to_csv([s.outcome()])
+                text = report.to_csv(self._outcomes())
             elif self.kind == "jsonl":
-                text = report.to_jsonl([s.outcome()])
+                text = report.to_jsonl(self._outcomes())
             else:
-                text = s.script()
+                assert self.session is not None
+                text = self.session.script()
             report.write_atomic(path, text, force=force)
         except (GdlabError, OSError) as exc:
             self.query_one("#export-msg", Static).update(str(exc))
