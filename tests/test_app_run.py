@@ -295,3 +295,57 @@ async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> 
         assert table.page is None and column(app, "iter")[-1] == "5000"
         await pilot.press("left_square_bracket", *["right_square_bracket"] * 2)
         assert table.page is None and len(rows(app)) == 1000
+
+
+async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
+        tmp_path: Path) -> None:
+    from tui.session import replay
+
+    app = GdlabApp(scenario="gd_square")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        screen.query_one(TabbedContent).active = "tab-settings"
+        await pilot.press("s")
+        screen.query_one("#set-optimizer", Select).value = "momentum"
+        await pilot.pause()
+        field = screen.query_one("#set-momentum", Input)
+        assert field.value == "0.9" and screen.query_one("#set-nesterov", Select).value is False
+
+        async def type_in(key: str, text: str) -> None:
+            field = screen.query_one(f"#set-{key}", Input)
+            field.value = text
+            field.focus()
+            await pilot.press("enter", "escape")
+
+        await type_in("tolerance", "")  # no convergence stop: six rows
+        await type_in("momentum", "0.5")
+        screen.query_one("#set-nesterov", Select).value = True
+        await pilot.pause()
+        await type_in("dampening", "0.1")  # refused: Nesterov needs dampening 0
+        assert app.session.config().hyper == {"momentum": 0.5, "nesterov": True}
+        screen.query_one("#set-schedule", Select).value = "step"
+        await pilot.pause()
+        await type_in("step_size", "2")
+        await type_in("gamma", "0.5")
+        await pilot.press("s", "s", "s")
+        screen.query_one("#set-optimizer", Select).value = "adam"
+        await pilot.pause()
+        await type_in("betas", "0.8, 0.99")
+        await type_in("eps", "")  # empty: the default
+        await pilot.press("s", "s")
+        cfg = app.session.config()
+        assert (cfg.optimizer, cfg.hyper, cfg.schedule, cfg.step_size, cfg.gamma) == \
+            ("adam", {"betas": [0.8, 0.99]}, "step", 2, 0.5)
+        assert "lr" in [h for h, _ in screen.query_one(IterationTable).columns_spec]
+        sets = [(a["key"], a["value"]) for a in app.session.actions if a["do"] == "set"]
+        assert sets == [("optimizer", "momentum"), ("tolerance", None), ("momentum", 0.5), ("nesterov", True),
+                        ("schedule", "step"), ("step_size", 2), ("gamma", 0.5),
+                        ("optimizer", "adam"), ("betas", [0.8, 0.99]), ("eps", None)]
+        path = tmp_path / "s.json"
+        path.write_text(app.session.script())
+        import json
+
+        again = replay(json.loads(path.read_text())["actions"])
+        assert [r.to_json() for r in again.records] == \
+            [r.to_json() for r in app.session.records]
+        assert len(again.records) == 6 and again.records[-1].lr == 0.075  # 0.3 halved at 2 and 4

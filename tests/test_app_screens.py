@@ -10,7 +10,7 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, ListView, RadioSet, Static, TabbedContent
+from textual.widgets import DataTable, Input, ListView, RadioSet, Select, Static, TabbedContent
 
 from tui.app import GdlabApp
 from tui.cli import main as cli_main
@@ -183,8 +183,11 @@ async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
         screen.query_one("#new-path", Input).value = str(tmp_path / "bowl.toml")
         screen.query_one("#new-function", Input).value = "x**2 + sin(y)**2"
         screen.query_one("#new-starts", Input).value = "x = 1.5, y = 0.5"
+        screen.query_one("#new-optimizer", Select).value = "adam"
         screen.action_save()
         assert "f = \"x**2 + sin(y)**2\"" in (tmp_path / "bowl.toml").read_text()
+        assert 'optimizer = "adam"' in (tmp_path / "bowl.toml").read_text()
+        screen.query_one("#new-optimizer", Select).value = "sgd"
         screen.action_explore()
         await pilot.pause()
         assert isinstance(app.screen, RunScreen)

@@ -24,8 +24,12 @@ from . import report
 
 FORMAT_VERSION = 1
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
+#: optimizer hyperparameters, each optimizer's subset in HYPERPARAMETERS
+HYPER_KEYS = tuple(dict.fromkeys(k for ks in HYPERPARAMETERS.values() for k in ks))
 #: settings the app edits between steps (other [run] keys stay as the scenario has them)
-SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations")
+SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations",
+            "schedule", "step_size", "gamma", *HYPER_KEYS)
+INT_SETTINGS = ("batch_size", "max_iterations", "step_size")
 
 
 class Session:
@@ -132,13 +136,14 @@ class Session:
         """Change a [run] setting between steps, keeping the current parameter values."""
         if key not in SETTINGS:
             raise GdlabError(f"'{key}' is not a setting the app changes ({', '.join(SETTINGS)})")
-        if isinstance(value, float) and key in ("batch_size", "max_iterations") and value.is_integer():
+        if isinstance(value, float) and key in INT_SETTINGS and value.is_integer():
             value = int(value)
+        if isinstance(value, tuple):
+            value = list(value)  # betas as a TOML/JSON list
         changes: dict[str, Any] = {key: value}
         if key == "optimizer":  # hyperparameters of the old optimizer may not apply to the new
             for k in self._table():
-                if k in {h for hs in HYPERPARAMETERS.values() for h in hs} \
-                        and k not in HYPERPARAMETERS.get(str(value), ()):
+                if k in HYPER_KEYS and k not in HYPERPARAMETERS.get(str(value), ()):
                     changes[k] = None
         self._change(changes, keep=True)
         self._log({"do": "set", "key": key, "value": value})

@@ -18,8 +18,9 @@ Panels of the run view
   Plots     |delta| or loss per iteration, the parameters, and the landscape
             (two trained parameters)
   Params    type a starting value (enter), tick a parameter to train it: resets
-  Settings  target, tolerance, factor / optimizer, lr, batch size: the next step
-            uses them, the parameters keep their values
+  Settings  target, tolerance, factor / optimizer, lr, its hyperparameters,
+            schedule, batch size: the next step uses them, the parameters keep
+            their values
 
 tab moves between fields; escape leaves a field so keys act on the run again.
 ctrl+p opens the command palette. Esc, ? or q closes this help."""

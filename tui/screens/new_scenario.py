@@ -1,4 +1,4 @@
-"""The new-scenario form: a function of one or two parameters, a rule, explore it, save it."""
+"""The new-scenario form: a function of one or two parameters, a rule and optimizer; explore, save."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from engine.errors import GdlabError
+from engine.optim import OPTIMIZERS
 from engine.scenario import parse_scenario
 
 from .. import report
@@ -36,7 +37,8 @@ def parse_starts(text: str) -> dict[str, float]:
 
 
 def scenario_toml(name: str, function: str, starts: dict[str, float], rule: str, lr: float,
-                  target: float, tolerance: float | None, max_iterations: int) -> str:
+                  target: float, tolerance: float | None, max_iterations: int,
+                  optimizer: str = "sgd") -> str:
     """The scenario file for the form's fields (checked by parsing it)."""
     q = json.dumps
     lines = ["[scenario]", f"name = {q(name)}", f"title = {q(f'{rule} on f = {function}')}",
@@ -47,7 +49,7 @@ def scenario_toml(name: str, function: str, starts: dict[str, float], rule: str,
     if tolerance is not None:
         lines.append(f"tolerance = {tolerance!r}")
     if rule == "gradient":
-        lines += ['optimizer = "sgd"', f"lr = {lr!r}"]
+        lines += [f"optimizer = {q(optimizer)}", f"lr = {lr!r}"]
     else:
         lines += [f"target = {target!r}", 'factor = "recomputed"']
     text = "\n".join(lines) + "\n"
@@ -75,6 +77,9 @@ class NewScenarioScreen(Screen):
                                                                         "target")],
                                     value="gradient", allow_blank=False, id="new-rule",
                                     compact=True), classes="form-row")
+            yield Horizontal(Label("optimizer", classes="form-label"),
+                             Select([(o, o) for o in OPTIMIZERS], value="sgd", allow_blank=False,
+                                    id="new-optimizer", compact=True), classes="form-row")
             for key, label, value in (("lr", "lr", "0.1"), ("target", "target", "0"),
                                       ("tolerance", "tolerance", "1e-6"),
                                       ("max_iterations", "max iter.", "200"),
@@ -106,7 +111,8 @@ class NewScenarioScreen(Screen):
         rule = str(self.query_one("#new-rule", Select).value)
         return scenario_toml(self._value("name") or "my_function", self._value("function"),
                              parse_starts(self._value("starts")), rule, lr, target,
-                             float(tol) if tol else None, max_it)
+                             float(tol) if tol else None, max_it,
+                             str(self.query_one("#new-optimizer", Select).value))
 
     def _error(self, text: str) -> None:
         self.query_one("#new-error", Static).update(text)

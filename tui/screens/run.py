@@ -26,7 +26,7 @@ from engine.errors import GdlabError
 from engine.landscape import compute_landscape, landscape_params
 
 from .. import report
-from ..session import Session
+from ..session import HYPER_KEYS, INT_SETTINGS, Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
 from ..widgets.graph_view import GraphPanel, walk_lines
@@ -512,15 +512,21 @@ class RunScreen(Screen):
 
 def parse_setting(key: str, text: Any) -> Any:
     """A setting typed in the panel as the value its [run] key takes (or a GdlabError)."""
-    if not isinstance(text, str) or key in ("factor", "optimizer"):
+    if not isinstance(text, str) or key in ("factor", "optimizer", "schedule"):
         return text
     text = text.strip()
-    if text == "" and key in ("tolerance", "batch_size"):
-        return None
+    if text == "" and key in ("tolerance", "batch_size", *HYPER_KEYS):
+        return None  # no tolerance, full batch, or the optimizer's default
     try:
-        if key in ("batch_size", "max_iterations"):
+        if key in INT_SETTINGS:
             return int(text)
+        if key == "betas":
+            betas = [float(b) for b in text.strip("[]() ").split(",")]
+            if len(betas) != 2:
+                raise ValueError(text)
+            return betas
         return float(text)
     except ValueError:
-        kind = "an integer" if key in ("batch_size", "max_iterations") else "a number"
+        kind = ("an integer" if key in INT_SETTINGS else
+                "two numbers, e.g. 0.9, 0.999" if key == "betas" else "a number")
         return GdlabError(f"{key}: expected {kind}, got '{text}'")

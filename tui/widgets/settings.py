@@ -1,7 +1,8 @@
-"""The settings panel: the rule's settings, editable between steps."""
+"""The settings panel: the rule's settings, the optimizer's hyperparameters and the schedule."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from textual.app import ComposeResult
@@ -9,16 +10,27 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from engine.optim import OPTIMIZERS
-from engine.scenario import RunConfig
+from engine.optim import HYPERPARAMETERS, OPTIMIZERS
+from engine.scenario import SCHEDULES, RunConfig
+
+BOOL_KEYS = ("nesterov", "centered")
 
 
 def _text(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return ", ".join(_text(x) for x in v)
     return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
 
+def hyper_values(cfg: RunConfig) -> dict[str, Any]:
+    """The optimizer's hyperparameters in force: the scenario's, else the optimizer's defaults."""
+    cls, defaults = OPTIMIZERS[cfg.optimizer]
+    own = {f.name: f.default for f in dataclasses.fields(cls)}
+    return {k: cfg.hyper.get(k, defaults.get(k, own.get(k))) for k in HYPERPARAMETERS[cfg.optimizer]}
+
+
 class SettingsPanel(VerticalScroll):
-    """Target, tolerance and factor (target rule), or optimizer, lr and batch size (gradient)."""
+    """Target, tolerance and factor (target rule), or optimizer, lr, schedule and hyperparameters."""
 
     class Changed(Message):
         """A setting was changed: ``value`` is the text typed or the choice made."""
@@ -29,13 +41,15 @@ class SettingsPanel(VerticalScroll):
             self.value = value
 
     def compose(self) -> ComposeResult:
-        yield Static("type a value and press enter; the next step uses it", classes="hint")
+        yield Static("type a value and press enter (empty: the default); the next step uses it",
+                     classes="hint")
 
     async def load(self, cfg: RunConfig) -> None:
-        """Rebuild the fields for ``cfg``'s rule."""
+        """Rebuild the fields for ``cfg``'s rule (and optimizer)."""
         for row in self.query(".setting-row"):
             await row.remove()
         rows: list[Horizontal] = []
+        self._choices: dict[str, Any] = {}
 
         def field(key: str, value: Any, placeholder: str = "") -> None:
             rows.append(Horizontal(Label(key, classes="setting-name"),
@@ -43,24 +57,32 @@ class SettingsPanel(VerticalScroll):
                                          classes="setting-input", compact=True),
                                    classes="setting-row"))
 
-        def choice(key: str, options: list[str], value: str) -> None:
+        def choice(key: str, options: list[tuple[str, Any]], value: Any) -> None:
+            self._choices[key] = value
             rows.append(Horizontal(Label(key, classes="setting-name"),
-                                   Select([(o, o) for o in options], value=value,
-                                          allow_blank=False, id=f"set-{key}",
+                                   Select(options, value=value, allow_blank=False, id=f"set-{key}",
                                           classes="setting-select", compact=True),
                                    classes="setting-row"))
 
         if cfg.rule == "target":
             field("target", cfg.target)
             field("tolerance", cfg.tolerance, "none")
-            choice("factor", ["recomputed", "fixed"], cfg.factor)
+            choice("factor", [(o, o) for o in ("recomputed", "fixed")], cfg.factor)
         else:
-            choice("optimizer", list(OPTIMIZERS), cfg.optimizer)
+            choice("optimizer", [(o, o) for o in OPTIMIZERS], cfg.optimizer)
             field("lr", cfg.lr)
+            for key, value in hyper_values(cfg).items():
+                if key in BOOL_KEYS:
+                    choice(key, [("true", True), ("false", False)], bool(value))
+                else:
+                    field(key, value, "default")
+            choice("schedule", [(o, o) for o in SCHEDULES], cfg.schedule)
+            if cfg.schedule != "constant":
+                field("step_size", cfg.step_size)
+                field("gamma", cfg.gamma)
             field("batch_size", cfg.batch_size, "full batch")
             field("tolerance", cfg.tolerance, "none")
         field("max_iterations", cfg.max_iterations)
-        self._cfg = cfg
         await self.mount_all(rows)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -72,5 +94,5 @@ class SettingsPanel(VerticalScroll):
         if event.select.id and event.select.id.startswith("set-"):
             event.stop()
             key = event.select.id[4:]
-            if getattr(self._cfg, key, None) != event.value:
+            if self._choices.get(key) != event.value:
                 self.post_message(self.Changed(key, event.value))
