@@ -1,0 +1,79 @@
+"""Write the README's screenshots (docs/screenshot-run.svg, docs/screenshot-compare.svg) and key table.
+
+The run view is target_z after three steps with the graph tab open, at 120x36; the compare view
+is target_z's variants side by side, at 140x36. ``--keys`` prints the key bindings as the app
+defines them, as a Markdown table.
+
+Usage, from the repository root:
+    python tools/screenshot.py [--out docs] [--keys]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from textual.binding import Binding
+from textual.widgets import TabbedContent
+
+from tui.app import GdlabApp
+from tui.screens.compare import CompareScreen
+from tui.screens.run import RunScreen
+
+RUN_SIZE = (120, 36)
+COMPARE_SIZE = (140, 36)
+
+
+async def shoot_run(out: Path) -> Path:
+    """target_z after three steps, graph panel open."""
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=RUN_SIZE) as pilot:
+        await pilot.press("s", "s", "s")
+        app.screen.query_one(TabbedContent).active = "tab-graph"
+        await pilot.pause()
+        return Path(app.save_screenshot(filename="screenshot-run.svg", path=str(out)))
+
+
+async def shoot_compare(out: Path) -> Path:
+    """target_z's fixed and recomputed variants, run to the stop."""
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=COMPARE_SIZE) as pilot:
+        await pilot.press("c")
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        return Path(app.save_screenshot(filename="screenshot-compare.svg", path=str(out)))
+
+
+def _key(b: Binding) -> str:
+    names = {"space": "space", "enter": "enter", "escape": "esc"}
+    keys = [b.key_display or names.get(k, k) for k in b.key.split(",")] if not b.key_display \
+        else [b.key_display]
+    return " / ".join(f"`{k}`" for k in keys)
+
+
+def key_table() -> str:
+    """The run and compare views' bindings as a Markdown table (key, view, what it does)."""
+    rows = ["| key | view | what it does |", "|---|---|---|"]
+    for view, screen in (("run", RunScreen), ("compare", CompareScreen)):
+        for b in screen.BINDINGS:
+            assert isinstance(b, Binding)
+            rows.append(f"| {_key(b)} | {view} | {b.description} |")
+    return "\n".join(rows) + "\n"
+
+
+def main() -> None:
+    """Write both screenshots (or print the key table)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("docs"))
+    ap.add_argument("--keys", action="store_true", help="print the key table instead")
+    args = ap.parse_args()
+    if args.keys:
+        print(key_table(), end="")
+        return
+    for shoot in (shoot_run, shoot_compare):
+        print(asyncio.run(shoot(args.out)))
+
+
+if __name__ == "__main__":
+    main()
