@@ -349,3 +349,28 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
         assert [r.to_json() for r in again.records] == \
             [r.to_json() for r in app.session.records]
         assert len(again.records) == 6 and again.records[-1].lr == 0.075  # 0.3 halved at 2 and 4
+
+
+async def test_graph_diagram_toggles_and_falls_back_to_the_tree(tmp_path: Path) -> None:
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", "d")
+        screen = app.screen
+        assert screen.query_one(TabbedContent).active == "tab-graph"
+        text = str(screen.query_one("#graph-diagram").render())
+        assert "\nw ─┐\nb ─┴──> x = 2*w + 3*b = 18.000000   dz/dx = 9.000000\n" in text
+        assert "\nb ────> y = 2*b + 1 = 9.000000" in text
+        assert "\ny ─┴──> z = x * y = 162.000000   dz/dz = 1.000000\n" in text
+        assert screen.query_one("#graph-diagram").display
+        assert not screen.query_one("#graph-tree").display
+        await pilot.press("d")
+        assert screen.query_one("#graph-tree").display
+    nodes = "\n".join(f'n{i} = "{"x" if i == 0 else f"n{i - 1}"} + 1"' for i in range(20))
+    path = tmp_path / "chain.toml"
+    path.write_text(f'[params]\nx = 1.0\n[graph]\n{nodes}\n[run]\nrule = "gradient"\n'
+                    'output = "n19"\n')
+    app = GdlabApp(scenario=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        assert app.screen.query_one("#graph-tree").display
+        assert not app.screen.query_one("#graph-diagram").display

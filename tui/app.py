@@ -145,6 +145,8 @@ class GdlabApp(App):
                 ("Older rows", "Page the iteration table back 1,000 rows", screen.action_older),
                 ("Newer rows", "Page the iteration table forward", screen.action_newer),
                 ("Follow", "The table follows the newest row again", screen.action_follow),
+                ("Graph diagram / tree", "Draw the graph with arrows, or as a tree",
+                 screen.action_diagram),
                 ("Compare variants", "The variants side by side", screen.action_compare),
                 ("Export", "Trace, screenshot or session script", screen.action_export),
             ):

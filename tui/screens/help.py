@@ -14,7 +14,8 @@ Panels of the run view
             (1,000 at a time: [ and ] page through older rows, f follows)
   Explain   the arithmetic of the newest step, numbers substituted
   Graph     every named node: expression, value, d output / d node; parameters
-            also show the central finite-difference estimate of their gradient
+            also show the central finite-difference estimate of their gradient;
+            d draws it as a diagram (arrows from each node's inputs) instead
   Plots     |delta| or loss per iteration, the parameters, and the landscape
             (two trained parameters)
   Params    type a starting value (enter), tick a parameter to train it: resets
@@ -35,7 +36,7 @@ class HelpScreen(ModalScreen[None]):
         from .run import RunScreen
 
         keys = [f"  {b.key_display or b.key:<8} {b.description}" for b in RunScreen.BINDINGS
-                if b.show or b.action in ("older", "newer", "follow")]
+                if b.show or b.action in ("older", "newer", "follow", "diagram")]
         with VerticalScroll(id="help"):
             yield Static("gdlab keys (run view)\n" + "\n".join(keys) + "\n\n" + ABOUT,
                          markup=False)

@@ -63,6 +63,7 @@ class RunScreen(Screen):
         Binding("left_square_bracket", "older", "Older rows", key_display="[", show=False),
         Binding("right_square_bracket", "newer", "Newer rows", key_display="]", show=False),
         Binding("f", "follow", "Follow the newest row", show=False),
+        Binding("d", "diagram", "Graph: diagram/tree", show=False),
         Binding("c", "compare", "Compare"),
         Binding("o", "open", "Open"),
         Binding("e", "export", "Export"),
@@ -413,6 +414,15 @@ class RunScreen(Screen):
         else:
             self._walk += 1
         self.redraw()
+
+    def action_diagram(self) -> None:
+        """Switch the graph panel between the drawn diagram and the tree."""
+        graph = self.query_one(GraphPanel)
+        graph.use_diagram(not graph.has_class("-diagram"))
+        self.query_one(TabbedContent).active = "tab-graph"
+        self.redraw()
+        if graph.has_class("-too-large"):
+            self.notify("the graph is too large to draw: showing the tree")
 
     def action_toggle_log(self) -> None:
         """Switch the error chart between a log and a linear axis."""

@@ -3,6 +3,7 @@
 Each line shows the node's expression, its value and d output / d node; a parameter also shows
 the central finite-difference estimate of its gradient. A node reached along several paths
 appears under each of them, so every path from a parameter to the output can be followed.
+The alternative view draws the same graph as a diagram: each node with arrows from its inputs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ..formatting import fmt
 from .probe import Point, edge_text
 
 MAX_LINES = 200
+MAX_DIAGRAM_NODES = 16  # larger graphs (or nodes with more inputs) are shown as the tree
+MAX_DIAGRAM_INPUTS = 6
 
 
 class GraphPanel(Vertical):
@@ -29,12 +32,24 @@ class GraphPanel(Vertical):
         tree.can_focus = False
         tree.show_root = True
         yield tree
+        yield Static("", id="graph-diagram", markup=False)
         yield Static("", id="walk", markup=False)
+
+    def use_diagram(self, on: bool) -> None:
+        """Show the drawn diagram (True) or the tree (False)."""
+        self.set_class(on, "-diagram")
 
     def show(self, graph: Graph, output: str, train: tuple[str, ...], point: Point | None,
              highlight: tuple[str, str] | None = None) -> None:
         """Draw the tree at ``point``; ``highlight`` = (parent, child) of the edge being visited."""
         tree = self.query_one("#graph-tree", Tree)
+        if self.has_class("-diagram"):
+            lines = diagram_lines(graph, output, train, point)
+            if lines is not None:
+                self.query_one("#graph-diagram", Static).update("\n".join(lines))
+                self.set_class(False, "-too-large")
+                return
+            self.set_class(True, "-too-large")
         tree.clear()
         if point is None or point.error:
             tree.root.set_label(Text(point.error if point else "no state yet", style="red"))
@@ -102,4 +117,46 @@ def walk_lines(point: Point, output: str, upto: int) -> list[str]:
         for e in point.edges:
             totals[e.child] = e.total
         lines.append("done: " + ", ".join(f"d{output}/d{k} = {fmt(v)}" for k, v in totals.items()))
+    return lines
+
+
+def diagram_lines(graph: Graph, output: str, train: tuple[str, ...],
+                  point: Point | None) -> list[str] | None:
+    """The graph drawn with box-drawing arrows from each node's inputs; None if too large.
+
+    ``w ─┐`` / ``b ─┴──> x = 2*w + 3*b = 17.4`` : every [graph] node in evaluation order, its
+    inputs joined by a bracket into one arrow, then its value and d output / d node.
+    """
+    named = [graph.nodes[graph.index[name]] for name in graph.order]
+    if point is None or point.error or len(named) > MAX_DIAGRAM_NODES \
+            or any(len(n.refs) > MAX_DIAGRAM_INPUTS for n in named):
+        return None
+    width = max((len(r) for n in named for r in n.refs), default=1)
+
+    def grad(name: str) -> str:
+        g = point.grads.get(name)
+        return "" if g is None else f"   d{output}/d{name} = {fmt(g)}"
+
+    lines = ["parameters: " + ", ".join(
+        f"{p} = {fmt(point.values.get(p))} ({'trained' if p in train else 'fixed'})"
+        for p in graph.params)]
+    if graph.data:
+        lines.append("data: " + ", ".join(graph.data))
+    lines.append("")
+    for n in named:
+        head = f"{n.label} = {n.expr} = {fmt(point.values.get(n.label))}{grad(n.label)}"
+        refs = list(n.refs) or ["(constant)"]
+        for i, ref in enumerate(refs):
+            if len(refs) == 1:
+                joint = " ────> "
+            elif i == 0:
+                joint = " ─┐"
+            elif i < len(refs) - 1:
+                joint = " ─┤"
+            else:
+                joint = " ─┴──> "
+            lines.append(f"{ref:>{width}}{joint}" + (head if i == len(refs) - 1 else ""))
+    lines += ["", "gradients: " + ", ".join(
+        f"d{output}/d{p} = {fmt(point.grads.get(p))}" for p in graph.params
+        if point.grads.get(p) is not None)]
     return lines
