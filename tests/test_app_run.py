@@ -374,3 +374,26 @@ async def test_graph_diagram_toggles_and_falls_back_to_the_tree(tmp_path: Path) 
         await pilot.press("d")
         assert app.screen.query_one("#graph-tree").display
         assert not app.screen.query_one("#graph-diagram").display
+
+
+async def test_landscape_is_drawn_when_the_plots_tab_opens_after_a_run() -> None:
+    """The landscape is sized to its chart: it must be drawn once the tab is visible."""
+    from tui.widgets.charts import LandscapeChart
+
+    app = GdlabApp(scenario="gd_two_variables")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # run to the stop while the plots tab is hidden
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if app.screen.session.run.stopped:
+                break
+        app.screen.query_one(TabbedContent).active = "tab-plots"
+        await pilot.pause(0.3)
+        chart = app.screen.query_one(LandscapeChart)
+        land = chart.landscape
+        assert land is not None and land.names == ("x", "y")
+        ny, nx = land.z.shape
+        assert nx > 10 and ny == chart.size.height - 4
+        # the path's start (3, 1) lies inside the grid
+        assert land.xs[0] < 3.0 < land.xs[-1] and land.ys[0] < 1.0 < land.ys[-1]

@@ -60,3 +60,17 @@ def test_bounds_cover_the_trajectory():
     (x0, x1), (y0, y1) = grid_bounds(path)
     assert x0 < min(p[0] for p in path) and x1 > max(p[0] for p in path)
     assert y0 < min(p[1] for p in path) and y1 > max(p[1] for p in path)
+
+
+def test_heatmap_puts_the_largest_y_on_top_and_marks_the_path():
+    from tui.plots import landscape_matrix
+
+    xs = np.array([0.0, 1.0, 2.0])
+    ys = np.array([0.0, 1.0])
+    z = np.array([[1.0, 1.0, 1.0],      # y = 0: low
+                  [100.0, 100.0, 100.0]])  # y = 1: high
+    cells = landscape_matrix(z, {"run": [(0.0, 1.0), (2.0, 0.0)]}, xs, ys)
+    top, bottom = cells
+    assert sum(top[1]) > sum(bottom[1])  # high values are light: the top row is y = 1
+    assert top[0] == (255, 255, 255)  # the start (0, 1): top left, white
+    assert bottom[2] != bottom[1]  # the path's next point (2, 0): bottom right, coloured

@@ -94,9 +94,10 @@ def landscape_matrix(z: np.ndarray, paths: dict[str, Sequence[tuple[float, float
     r = (20 + 200 * t).astype(int)
     g = (30 + 190 * t).astype(int)
     b = (90 + 150 * t).astype(int)
-    cells = [[(int(r[i, j]), int(g[i, j]), int(b[i, j])) for j in range(z.shape[1])]
-             for i in range(z.shape[0])]
     ny, nx = z.shape
+    # z[i] is the row at ys[i] (increasing y); the picture's first row is the top (largest y)
+    cells = [[(int(r[i, j]), int(g[i, j]), int(b[i, j])) for j in range(nx)]
+             for i in range(ny - 1, -1, -1)]
     for k, (_, path) in enumerate(paths.items()):
         color = RGB[k % len(RGB)]
         for n, (px, py) in enumerate(path):
@@ -133,6 +134,23 @@ def draw_landscape(plt: Any, land: Any, paths: dict[str, Sequence[tuple[float, f
     plt.title(title or f"landscape of the output over ({land.names[0]}, {land.names[1]})")
     plt.xlabel(land.names[0])
     plt.ylabel(land.names[1])
+
+
+def landscape_grid(width: int, height: int, label_width: int = 8) -> tuple[int, int]:
+    """Grid cells (nx, ny) that fill a plot of ``width`` x ``height`` characters exactly."""
+    return max(4, width - label_width - 2), max(3, height - 4)
+
+
+def fit_landscape(compute: Any, width: int, height: int) -> Any:
+    """``compute(nx, ny)`` at the grid that fills a ``width`` x ``height`` plot cell for cell.
+
+    The y tick labels' width is known only once the grid is, so a second pass corrects it.
+    """
+    nx, ny = landscape_grid(width, height)
+    land = compute(nx, ny)
+    label = max(len(t) for t in landscape_ticks(land)[1][1])
+    nx2, _ = landscape_grid(width, height, label)
+    return land if nx2 == nx else compute(nx2, ny)
 
 
 def landscape_size(land: Any) -> tuple[int, int]:

@@ -26,6 +26,7 @@ from engine.errors import GdlabError
 from engine.landscape import compute_landscape, landscape_params
 
 from .. import report
+from ..plots import fit_landscape
 from ..session import HYPER_KEYS, INT_SETTINGS, Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
@@ -124,8 +125,9 @@ class RunScreen(Screen):
                     yield GraphPanel(id="graph")
                 with TabPane("Plots", id="tab-plots"):
                     with Horizontal(id="charts"):
-                        yield ErrorChart(id="chart-error")
-                        yield TrajectoryChart(id="chart-params")
+                        with Horizontal(id="charts-lines"):
+                            yield ErrorChart(id="chart-error")
+                            yield TrajectoryChart(id="chart-params")
                         yield LandscapeChart(id="chart-landscape")
                 with TabPane("Params", id="tab-params"):
                     yield ParamsPanel(id="params")
@@ -140,6 +142,19 @@ class RunScreen(Screen):
 
     def on_resize(self) -> None:
         self._wide_tabs()
+        # tall screens stack the two line charts and give the landscape the other half
+        self.set_class(self.size.height >= 40, "-tall")
+        self.call_after_refresh(self._redraw_if_plots)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The landscape is computed for the chart's size: draw it once the tab is shown."""
+        if event.pane.id == "tab-plots":
+            self.call_after_refresh(self._redraw_if_plots)
+
+    def _redraw_if_plots(self) -> None:
+        if self.session.run is not None and \
+                self.query_one(TabbedContent).active == "tab-plots":
+            self._draw_charts()
 
     def _wide_tabs(self) -> None:
         """A wide screen shows the explain panel beside the table: open the graph tab instead."""
@@ -282,9 +297,9 @@ class RunScreen(Screen):
                     for r in s.records[-2000:]] or \
                 [(float(run.start[names[0]]), float(run.start[names[1]]))]
             try:
-                land = compute_landscape(self._probe.graph, cfg, path,
-                                         nx=max(10, chart.size.width - 12),
-                                         ny=max(5, chart.size.height - 5))
+                land = fit_landscape(
+                    lambda nx, ny: compute_landscape(self._probe.graph, cfg, path, nx=nx, ny=ny),
+                    chart.size.width, chart.size.height)
             except (GdlabError, ValueError, ArithmeticError) as exc:
                 chart.show(None, {}, f"no landscape: {exc}")
             else:

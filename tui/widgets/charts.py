@@ -43,12 +43,15 @@ class TrajectoryChart(PlotextPlot):
 class LandscapeChart(PlotextPlot):
     """The output over two trained scalar parameters, with the path taken drawn over it."""
 
+    landscape: Any | None = None  # what is drawn now (None: a note instead)
+
     def show(self, land: Any | None, paths: dict[str, Sequence[tuple[float, float]]],
              note: str = "") -> None:
         """Clear and draw the landscape (or a note saying why there is none)."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
+        self.landscape = land
         if land is None:
             plt.title(note or "the landscape needs exactly two trained scalar parameters")
         else:
