@@ -10,12 +10,21 @@ so that a view can show it. A parameter is a float or a numpy array; arrays are 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 Value = Any  # float | np.ndarray
+
+
+def _operand(num: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``num``, with a negative number in parentheses: 0.9*(-215.6), not 0.9*-215.6."""
+    def o(x: Any) -> str:
+        text = num(x)
+        return f"({text})" if text.startswith("-") else text
+    return o
 
 
 def _sqrt(x: Value) -> Value:
@@ -40,6 +49,32 @@ class Optimizer:
 
     def equation(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def explain(self, name: str, p: float, g: float, before: dict[str, Any],
+                after: dict[str, Any], step: float, num: Callable[[Any], str] = repr
+                ) -> list[str]:
+        """One scalar parameter's update written out with its numbers substituted.
+
+        ``before``/``after`` are the parameter's state around the step, ``step`` the amount
+        subtracted; ``num`` formats a number. The last line gives the new value.
+        """
+        o = _operand(num)
+        return self._explain(name, p, g, before, after, step, num) + \
+            [f"{name} = {num(p)} - {o(step)} = {num(p - step)}"]
+
+    def _explain(self, name: str, p: float, g: float, before: dict[str, Any],
+                 after: dict[str, Any], step: float, num: Callable[[Any], str]) -> list[str]:
+        return [f"step_{name} = {num(step)}"]  # pragma: no cover - every optimizer overrides
+
+    def _decayed(self, name: str, p: float, g: float, wd: float, num: Callable[[Any], str]
+                 ) -> tuple[list[str], float]:
+        """The weight-decay line (if any) and the gradient the update then uses."""
+        if not wd:
+            return [], g
+        o = _operand(num)
+        g2 = g + wd * p
+        return [f"g_{name} <- g + weight_decay*{name} = {num(g)} + {o(wd)}*{o(p)} "
+                f"= {num(g2)}"], g2
 
 
 @dataclass
@@ -77,6 +112,28 @@ class SGD(Optimizer):
         p -= self.lr * g
         return p
 
+    def _explain(self, name: str, p: float, g: float, before: dict[str, Any],
+                 after: dict[str, Any], step: float, num: Callable[[Any], str]) -> list[str]:
+        o = _operand(num)
+        lines, g = self._decayed(name, p, g, self.weight_decay, num)
+        if not self.momentum:
+            return lines + [f"step_{name} = lr * g_{name} = {num(self.lr)} * {o(g)} "
+                            f"= {num(step)}"]
+        v = after.get("velocity")
+        prev = before.get("velocity")
+        if prev is None:
+            lines.append(f"v_{name} = g_{name} = {num(v)}   (first step)")
+        else:
+            lines.append(f"v_{name} = momentum*v + (1-dampening)*g = {num(self.momentum)}*"
+                         f"{o(prev)} + {o(1 - self.dampening)}*{o(g)} = {num(v)}")
+        if self.nesterov:
+            d = g + self.momentum * v
+            lines.append(f"d_{name} = g + momentum*v = {num(g)} + {o(self.momentum)}*{o(v)} "
+                         f"= {num(d)}")
+            return lines + [f"step_{name} = lr * d_{name} = {num(self.lr)} * {o(d)} "
+                            f"= {num(step)}"]
+        return lines + [f"step_{name} = lr * v_{name} = {num(self.lr)} * {o(v)} = {num(step)}"]
+
     def equation(self) -> str:
         if not self.momentum:
             return "p <- p - lr * g"
@@ -113,6 +170,18 @@ class Adagrad(Optimizer):
         clr = self.lr / (1.0 + (t - 1) * self.lr_decay)
         p -= clr * g / (_sqrt(s) + self.eps)
         return p
+
+    def _explain(self, name: str, p: float, g: float, before: dict[str, Any],
+                 after: dict[str, Any], step: float, num: Callable[[Any], str]) -> list[str]:
+        o = _operand(num)
+        lines, g = self._decayed(name, p, g, self.weight_decay, num)
+        prev = before.get("sum", self.initial_accumulator_value)
+        s_ = after["sum"]
+        t = after["t"]
+        lr_t = self.lr / (1.0 + (t - 1) * self.lr_decay)
+        lines.append(f"s_{name} = s + g^2 = {num(prev)} + {o(g)}^2 = {num(s_)}")
+        return lines + [f"step_{name} = lr_t * g / (sqrt(s) + eps) = {num(lr_t)} * {o(g)} / "
+                        f"({o(math.sqrt(s_))} + {self.eps:g}) = {num(step)}"]
 
     def equation(self) -> str:
         return "s <- s + g^2;  p <- p - lr * g / (sqrt(s) + eps)"
@@ -157,6 +226,30 @@ class RMSprop(Optimizer):
         else:
             p -= self.lr * g / d
         return p
+
+    def _explain(self, name: str, p: float, g: float, before: dict[str, Any],
+                 after: dict[str, Any], step: float, num: Callable[[Any], str]) -> list[str]:
+        o = _operand(num)
+        lines, g = self._decayed(name, p, g, self.weight_decay, num)
+        v = after["square_avg"]
+        a = self.alpha
+        lines.append(f"v_{name} = alpha*v + (1-alpha)*g^2 = {num(a)}*{o(before.get('square_avg', 0.0))}"
+                     f" + {o(1 - a)}*{o(g)}^2 = {num(v)}")
+        if self.centered:
+            m = after["grad_avg"]
+            lines.append(f"m_{name} = alpha*m + (1-alpha)*g = {num(m)}")
+            d = math.sqrt(v - m * m) + self.eps
+            lines.append(f"d_{name} = sqrt(v - m^2) + eps = {num(d)}")
+        else:
+            d = math.sqrt(v) + self.eps
+            lines.append(f"d_{name} = sqrt(v) + eps = {num(d)}")
+        if self.momentum:
+            b = after["momentum_buffer"]
+            lines.append(f"b_{name} = momentum*b + g/d = {num(self.momentum)}*"
+                         f"{o(before.get('momentum_buffer', 0.0))} + {o(g)}/{o(d)} = {num(b)}")
+            return lines + [f"step_{name} = lr * b = {num(self.lr)} * {o(b)} = {num(step)}"]
+        return lines + [f"step_{name} = lr * g / d = {num(self.lr)} * {o(g)} / {o(d)} "
+                        f"= {num(step)}"]
 
     def equation(self) -> str:
         return "v <- alpha*v + (1-alpha)*g^2;  p <- p - lr * g / (sqrt(v) + eps)"
@@ -203,6 +296,22 @@ class Adam(Optimizer):
         st["exp_avg"], st["exp_avg_sq"] = m, v
         p -= (self.lr / bc1) * m / (_sqrt(v) / math.sqrt(bc2) + self.eps)
         return p
+
+    def _explain(self, name: str, p: float, g: float, before: dict[str, Any],
+                 after: dict[str, Any], step: float, num: Callable[[Any], str]) -> list[str]:
+        o = _operand(num)
+        lines, g = self._decayed(name, p, g, self.weight_decay, num)
+        b1, b2 = self.betas
+        t = after["t"]
+        m, v = after["exp_avg"], after["exp_avg_sq"]
+        lines.append(f"m_{name} = b1*m + (1-b1)*g = {num(b1)}*{o(before.get('exp_avg', 0.0))} + "
+                     f"{o(1 - b1)}*{o(g)} = {num(m)}")
+        lines.append(f"v_{name} = b2*v + (1-b2)*g^2 = {num(b2)}*"
+                     f"{o(before.get('exp_avg_sq', 0.0))} + {o(1 - b2)}*{o(g)}^2 = {num(v)}")
+        mh, vh = m / (1 - b1**t), v / (1 - b2**t)
+        lines.append(f"bias-corrected (t = {t}): m/(1-b1^t) = {num(mh)}, v/(1-b2^t) = {num(vh)}")
+        return lines + [f"step_{name} = lr * m_hat / (sqrt(v_hat) + eps) = {num(self.lr)} * "
+                        f"{o(mh)} / ({o(math.sqrt(vh))} + {self.eps:g}) = {num(step)}"]
 
     def equation(self) -> str:
         return (

@@ -34,6 +34,10 @@ def sq_norm(v: Value) -> float:
     return float(np.sum(np.square(v)))
 
 
+def _copy_state(s: dict[str, Value]) -> dict[str, Value]:
+    return {k: (x.copy() if isinstance(x, np.ndarray) else x) for k, x in s.items()}
+
+
 def _where(g: Graph, output: str) -> str:
     """Where a NaN or infinity first appeared, when that is not the output itself."""
     first = g.first_nonfinite()
@@ -54,7 +58,8 @@ class Visit:
     step: dict[str, Value] = field(default_factory=dict)
     stop: str | None = None
     message: str = ""
-    opt_state: dict[str, dict[str, Value]] | None = None
+    opt_state: dict[str, dict[str, Value]] | None = None  # after the step
+    opt_before: dict[str, dict[str, Value]] | None = None  # before it
 
 
 class TargetRule:
@@ -162,16 +167,16 @@ class GradientRule:
             v.stop = limit or "max_iterations"
             return v
         self.optimizer.lr = lr
+        st = self.optimizer.state
+        v.opt_before = {p: _copy_state(s) for p, s in st.items()} if st else None
         for p in cfg.train:
             old = g.value(p)
             before = old.copy() if isinstance(old, np.ndarray) else old
             new = self.optimizer.step(p, old, grads[p])
             v.step[p] = before - new
             g.set_value(p, new)
-        st = self.optimizer.state
         if st:
-            v.opt_state = {p: {k: (x.copy() if isinstance(x, np.ndarray) else x)
-                               for k, x in s.items()} for p, s in st.items()}
+            v.opt_state = {p: _copy_state(s) for p, s in st.items()}
         return v
 
     def describe(self) -> str:

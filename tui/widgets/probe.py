@@ -17,6 +17,7 @@ import numpy as np
 from engine.errors import GdlabError
 from engine.gradcheck import central_difference
 from engine.graph import Edge, Graph
+from engine.optim import Optimizer
 from engine.runner import Record
 from engine.scenario import RunConfig, Scenario
 
@@ -112,31 +113,34 @@ def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool
     return lines
 
 
-def explain_gradient(rec: Record, cfg: RunConfig, equation: str, point: Point | None) -> list[str]:
+def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
+                     point: Point | None) -> list[str]:
     """The arithmetic of one gradient-rule step: the gradient, the optimizer's update and state."""
     out = cfg.output
     lines = [f"iteration {rec.iteration}" + (f"  (epoch {rec.epoch})" if cfg.batch_size else ""),
              f"loss {out} = {num(rec.output)}"]
     if rec.grads is None:
         return lines + ["the run stopped here (no step)"]
-    lines.append(f"optimizer {cfg.optimizer}, lr = {num(rec.lr)}:  {equation}")
+    lines.append(f"optimizer {cfg.optimizer}, lr = {num(rec.lr)}:  {optimizer.equation()}")
     for p in cfg.train:
         g = rec.grads.get(p)
         line = f"g_{p} = d{out}/d{p} = {num(g)}"
         if point and p in point.fd:
             line += f"   (finite difference: {point.fd[p]:.12g})"
         lines.append(line)
-        for k, v in ((rec.opt_state or {}).get(p) or {}).items():
-            lines.append(f"  {k}_{p} = {num(v)}")
         step = rec.step.get(p)
         if step is None:
             continue
-        if cfg.optimizer == "sgd" and not cfg.hyper and rec.lr is not None:
-            lines.append(f"step_{p} = lr * g_{p} = {num(rec.lr)} * {num(g)} = {num(step)}")
-        else:
-            lines.append(f"step_{p} = {num(step)}")
         old = rec.params[p]
-        lines.append(f"{p} = {num(old)} - {num(step)} = {num(old - step)}")
+        if all(np.ndim(x) == 0 for x in (old, g, step)):
+            before = (rec.opt_before or {}).get(p, {})
+            after = (rec.opt_state or {}).get(p, {})
+            lines += optimizer.explain(p, float(old), float(g), before, after, float(step), num)
+        else:  # an array parameter: its norms
+            for k, v in ((rec.opt_state or {}).get(p) or {}).items():
+                lines.append(f"  {k}_{p} = {num(v)}")
+            lines.append(f"step_{p} = {num(step)}")
+            lines.append(f"{p} = {num(old)} - {num(step)} = {num(old - step)}")
     if rec.grad_norm is not None:
         lines.append(f"|grad| = {num(rec.grad_norm)}")
     return lines
