@@ -51,16 +51,26 @@ class Optimizer:
         raise NotImplementedError
 
     def explain(self, name: str, p: float, g: float, before: dict[str, Any],
-                after: dict[str, Any], step: float, num: Callable[[Any], str] = repr
-                ) -> list[str]:
+                after: dict[str, Any], step: float, num: Callable[[Any], str] = repr,
+                lr: float | None = None) -> list[str]:
         """One scalar parameter's update written out with its numbers substituted.
 
         ``before``/``after`` are the parameter's state around the step, ``step`` the amount
-        subtracted; ``num`` formats a number. The last line gives the new value.
+        subtracted, ``lr`` the rate in force then (a schedule changes it); ``num`` formats a
+        number. The last line gives the new value. State that does not fit this optimizer
+        (a step taken before the settings changed) gives just the step.
         """
         o = _operand(num)
-        return self._explain(name, p, g, before, after, step, num) + \
-            [f"{name} = {num(p)} - {o(step)} = {num(p - step)}"]
+        saved = self.lr
+        if lr is not None:
+            self.lr = lr
+        try:
+            lines = self._explain(name, p, g, before, after, step, num)
+        except (KeyError, TypeError, ValueError):
+            lines = [f"step_{name} = {num(step)}"]
+        finally:
+            self.lr = saved
+        return lines + [f"{name} = {num(p)} - {o(step)} = {num(p - step)}"]
 
     def _explain(self, name: str, p: float, g: float, before: dict[str, Any],
                  after: dict[str, Any], step: float, num: Callable[[Any], str]) -> list[str]:
@@ -119,7 +129,7 @@ class SGD(Optimizer):
         if not self.momentum:
             return lines + [f"step_{name} = lr * g_{name} = {num(self.lr)} * {o(g)} "
                             f"= {num(step)}"]
-        v = after.get("velocity")
+        v = after["velocity"]
         prev = before.get("velocity")
         if prev is None:
             lines.append(f"v_{name} = g_{name} = {num(v)}   (first step)")

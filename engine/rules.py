@@ -60,6 +60,7 @@ class Visit:
     message: str = ""
     opt_state: dict[str, dict[str, Value]] | None = None  # after the step
     opt_before: dict[str, dict[str, Value]] | None = None  # before it
+    optimizer: Optimizer | None = None  # the optimizer that took the step (to explain it)
 
 
 class TargetRule:
@@ -177,6 +178,7 @@ class GradientRule:
             g.set_value(p, new)
         if st:
             v.opt_state = {p: _copy_state(s) for p, s in st.items()}
+        v.optimizer = self.optimizer
         return v
 
     def describe(self) -> str:

@@ -48,6 +48,7 @@ class Record:
     batch: int | None = None
     opt_state: dict[str, dict[str, Value]] | None = None  # the optimizer's state after the step
     opt_before: dict[str, dict[str, Value]] | None = None  # and before it
+    optimizer: Any = None  # the optimizer that took the step, to explain it (not exported)
     node_grads: dict[str, Value] | None = None  # d output / d node, when asked for (the app)
     rule: str = ""  # "target" or "gradient": which keys the JSON object has
 
@@ -177,7 +178,7 @@ class Run:
             delta=v.delta, loss=v.loss, factors=v.factors, grads=v.grads, step=v.step,
             lr=v.lr, grad_norm=v.grad_norm,
             epoch=epoch if isinstance(self.rule, GradientRule) else None,
-            batch=batch, opt_state=v.opt_state, opt_before=v.opt_before,
+            batch=batch, opt_state=v.opt_state, opt_before=v.opt_before, optimizer=v.optimizer,
             node_grads=node_grads, rule=cfg.rule,
         )
         if v.stop is not None:

@@ -121,7 +121,8 @@ def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
              f"loss {out} = {num(rec.output)}"]
     if rec.grads is None:
         return lines + ["the run stopped here (no step)"]
-    lines.append(f"optimizer {cfg.optimizer}, lr = {num(rec.lr)}:  {optimizer.equation()}")
+    took = rec.optimizer or optimizer  # the optimizer that took this step
+    lines.append(f"optimizer {took.name}, lr = {num(rec.lr)}:  {took.equation()}")
     for p in cfg.train:
         g = rec.grads.get(p)
         line = f"g_{p} = d{out}/d{p} = {num(g)}"
@@ -135,7 +136,8 @@ def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
         if all(np.ndim(x) == 0 for x in (old, g, step)):
             before = (rec.opt_before or {}).get(p, {})
             after = (rec.opt_state or {}).get(p, {})
-            lines += optimizer.explain(p, float(old), float(g), before, after, float(step), num)
+            lines += took.explain(p, float(old), float(g), before, after, float(step), num,
+                                  lr=rec.lr)
         else:  # an array parameter: its norms
             for k, v in ((rec.opt_state or {}).get(p) or {}).items():
                 lines.append(f"  {k}_{p} = {num(v)}")
