@@ -122,7 +122,8 @@ def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
     if rec.grads is None:
         return lines + ["the run stopped here (no step)"]
     took = rec.optimizer or optimizer  # the optimizer that took this step
-    lines.append(f"optimizer {took.name}, lr = {num(rec.lr)}:  {took.equation()}")
+    label = cfg.optimizer if took is optimizer else took.name
+    lines.append(f"optimizer {label}, lr = {num(rec.lr)}:  {took.equation()}")
     for p in cfg.train:
         g = rec.grads.get(p)
         line = f"g_{p} = d{out}/d{p} = {num(g)}"
