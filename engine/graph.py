@@ -103,6 +103,7 @@ class Graph:
         self.params: list[str] = []
         self.data: list[str] = []
         self.order: list[str] = []  # named [graph] nodes in topological order
+        self.trees: dict[str, Expr] = {}  # each [graph] node's parsed expression
         self._vals: list[Value] = []
         self._prog: list[tuple[int, Any, tuple[int, ...]]] = []
         self._depends_on_param: list[bool] = []
@@ -145,6 +146,7 @@ class Graph:
         trees: dict[str, Expr] = {}
         for name, text in nodes.items():
             trees[name] = parse(text, known, source=source, where=f"[graph] node '{name}'")
+        g.trees = trees
         g.order = _topological(trees, nodes, source)
         for name in g.order:
             g._compile_named(name, nodes[name], trees[name])

@@ -9,7 +9,7 @@ step), so these are computed on a separate graph set to the record's parameters.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from engine.graph import Edge, Graph
 from engine.optim import Optimizer
 from engine.runner import Record
 from engine.scenario import RunConfig, Scenario
+from engine.symbolic import to_text, total_derivative
 
 from ..formatting import fmt
 
@@ -33,6 +34,7 @@ class Point:
     edges: list[Edge]
     fd: dict[str, float]
     error: str = ""
+    formulas: dict[str, tuple[str, str]] = field(default_factory=dict)  # p -> (text, numbers)
 
 
 class Probe:
@@ -41,6 +43,9 @@ class Probe:
     def __init__(self, scenario: Scenario, cfg: RunConfig) -> None:
         self.cfg = cfg
         self.graph: Graph = scenario.build_graph()
+        # d output / d p as a formula in the named nodes (None where there is none)
+        self.formulas = {p: total_derivative(self.graph, cfg.output, p)
+                         for p in self.graph.params if np.ndim(self.graph.value(p)) == 0}
 
     def at(self, params: dict[str, Any]) -> Point:
         """Evaluate the graph at ``params`` (a record's parameters)."""
@@ -60,7 +65,20 @@ class Probe:
             if np.ndim(v) != 0:
                 continue
             fd[p] = central_difference(g, out, p)
-        return Point(values, grads, edges, fd)
+        formulas = {}
+        for p, e in self.formulas.items():
+            if e is not None and e.kind != "const":
+                try:
+                    formulas[p] = (to_text(e), to_text(e, values, num))
+                except (KeyError, TypeError, ValueError):
+                    pass
+        return Point(values, grads, edges, fd, formulas=formulas)
+
+
+def opnd(x: Any) -> str:
+    """``num`` for an operand: a negative number in parentheses, 2 - (-3), not 2 - -3."""
+    text = num(x)
+    return f"({text})" if text.startswith("-") else text
 
 
 def edge_text(e: Edge, out: str) -> str:
@@ -83,7 +101,7 @@ def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool
     lines = [f"iteration {rec.iteration}"]
     if rec.delta is None:
         return lines + [f"{out} = {num(rec.output)}: the run stopped here (no step)"]
-    lines.append(f"delta_{out} = {out} - target = {num(rec.output)} - {num(cfg.target)} "
+    lines.append(f"delta_{out} = {out} - target = {num(rec.output)} - {opnd(cfg.target)} "
                  f"= {num(rec.delta)}")
     n = len(cfg.train)
     for p in cfg.train:
@@ -95,6 +113,9 @@ def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool
                 line += f"; here d{out}/d{p} = {num(point.grads[p])}"
         lines.append(line)
         if point and not (fixed and rec.iteration > 0):
+            if p in point.formulas:
+                text, nums = point.formulas[p]
+                lines.append(f"  = {text} = {nums}")
             terms = [e for e in point.edges if e.child == p]
             if len(terms) > 1:
                 sym = " + ".join(f"d{out}/d{e.parent}*d{e.parent}/d{p}" for e in terms)
@@ -107,9 +128,9 @@ def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool
             continue
         share = f"delta_{out} / {n}" if n > 1 else f"delta_{out}"
         nums = f"({num(rec.delta)} / {n})" if n > 1 else num(rec.delta)
-        lines.append(f"step_{p} = {share} / factor_{p} = {nums} / {num(f)} = {num(step)}")
+        lines.append(f"step_{p} = {share} / factor_{p} = {nums} / {opnd(f)} = {num(step)}")
         old = rec.params[p]
-        lines.append(f"{p} = {num(old)} - {num(step)} = {num(old - step)}")
+        lines.append(f"{p} = {num(old)} - {opnd(step)} = {num(old - step)}")
     return lines
 
 
@@ -130,6 +151,9 @@ def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
         if point and p in point.fd:
             line += f"   (finite difference: {point.fd[p]:.12g})"
         lines.append(line)
+        if point and p in point.formulas:
+            text, nums = point.formulas[p]
+            lines.append(f"  = {text} = {nums}")
         step = rec.step.get(p)
         if step is None:
             continue
@@ -143,7 +167,7 @@ def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
             for k, v in ((rec.opt_state or {}).get(p) or {}).items():
                 lines.append(f"  {k}_{p} = {num(v)}")
             lines.append(f"step_{p} = {num(step)}")
-            lines.append(f"{p} = {num(old)} - {num(step)} = {num(old - step)}")
+            lines.append(f"{p} = {num(old)} - {opnd(step)} = {num(old - step)}")
     if rec.grad_norm is not None:
         lines.append(f"|grad| = {num(rec.grad_norm)}")
     return lines
