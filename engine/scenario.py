@@ -57,7 +57,6 @@ RUN_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 SCENARIO_KEYS = ("name", "title", "description")
-DATA_RESERVED = ("source", "csv", "generate", "path", "train_limit", "test_limit")
 
 
 @dataclass(frozen=True)
@@ -313,7 +312,9 @@ def _validate(raw: dict[str, Any], source: str, path: Path | None) -> Scenario:
         run=run, variants=variants, model=model, data_table=data_table,
     )
     if model is not None:
-        _validate_mlp(sc)
+        from .mlp_scenario import validate_mlp_scenario  # only MLP scenarios need it
+
+        validate_mlp_scenario(sc)
         return sc
     if not graph:
         raise ScenarioError(f"{source}: [graph] is empty: define at least one node")
@@ -483,13 +484,6 @@ def _run_config(t: dict[str, Any], sc: Scenario, where: str) -> RunConfig:
         schedule=t.get("schedule", "constant"), step_size=int(t.get("step_size", 1)),
         gamma=float(t.get("gamma", 0.1)),
     )
-
-
-def _validate_mlp(sc: Scenario) -> None:
-    """Check an MLP scenario's [model], [data] and [run] (the MLP module owns [model])."""
-    from .mlp_scenario import validate_mlp_scenario
-
-    validate_mlp_scenario(sc)
 
 
 def with_run(sc: Scenario, **changes: Any) -> Scenario:
