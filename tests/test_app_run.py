@@ -397,3 +397,32 @@ async def test_landscape_is_drawn_when_the_plots_tab_opens_after_a_run() -> None
         assert nx > 10 and ny == chart.size.height - 4
         # the path's start (3, 1) lies inside the grid
         assert land.xs[0] < 3.0 < land.xs[-1] and land.ys[0] < 1.0 < land.ys[-1]
+
+
+async def test_go_to_an_iteration(tmp_path: Path) -> None:
+    """g asks for an iteration and shows it in the table with the cursor on it."""
+    from tui.screens.goto import GotoScreen
+
+    path = tmp_path / "history_square.toml"
+    path.write_text(HISTORY)
+    app = GdlabApp(scenario=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("enter")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("g")
+        assert isinstance(app.screen, GotoScreen)
+        await pilot.press(*"9999", "enter")  # out of range: stays open with a message
+        assert isinstance(app.screen, GotoScreen)
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"2345", "enter")
+        await pilot.pause()
+        assert app.screen is screen
+        table = screen.query_one(IterationTable)
+        assert table.page == 2 and table.cursor_row == 345
+        assert str(table.get_row_at(345)[0]) == "2345"
+        await pilot.press("g", "escape")  # cancelled: nothing moves
+        assert app.screen is screen and table.page == 2
+        await pilot.press("f")
+        assert table.page is None

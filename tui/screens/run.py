@@ -35,6 +35,7 @@ from ..widgets.iter_table import RUNNING_ROWS, IterationTable
 from ..widgets.params import ParamsPanel
 from ..widgets.probe import Probe, explain_gradient, explain_target
 from ..widgets.settings import SettingsPanel
+from .goto import GotoScreen
 
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
 REDRAW_SECONDS = 0.2  # charts, graph and explain redraw at most 5 times a second
@@ -64,6 +65,7 @@ class RunScreen(Screen):
         Binding("left_square_bracket", "older", "Older rows", key_display="[", show=False),
         Binding("right_square_bracket", "newer", "Newer rows", key_display="]", show=False),
         Binding("f", "follow", "Follow the newest row", show=False),
+        Binding("g", "goto", "Go to iteration", show=False),
         Binding("d", "diagram", "Graph: diagram/tree", show=False),
         Binding("c", "compare", "Compare"),
         Binding("o", "open", "Open"),
@@ -248,9 +250,9 @@ class RunScreen(Screen):
         note = ""
         n = len(s.records)
         if table.page is not None:
-            note = f"{table.position(n)}  ([ older, ] newer, f: follow the newest)"
+            note = f"{table.position(n)}  ([ older, ] newer, g: go to, f: follow the newest)"
         elif n > table.row_count:
-            note = f"{table.position(n)}  ([ older rows, e: export all)"
+            note = f"{table.position(n)}  ([ older rows, g: go to an iteration, e: export all)"
         elif not s.records:
             note = "s: one step   space: run/pause   enter: run to the stop   ?: help"
         self.query_one("#table-note", Static).update(note)
@@ -467,6 +469,23 @@ class RunScreen(Screen):
         if table.page is not None and self.session.generation == self._generation:
             table.follow(self.session.records)
         self.redraw()
+
+    def action_goto(self) -> None:
+        """Ask for an iteration and show it in the table (the run pauses)."""
+        records = self.session.records
+        if not records:
+            self.notify("no iterations yet: press s to take one")
+            return
+        self.pause()
+        generation = self.session.generation
+
+        def show(i: int | None) -> None:
+            if i is None or self.session.generation != generation:
+                return
+            self.query_one(IterationTable).goto(self.session.records, i)
+            self.redraw()
+
+        self.app.push_screen(GotoScreen(len(records) - 1), show)
 
     def action_compare(self) -> None:
         """Open the compare view of the scenario's variants."""

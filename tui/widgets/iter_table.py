@@ -88,6 +88,11 @@ class IterationTable(DataTable):
         self.move_cursor(row=0, animate=False)
         self.scroll_home(animate=False)
 
+    def goto(self, records: Sequence[Record], i: int) -> None:
+        """Show the window holding record ``i`` with the cursor on it (stop following)."""
+        self.show_page(records, i // self.window)
+        self.move_cursor(row=i - self.page * self.window, animate=False)
+
     def older(self, records: Sequence[Record]) -> bool:
         """Page back one window of rows; False if the first row is already in view."""
         first = self.first_shown(len(records))
