@@ -53,18 +53,22 @@ class IterationTable(DataTable):
         if new > limit:
             self.clear()
             self.add_rows([self._row(r) for r in records[n - limit:]])
-        else:
+        elif limit < self.window:  # a fast run: rebuild now and then, not row by row
             if self.row_count + new > self.window + self.window // 2:
                 self.clear()
                 self.add_rows([self._row(r) for r in records[max(0, n - self.window):n - new]])
             self.add_rows([self._row(r) for r in records[n - new:]])
+        else:  # steps by hand: drop the oldest rows so that exactly the window is shown
+            self.add_rows([self._row(r) for r in records[n - new:]])
+            while self.row_count > self.window:
+                self.remove_row(self.ordered_rows[0].key)
         self.total = n
         self.move_cursor(row=self.row_count - 1, animate=False)
 
     def fill(self, records: Sequence[Record]) -> None:
-        """Show the full window of newest rows if a fast run left fewer."""
+        """Show exactly the window of newest rows (a fast run leaves fewer, or a few more)."""
         want = min(self.window, len(records))
-        if self.row_count >= want or self.page is not None:
+        if self.row_count == want or self.page is not None:
             return
         self.clear()
         self.add_rows([self._row(r) for r in records[len(records) - want:]])
