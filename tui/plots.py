@@ -98,15 +98,20 @@ def landscape_matrix(z: np.ndarray, paths: dict[str, Sequence[tuple[float, float
     # z[i] is the row at ys[i] (increasing y); the picture's first row is the top (largest y)
     cells = [[(int(r[i, j]), int(g[i, j]), int(b[i, j])) for j in range(nx)]
              for i in range(ny - 1, -1, -1)]
-    for k, (_, path) in enumerate(paths.items()):
-        color = RGB[k % len(RGB)]
-        for n, (px, py) in enumerate(path):
-            if not (math.isfinite(px) and math.isfinite(py)):
-                continue
-            j = int(round((px - xs[0]) / (xs[-1] - xs[0]) * (nx - 1))) if nx > 1 else 0
-            i = int(round((py - ys[0]) / (ys[-1] - ys[0]) * (ny - 1))) if ny > 1 else 0
-            if 0 <= i < ny and 0 <= j < nx:
-                cells[ny - 1 - i][j] = (255, 255, 255) if n == 0 else color
+    def mark(px: float, py: float, color: tuple[int, int, int]) -> None:
+        if not (math.isfinite(px) and math.isfinite(py)):
+            return
+        j = int(round((px - xs[0]) / (xs[-1] - xs[0]) * (nx - 1))) if nx > 1 else 0
+        i = int(round((py - ys[0]) / (ys[-1] - ys[0]) * (ny - 1))) if ny > 1 else 0
+        if 0 <= i < ny and 0 <= j < nx:
+            cells[ny - 1 - i][j] = color
+
+    for k, path in enumerate(paths.values()):
+        for px, py in path[1:]:
+            mark(px, py, RGB[k % len(RGB)])
+    for path in paths.values():  # the starts last, on top of every path
+        if len(path):
+            mark(*path[0], (255, 255, 255))
     return cells
 
 
