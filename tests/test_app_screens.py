@@ -242,3 +242,18 @@ async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
         await pilot.pause()
         panel = picker.query_one("#error-panel")
         assert panel.display and "bad.toml" in str(panel.render())
+
+
+def test_toml_script_clears_a_setting_by_leaving_the_value_out(tmp_path, capsys):
+    """TOML has no null: a `set` action without `value` removes the setting (here tolerance)."""
+    from tui.cli import main
+
+    script = tmp_path / "s.toml"
+    script.write_text('gdlab_session = 1\n[[actions]]\ndo = "open"\nscenario = "gd_square"\n'
+                      '[[actions]]\ndo = "set"\nkey = "tolerance"\n'
+                      '[[actions]]\ndo = "set"\nkey = "max_iterations"\nvalue = 8\n'
+                      '[[actions]]\ndo = "step"\ncount = 20\n')
+    assert main(["replay", str(script)]) == 0
+    out = capsys.readouterr().out
+    # with tolerance 1e-3 it would stop converged after 4 updates; without, it runs to 8
+    assert "stopped: max_iterations after 8 updates" in out
