@@ -197,19 +197,14 @@ async def test_keys_open_screens_and_quit() -> None:
     assert app.return_code == 0
 
 
-LONG = """
-[scenario]
-name = "long_square"
-[params]
-x = 1.2
-[graph]
-J = "x**2"
-[run]
-rule = "gradient"
-output = "J"
-lr = 0.001
-max_iterations = 100000
-"""
+def square_toml(name: str, lr: float, max_iterations: int) -> str:
+    """A gradient run on J = x**2 from 1.2 with no tolerance: it runs max_iterations steps."""
+    return (f'[scenario]\nname = "{name}"\n[params]\nx = 1.2\n[graph]\nJ = "x**2"\n'
+            f'[run]\nrule = "gradient"\noutput = "J"\nlr = {lr}\n'
+            f"max_iterations = {max_iterations}\n")
+
+
+LONG = square_toml("long_square", 0.001, 100000)
 
 
 async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
@@ -244,19 +239,7 @@ async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
         assert str(table.get_row_at(table.row_count - 1)[0]) == str(n - 1)
 
 
-HISTORY = """
-[scenario]
-name = "history_square"
-[params]
-x = 1.2
-[graph]
-J = "x**2"
-[run]
-rule = "gradient"
-output = "J"
-lr = 0.0001
-max_iterations = 5000
-"""
+HISTORY = square_toml("history_square", 0.0001, 5000)
 
 
 async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> None:
