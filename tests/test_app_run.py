@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.widgets import Input, Select, TabbedContent
@@ -242,7 +245,9 @@ async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
 HISTORY = square_toml("history_square", 0.0001, 5000)
 
 
-async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> None:
+@asynccontextmanager
+async def history_run_to_the_end(tmp_path: Path) -> AsyncIterator[tuple[GdlabApp, Any, RunScreen]]:
+    """The app on a 5,001-record gradient run, run to its stop (enter): (app, pilot, screen)."""
     path = tmp_path / "history_square.toml"
     path.write_text(HISTORY)
     app = GdlabApp(scenario=str(path))
@@ -251,6 +256,11 @@ async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> 
         await pilot.press("enter")
         await screen.workers.wait_for_complete()
         await pilot.pause()
+        yield app, pilot, screen
+
+
+async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> None:
+    async with history_run_to_the_end(tmp_path) as (app, pilot, screen):
         n = len(app.session.records)
         assert n == 5001 and app.session.run.stopped
         table = screen.query_one(IterationTable)
@@ -386,14 +396,7 @@ async def test_go_to_an_iteration(tmp_path: Path) -> None:
     """g asks for an iteration and shows it in the table with the cursor on it."""
     from tui.screens.goto import GotoScreen
 
-    path = tmp_path / "history_square.toml"
-    path.write_text(HISTORY)
-    app = GdlabApp(scenario=str(path))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        await pilot.press("enter")
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
+    async with history_run_to_the_end(tmp_path) as (app, pilot, screen):
         await pilot.press("g")
         assert isinstance(app.screen, GotoScreen)
         await pilot.press(*"9999", "enter")  # out of range: stays open with a message
