@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .bundled import BUNDLED_DIR
 from .errors import ScenarioError
 from .graph import Graph, as_value
 from .optim import HYPERPARAMETERS, OPTIMIZERS
-
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 RULES = ("target", "gradient")
 SCHEDULES = ("constant", "step", "exponential")

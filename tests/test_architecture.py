@@ -78,3 +78,16 @@ def test_import_scanner_sees_relative_and_absolute_imports(tmp_path):
     assert got == ["textual", "tui", "engine", "plotext", "tui"]
     assert [m for _, m in imports(probe, top_level_only=True, root=tmp_path)] == \
         ["textual", "tui", "engine"]
+
+
+def test_every_package_is_listed_for_the_wheel():
+    """pyproject.toml lists the packages by hand (scenarios/ installs as gdlab_scenarios), so a
+    new sub-package that is not listed would be missing from a regular install."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for top in (ENGINE, TUI)
+             for p in top.rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+    assert "gdlab_scenarios" in listed
