@@ -86,50 +86,65 @@ def _load_csv(spec: Any, base_dir: Path, source: str) -> dict[str, np.ndarray]:
     else:
         raise DataError(f"{where} key 'columns': expected a list of column names, or a table "
                         "name = \"column\"")
-    path = (base_dir / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() \
-        else Path(spec["file"])
-    delim = spec.get("delimiter", ",")
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh, delimiter=delim)
-            # keep each row's line in the file, so that messages survive skipped blank lines
-            numbered = [(reader.line_num, r) for r in reader]
-    except OSError as exc:
-        raise DataError(f"{where} key 'file': cannot read {path} ({exc.strerror or exc})") \
-            from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{where} key 'file': {path}: not a readable CSV file ({exc})") from None
-    numbered = [(n, r) for n, r in numbered if r and any(c.strip() for c in r)]
-    rows = [r for _, r in numbered]
-    if not rows:
-        raise DataError(f"{path}: the CSV file is empty (expected a header row)")
-    header = [h.strip() for h in rows[0]]
-    if len(rows) < 2:
-        raise DataError(f"{path}: the CSV file has a header but no data rows")
-    if len(rows) > MAX_ROWS:
-        raise DataError(f"{path}: more than {MAX_ROWS} rows")
+    path = csv_path(spec["file"], base_dir)
+    header, numbered = read_csv(path, spec.get("delimiter", ","), f"{where} key 'file'", MAX_ROWS)
     index: dict[str, int] = {}
     for name, col in mapping.items():
         if col not in header:
             raise DataError(f"{path}: no column '{col}' (columns: {', '.join(header)}), "
                             f"asked for by {where} key 'columns'")
         index[name] = header.index(col)
-    out: dict[str, np.ndarray] = {n: np.empty(len(rows) - 1) for n in mapping}
-    for k, (lineno, row) in enumerate(numbered[1:]):
+    return {name: numeric_column(path, header, numbered, j) for name, j in index.items()}
+
+
+def numeric_column(path: Path, header: list[str], numbered: list[tuple[int, list[str]]],
+                   j: int) -> np.ndarray:
+    """Column ``j`` of ``read_csv``'s rows as float64; DataError names the line and column."""
+    out = np.empty(len(numbered))
+    for k, (lineno, row) in enumerate(numbered):
+        cell = row[j].strip()
+        try:
+            out[k] = float(cell)
+        except ValueError:
+            raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
+                            "a number") from None
+        if not np.isfinite(out[k]):
+            raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
+                            "a finite number")
+    return out
+
+
+def csv_path(file: str, base_dir: Path) -> Path:
+    """A CSV file named in a scenario: relative paths are relative to the scenario's folder."""
+    return Path(file) if Path(file).is_absolute() else (base_dir / file).resolve()
+
+
+def read_csv(path: Path, delimiter: str, where: str, max_rows: int
+             ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Return (header, [(line number, cells)] of the data rows), blank lines skipped, every
+    row as long as the header. DataError names ``where`` (the key) or the file and line."""
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            # keep each row's line in the file, so that messages survive skipped blank lines
+            numbered = [(reader.line_num, r) for r in reader]
+    except OSError as exc:
+        raise DataError(f"{where}: cannot read {path} ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{where}: {path}: not a readable CSV file ({exc})") from None
+    numbered = [(n, r) for n, r in numbered if r and any(c.strip() for c in r)]
+    if not numbered:
+        raise DataError(f"{path}: the CSV file is empty (expected a header row)")
+    header = [h.strip() for h in numbered[0][1]]
+    if len(numbered) < 2:
+        raise DataError(f"{path}: the CSV file has a header but no data rows")
+    if len(numbered) - 1 > max_rows:
+        raise DataError(f"{path}: more than {max_rows} rows")
+    for lineno, row in numbered[1:]:
         if len(row) != len(header):
             raise DataError(f"{path}: line {lineno} has {len(row)} cells, the header has "
                             f"{len(header)}")
-        for name, j in index.items():
-            cell = row[j].strip()
-            try:
-                out[name][k] = float(cell)
-            except ValueError:
-                raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
-                                "a number") from None
-            if not np.isfinite(out[name][k]):
-                raise DataError(f"{path}: line {lineno}, column '{header[j]}': {cell!r} is not "
-                                "a finite number")
-    return out
+    return header, numbered[1:]
 
 
 def generate(spec: Any, source: str) -> dict[str, np.ndarray]:
