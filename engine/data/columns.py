@@ -67,9 +67,8 @@ def compile_columns(texts: Sequence[object], raw_names: Sequence[str], source: s
             exprs.append(parse(text, set(raw_names), source=source, where=where,
                                functions=_FUNCS))
         except ScenarioError as exc:
-            message = str(exc)
-            if "call of" in message:  # say why sum() and friends are refused here
-                message += " (only elementwise functions: each example on its own)"
+            # say why sum() and friends are refused here: each example is on its own
+            message = str(exc).replace("(functions: ", "(elementwise functions only: ")
             raise DataError(message) from None
     return Columns(tuple(str(t).strip() for t in texts), tuple(raw_names), tuple(exprs))
 

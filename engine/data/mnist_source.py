@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DataError
 from ..table import Table
 from .dataset import Dataset
 from .idx import COLS, PIXELS, ROWS
@@ -29,7 +30,11 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
         p = Path(t.string("path", what="a folder path")).expanduser()
         folder = p if p.is_absolute() else base_dir / p
     limits = {k: t.integer(k, None, low=1) for k in ("train_limit", "test_limit")}
-    data = load_mnist(folder, **limits)
+    try:
+        data = load_mnist(folder, **limits)
+    except DataError as exc:  # name the scenario and the key, then what load_mnist found
+        where = "key 'path'" if folder is not None else "source 'mnist'"
+        raise DataError(f"{source}: [data] {where}: {exc}") from None
     return Dataset(
         "mnist", f"mnist: {data.source}; {ROWS}x{COLS} images, pixels 0-255 scaled by 1/255.",
         data.train_images, data.train_labels.astype(np.intp),

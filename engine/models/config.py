@@ -196,8 +196,8 @@ def _given(t: Table, cfg: DenseConfig) -> None:
             isinstance(r, list) and len(r) == cols and all(_given_number(x) for x in r)
             for r in w)
         if not ok:
-            raise t.fail("weights", f"layer {l}: expected a {rows}x{cols} matrix ({rows} rows "
-                         f"of {cols} numbers: n_{l} = {rows}, n_{l - 1} = {cols}), got "
+            raise t.fail("weights", f"layer {l}: expected a {rows}x{cols} matrix ({_n(rows, 'row')} "
+                         f"of {_n(cols, 'number')}: n_{l} = {rows}, n_{l - 1} = {cols}), got "
                          f"{_shape(w)}")
     cfg.weights = weights
     if "biases" not in t:
@@ -216,6 +216,10 @@ def _given(t: Table, cfg: DenseConfig) -> None:
     if cfg.bias_init is not None:
         raise t.fail("bias_init", "give either biases or bias_init, not both")
     cfg.biases = biases
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 def _given_number(x: Any) -> bool:
