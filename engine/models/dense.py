@@ -78,6 +78,7 @@ class DenseNet:
         if (config.l2 or config.l1) and not n_train:
             raise ValueError("l2/l1 regularisation needs n_train, the training-set size")
         self.n_train = n_train
+        self._regularised = bool(config.l2 or config.l1)
         self.input_scale = input_scale
         self.params: dict[str, np.ndarray] = {}
         for l in range(1, self.L + 1):
@@ -188,7 +189,7 @@ class DenseNet:
         y = self._last_y = Y if Y.ndim == 2 and Y.dtype == self.dtype else self.targets(Y, buf.y)
         self._forward(a0, buf)
         self._backprop(buf, y, self.gW, self.gb)
-        if self.config.l2 or self.config.l1:
+        if self._regularised:
             self._add_regularisation(self.gW)
         return self.grads
 
@@ -230,7 +231,7 @@ class DenseNet:
         with np.errstate(over="ignore"):
             self._forward(self.inputs(X, buf.x), buf)
             self._backprop(buf, y, gW, gb)
-        if self.config.l2 or self.config.l1:
+        if self._regularised:
             self._add_regularisation(gW)
         out = {f"W{l}": gW[l] for l in range(1, self.L + 1)}
         return out | {f"b{l}": gb[l] for l in range(1, self.L + 1)}
