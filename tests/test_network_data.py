@@ -343,3 +343,17 @@ def test_mnist_path_is_relative_to_the_scenario(tmp_path: Path) -> None:
     msg = data_error({"source": "mnist", "path": "digits"}, tmp_path)
     assert msg.startswith("d.toml: [data] key 'path': ")
     assert str(tmp_path / "digits") in msg and "no such folder" in msg
+
+
+def test_checking_without_loading_mnist_keeps_its_shape(tmp_path: Path) -> None:
+    ds = dataset_from_table({"source": "mnist", "validation": 10}, tmp_path, "d.toml", load=False)
+    assert ds.X_train.shape == (0, 784) and ds.n_classes == 10
+    check_network_fits(ds, [784, 30, 10], False, "d.toml")
+    assert "n_in = 785 but [data] gives 784 input features (pixel 0, pixel 1" in \
+        fit_error(ds, [785, 10])
+    with pytest.raises(DataError, match=r"^d.toml: \[data\] key 'path': .*no such folder"):
+        dataset_from_table({"source": "mnist", "path": "x"}, tmp_path, "d.toml", load=False)
+    with pytest.raises(DataError, match="key 'train_limit'"):
+        dataset_from_table({"source": "mnist", "train_limit": -1}, tmp_path, "d.toml", load=False)
+    circle = dataset_from_table({"source": "circle"}, tmp_path, "d.toml", load=False)
+    assert circle.X_train.shape == (250, 2)  # every other source is built either way

@@ -17,27 +17,52 @@ from ..errors import DataError
 from ..table import Table
 from .dataset import Dataset
 from .idx import COLS, PIXELS, ROWS
-from .mnist import load_mnist
+from .mnist import find_mnist_dir, load_mnist
 
 KEYS = ("path", "train_limit", "test_limit")
+
+
+def _options(t: Table, base_dir: Path) -> tuple[Path | None, dict[str, int | None]]:
+    folder = None
+    if "path" in t:
+        p = Path(t.string("path", what="a folder path")).expanduser()
+        folder = p if p.is_absolute() else base_dir / p
+    return folder, {k: t.integer(k, None, low=1) for k in ("train_limit", "test_limit")}
+
+
+def _named(exc: DataError, folder: Path | None, source: str) -> DataError:
+    """load_mnist's message, after the scenario and the key (or the source) it concerns."""
+    where = "key 'path'" if folder is not None else "source 'mnist'"
+    return DataError(f"{source}: [data] {where}: {exc}")
+
+
+def _dataset(description: str, train_images: np.ndarray, train_labels: np.ndarray,
+             test_images: np.ndarray, test_labels: np.ndarray) -> Dataset:
+    return Dataset("mnist", description, train_images, train_labels.astype(np.intp),
+                   test_images, test_labels.astype(np.intp),
+                   [f"pixel {i}" for i in range(PIXELS)], 10, input_scale=1.0 / 255.0,
+                   dtype="float32")
 
 
 def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     """The [data] table of source "mnist": the first of an explicit ``path``, $GDLAB_MNIST_DIR,
     the user cache, or the bundled subset that holds MNIST."""
-    folder = None
-    if "path" in t:
-        p = Path(t.string("path", what="a folder path")).expanduser()
-        folder = p if p.is_absolute() else base_dir / p
-    limits = {k: t.integer(k, None, low=1) for k in ("train_limit", "test_limit")}
+    folder, limits = _options(t, base_dir)
     try:
         data = load_mnist(folder, **limits)
-    except DataError as exc:  # name the scenario and the key, then what load_mnist found
-        where = "key 'path'" if folder is not None else "source 'mnist'"
-        raise DataError(f"{source}: [data] {where}: {exc}") from None
-    return Dataset(
-        "mnist", f"mnist: {data.source}; {ROWS}x{COLS} images, pixels 0-255 scaled by 1/255.",
-        data.train_images, data.train_labels.astype(np.intp),
-        data.test_images, data.test_labels.astype(np.intp),
-        [f"pixel {i}" for i in range(PIXELS)], 10, input_scale=1.0 / 255.0, dtype="float32",
-    )
+    except DataError as exc:
+        raise _named(exc, folder, source) from None
+    return _dataset(f"mnist: {data.source}; {ROWS}x{COLS} images, pixels 0-255 scaled by 1/255.",
+                    data.train_images, data.train_labels, data.test_images, data.test_labels)
+
+
+def shape_only(t: Table, base_dir: Path, source: str) -> Dataset:
+    """The keys checked and the folder found, but no image read: a Dataset without rows."""
+    folder, _ = _options(t, base_dir)
+    try:
+        find_mnist_dir(folder)
+    except DataError as exc:
+        raise _named(exc, folder, source) from None
+    none = np.zeros((0, PIXELS), np.uint8)
+    return _dataset("mnist (not loaded)", none, np.zeros(0, np.uint8), none,
+                    np.zeros(0, np.uint8))

@@ -45,9 +45,15 @@ SOURCES: dict[str, Source] = {
 }
 
 
-def dataset_from_table(table: Any, base_dir: Path, source: str) -> Dataset:
+def dataset_from_table(table: Any, base_dir: Path, source: str, *, load: bool = True) -> Dataset:
     """Build the Dataset a scenario's [data] table describes; DataError (a ScenarioError) names
-    the file and the key. ``base_dir``: the scenario's folder (CSV files, MNIST paths)."""
+    the file and the key. ``base_dir``: the scenario's folder (CSV files, MNIST paths).
+
+    ``load=False`` checks the table without reading MNIST's images (for ``gdlab check`` and
+    listing): the MNIST folder must be findable, and the Dataset has no rows but its shape
+    (784 features, 10 classes), enough for ``check_network_fits``. Every other source is
+    cheap to build and is built either way.
+    """
     t = Table(table, "[data]", source, DataError)
     if "source" not in t:
         names = ", ".join(repr(s) for s in SOURCES)
@@ -57,12 +63,15 @@ def dataset_from_table(table: Any, base_dir: Path, source: str) -> Dataset:
     allowed = ("source", *spec.keys, *(("features",) if spec.features else ()),
                *(("validation",) if spec.validation else ()))
     t.only(allowed, f"for source '{name}'")
-    ds = spec.build(t, Path(base_dir), source, name)
+    ds = spec.build(t, Path(base_dir), source, name) if load or name != "mnist" else \
+        mnist_source.shape_only(t, Path(base_dir), source)
     if spec.features:
         ds = with_features(ds, features_from_table(t.get("features"), ds.raw_names, source),
                            source)
     if spec.validation:
-        ds = hold_out(ds, t.integer("validation", 0, low=0), source)
+        count = t.integer("validation", 0, low=0)
+        if len(ds.y_train):  # (an MNIST shape without rows is checked when it is loaded)
+            ds = hold_out(ds, count, source)
     return ds
 
 
