@@ -13,9 +13,10 @@ matrix product forward and two backward, whatever N; there is no loop over examp
 The arithmetic is, operation for operation, that of the earlier engine/mlp.py, so an MNIST
 network with the same seed trains to the same bits.
 
-Regularisation, with n the training-set size: L2 adds (lambda/2n) sum w^2 to the cost and
-(lambda/n) W_l to dC/dW_l, so plain SGD steps w <- (1 - eta lambda/n) w - (eta/m) sum grad C_x
-(Nielsen ch. 3); L1 adds (lambda/n) sum |w| and (lambda/n) sign(W_l), sign(0) = 0.
+Regularisation (engine.models.regularisation), with n the training-set size: L2 adds
+(lambda/2n) sum w^2 to the cost and (lambda/n) W_l to dC/dW_l, so plain SGD steps
+w <- (1 - eta lambda/n) w - (eta/m) sum grad C_x (Nielsen ch. 3); L1 adds (lambda/n) sum |w|
+and (lambda/n) sign(W_l), sign(0) = 0.
 
 dtype: float64 unless told otherwise, so that small networks give the numbers of a hand
 calculation or of PyTorch in float64; MNIST uses float32 (its data source asks for it), which
@@ -34,6 +35,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .config import DenseConfig
 from .init import initial_parameters
+from .regularisation import Regulariser
 
 EVAL_CHUNK = 10000  # rows per forward pass when evaluating a whole data set
 SPEED_EXAMPLES = 1000  # layer_grad_norm: dC/db_l over (at most) this many examples
@@ -78,7 +80,8 @@ class DenseNet:
         if (config.l2 or config.l1) and not n_train:
             raise ValueError("l2/l1 regularisation needs n_train, the training-set size")
         self.n_train = n_train
-        self._regularised = bool(config.l2 or config.l1)
+        self.regulariser = Regulariser(config.l2, config.l1, n_train) \
+            if (config.l2 or config.l1) and n_train else None
         self.input_scale = input_scale
         self.params: dict[str, np.ndarray] = {}
         for l in range(1, self.L + 1):
@@ -189,7 +192,7 @@ class DenseNet:
         y = self._last_y = Y if Y.ndim == 2 and Y.dtype == self.dtype else self.targets(Y, buf.y)
         self._forward(a0, buf)
         self._backprop(buf, y, self.gW, self.gb)
-        if self._regularised:
+        if self.regulariser is not None:
             self._add_regularisation(self.gW)
         return self.grads
 
@@ -210,16 +213,11 @@ class DenseNet:
             np.dot(np.multiply(delta[l], buf.mean_row[0], out=tmp[l]).T, a[l - 1], out=gW[l])
 
     def _add_regularisation(self, gW: list[Any]) -> None:
-        """dC/dW_l += (l2/n) W_l + (l1/n) sign(W_l): the penalties' gradients, weights only."""
-        c, n = self.config, self.n_train
-        for l in range(1, self.L + 1):
-            t = self._reg_tmp[l]
-            if c.l2:
-                gW[l] += np.multiply(self.W[l], c.l2 / n, out=t)
-            if c.l1:
-                np.sign(self.W[l], out=t)
-                t *= c.l1 / n
-                gW[l] += t
+        """BP4's extra term: dC/dW_l += (l2/n) W_l + (l1/n) sign(W_l), weights only."""
+        reg = self.regulariser
+        if reg is not None:
+            for l in range(1, self.L + 1):
+                reg.add_gradient(self.W[l], gW[l], self._reg_tmp[l])
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         """Return new arrays dC/dp for the mean cost over X, Y plus regularisation; like
@@ -231,7 +229,7 @@ class DenseNet:
         with np.errstate(over="ignore"):
             self._forward(self.inputs(X, buf.x), buf)
             self._backprop(buf, y, gW, gb)
-        if self._regularised:
+        if self.regulariser is not None:
             self._add_regularisation(gW)
         out = {f"W{l}": gW[l] for l in range(1, self.L + 1)}
         return out | {f"b{l}": gb[l] for l in range(1, self.L + 1)}
@@ -240,17 +238,7 @@ class DenseNet:
 
     def penalty(self) -> float:
         """The regularisation terms: (l2/2n) sum w^2 + (l1/n) sum |w| (0.0 without)."""
-        c = self.config
-        if not (c.l2 or c.l1):
-            return 0.0
-        total = 0.0
-        for w in self.W[1:]:
-            w64 = w.astype(np.float64, copy=False)
-            if c.l2:
-                total += c.l2 / (2 * self.n_train) * float(np.sum(w64 * w64))
-            if c.l1:
-                total += c.l1 / self.n_train * float(np.sum(np.abs(w64)))
-        return total
+        return self.regulariser.penalty(self.W[1:]) if self.regulariser else 0.0
 
     def _predicted(self, out: np.ndarray) -> np.ndarray:
         """Class labels (N,) from outputs (N, n_L): a threshold for one output, else argmax."""

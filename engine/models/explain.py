@@ -78,12 +78,9 @@ def bp_terms(net: DenseNet, layer: int, neuron: int, example: int = 0) -> dict[s
     out["dC_db_batch"] = float(d_batch.mean())
     data_w = d_batch @ np.asarray(a[layer - 1], dtype=np.float64) / n
     out["dC_dw_batch"] = data_w.tolist()
-    w = np.asarray(net.W[layer][j], dtype=np.float64)
-    c = net.config
+    w = np.asarray(net.W[layer][j : j + 1], dtype=np.float64)
     penalty = np.zeros_like(w)
-    if c.l2:  # d/dw of (l2/2n) sum w^2
-        penalty += c.l2 / net.n_train * w
-    if c.l1:  # d/dw of (l1/n) sum |w|
-        penalty += c.l1 / net.n_train * np.sign(w)
-    out["dC_dw_penalty"] = penalty.tolist()
+    if net.regulariser is not None:
+        net.regulariser.add_gradient(w, penalty, np.empty_like(w))
+    out["dC_dw_penalty"] = penalty[0].tolist()
     return out
