@@ -41,6 +41,24 @@ def fd_gradient(g: Graph, output: str, param: str, h: float = 1e-6) -> Any:
     return (vals[0] - vals[1]) / (2 * h)
 
 
+def fd_arrays(loss: Any, params: dict[str, np.ndarray], eps: float = 1e-6) -> dict[str, Any]:
+    """Central differences of ``loss()`` for every entry of every array in ``params``, each
+    nudged in place and restored."""
+    out = {}
+    for name, p in params.items():
+        g = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            old = p[i]
+            p[i] = old + eps
+            up = loss()
+            p[i] = old - eps
+            down = loss()
+            p[i] = old
+            g[i] = (up - down) / (2 * eps)
+        out[name] = g
+    return out
+
+
 def check_gradients(
     params: dict[str, Any], nodes: dict[str, str], output: str,
     data: dict[str, Any] | None = None, rtol: float = 1e-5, atol: float = 1e-7,

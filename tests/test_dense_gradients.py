@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import fd_arrays
 
 from engine.models.activations import ACTIVATIONS
 from engine.models.config import DenseConfig
@@ -43,21 +44,9 @@ def make_batch(net: DenseNet, n: int = 6, seed: int = 0) -> tuple[np.ndarray, np
     return X, np.arange(n) % classes  # every class present
 
 
-def numeric_gradient(net: DenseNet, X: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> dict:
+def numeric_gradient(net: DenseNet, X: np.ndarray, y: np.ndarray) -> dict:
     """Central differences of net.loss (mean cost + penalties) for every parameter entry."""
-    out = {}
-    for name, p in net.params.items():
-        g = np.zeros_like(p)
-        for i in np.ndindex(p.shape):
-            old = p[i]
-            p[i] = old + eps
-            up = net.loss(X, y)
-            p[i] = old - eps
-            down = net.loss(X, y)
-            p[i] = old
-            g[i] = (up - down) / (2 * eps)
-        out[name] = g
-    return out
+    return fd_arrays(lambda: net.loss(X, y), net.params)
 
 
 COMBINATIONS = list(itertools.product(ACTIVATIONS, PAIRS, REGULARISERS))
