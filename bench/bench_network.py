@@ -12,9 +12,10 @@ run, alternating the two so that a busy machine slows both alike:
 2. The decision boundary: the network's output on a 200 x 100 grid of the input plane
    (DenseNet.output_grid), against one torch.no_grad() forward pass of the same grid; also with
    the grid's features computed (Dataset.plane_grid) and for Playground's largest network.
-3. One MNIST epoch of [784, 30, 10] (sigmoid, quadratic cost, batch 10, float32) through
-   engine.mlp_train.train with the earlier engine/mlp.py MLP and with DenseNet (skipped when
-   the full MNIST or engine/mlp.py is missing).
+3. One MNIST epoch of [784, 30, 10] (sigmoid, quadratic cost) and of [784, 100, 10] (softmax
+   + cross-entropy), batch 10, float32, through engine.mlp_train.train with the earlier
+   engine/mlp.py MLP and with DenseNet (skipped when the full MNIST or engine/mlp.py is
+   missing).
 
     OPENBLAS_NUM_THREADS=1 python bench/bench_network.py [--repeats 5] [--no-mnist]
 
@@ -213,8 +214,15 @@ def bench_grid(repeats: int) -> None:
 # --- 3. MNIST against engine/mlp.py ---------------------------------------------------------
 
 
+MNIST_CASES = [  # (label, layers, output, cost, init, lr)
+    ("[784, 30, 10], sigmoid output + quadratic cost, lr 3.0", [784, 30, 10], "sigmoid",
+     "quadratic", "normal", 3.0),
+    ("[784, 100, 10], softmax output + cross-entropy, lr 0.5", [784, 100, 10], "softmax",
+     "cross_entropy", "scaled", 0.5),
+]
+
+
 def bench_mnist(repeats: int) -> None:
-    print("## MNIST [784, 30, 10], sigmoid, quadratic cost, batch 10, float32, lr 3.0")
     try:
         from engine.mlp import MLP, MLPConfig
         from engine.mlp_train import EpochRecord, TrainSettings, train
@@ -227,31 +235,33 @@ def bench_mnist(repeats: int) -> None:
         print(f"no full MNIST at {MNIST_DIR}: skipped (set GDLAB_MNIST_DIR)")
         return
     data = load_mnist(MNIST_DIR)
-    mc = MLPConfig([784, 30, 10], "sigmoid", "quadratic", "normal", 0.0, 1)
-    table = {"layers": [784, 30, 10], "output": "sigmoid", "cost": "quadratic",
-             "init": "normal", "seed": 1}
-    settings = TrainSettings(lr=3.0, batch_size=10, epochs=2, report_every=10**9)
-    makers = {
-        "engine/mlp.py MLP": lambda: MLP(mc),
-        "engine.models DenseNet": lambda: DenseNet(dense_config_from_table(table, "bench"),
-                                                   dtype=np.float32, input_scale=1 / 255),
-    }
-    seconds: dict[str, list[float]] = {k: [] for k in makers}
-    accuracy: dict[str, list[float]] = {k: [] for k in makers}
-    for _ in range(repeats):
-        for name, make in makers.items():
-            for r in train(mc, settings, data, model=make()):
-                if isinstance(r, EpochRecord):
-                    seconds[name].append(r.seconds)
-                    accuracy[name].append(r.test_accuracy)
-    print(f"seconds per 60,000-image epoch (train()'s own clock), best (median) of "
-          f"{2 * repeats} epochs from {repeats} alternated runs:")
-    ref = stats(seconds["engine/mlp.py MLP"])[0]
-    for name in makers:
-        best, med = stats(seconds[name])
-        print(f"  {name:24s} {best:.3f} s ({med:.3f})   ratio to engine/mlp.py {best / ref:.3f}x"
-              f"   test accuracy after 2 epochs {accuracy[name][-1]:.4f}")
-    print()
+    for label, layers, output, cost, init, lr in MNIST_CASES:
+        print(f"## MNIST {label}, sigmoid hidden layer, batch 10, float32")
+        mc = MLPConfig(layers, "sigmoid", "quadratic" if cost == "quadratic" else "cross_entropy",
+                       init, 0.0, 1)
+        table = {"layers": layers, "output": output, "cost": cost, "init": init, "seed": 1}
+        settings = TrainSettings(lr=lr, batch_size=10, epochs=2, report_every=10**9)
+        makers = {
+            "engine/mlp.py MLP": lambda mc=mc: MLP(mc),
+            "engine.models DenseNet": lambda table=table: DenseNet(
+                dense_config_from_table(table, "bench"), dtype=np.float32, input_scale=1 / 255),
+        }
+        seconds: dict[str, list[float]] = {k: [] for k in makers}
+        accuracy: dict[str, list[float]] = {k: [] for k in makers}
+        for _ in range(repeats):
+            for name, make in makers.items():
+                for r in train(mc, settings, data, model=make()):
+                    if isinstance(r, EpochRecord):
+                        seconds[name].append(r.seconds)
+                        accuracy[name].append(r.test_accuracy)
+        print(f"seconds per 60,000-image epoch (train()'s own clock), best (median) of "
+              f"{2 * repeats} epochs from {repeats} alternated runs:")
+        ref = stats(seconds["engine/mlp.py MLP"])[0]
+        for name in makers:
+            best, med = stats(seconds[name])
+            print(f"  {name:24s} {best:.3f} s ({med:.3f})   ratio to engine/mlp.py "
+                  f"{best / ref:.3f}x   test accuracy after 2 epochs {accuracy[name][-1]:.4f}")
+        print()
 
 
 def main() -> None:
