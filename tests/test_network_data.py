@@ -337,6 +337,7 @@ def test_mnist_source_keeps_uint8_pixels_with_their_scale() -> None:
     assert ds.X_val.shape == (100, 784) and ds.X_test.shape == (100, 784)
     assert ds.input_scale == 1 / 255 and ds.dtype == "float32" and ds.n_classes == 10
     assert ds.raw_train is None and ds.input_range is None
+    assert ds.is_subset == ("subset" in ds.description)
 
 
 def test_mnist_path_is_relative_to_the_scenario(tmp_path: Path) -> None:

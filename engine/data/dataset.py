@@ -31,7 +31,7 @@ class Dataset:
     text; input_range: (low, high) per raw input, the region to draw; input_scale: factor for
     integer inputs; dtype: the precision the network should use ("float64" or "float32");
     columns: the feature expressions (None: the raw inputs are the features); label_where:
-    class -> where it first appears (for CSV messages).
+    class -> where it first appears (for CSV messages); is_subset: MNIST's bundled subset.
     """
 
     source: str
@@ -54,6 +54,7 @@ class Dataset:
     dtype: str = "float64"
     columns: Columns | None = None
     label_where: dict[int, str] = field(default_factory=dict)
+    is_subset: bool = False
 
     @property
     def regression(self) -> bool:

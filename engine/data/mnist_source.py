@@ -37,11 +37,11 @@ def _named(exc: DataError, folder: Path | None, source: str) -> DataError:
 
 
 def _dataset(description: str, train_images: np.ndarray, train_labels: np.ndarray,
-             test_images: np.ndarray, test_labels: np.ndarray) -> Dataset:
+             test_images: np.ndarray, test_labels: np.ndarray, is_subset: bool) -> Dataset:
     return Dataset("mnist", description, train_images, train_labels.astype(np.intp),
                    test_images, test_labels.astype(np.intp),
                    [f"pixel {i}" for i in range(PIXELS)], 10, input_scale=1.0 / 255.0,
-                   dtype="float32")
+                   dtype="float32", is_subset=is_subset)
 
 
 def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
@@ -53,7 +53,8 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     except DataError as exc:
         raise _named(exc, folder, source) from None
     return _dataset(f"mnist: {data.source}; {ROWS}x{COLS} images, pixels 0-255 scaled by 1/255.",
-                    data.train_images, data.train_labels, data.test_images, data.test_labels)
+                    data.train_images, data.train_labels, data.test_images, data.test_labels,
+                    data.is_subset)
 
 
 def shape_only(t: Table, base_dir: Path, source: str) -> Dataset:
@@ -65,4 +66,4 @@ def shape_only(t: Table, base_dir: Path, source: str) -> Dataset:
         raise _named(exc, folder, source) from None
     none = np.zeros((0, PIXELS), np.uint8)
     return _dataset("mnist (not loaded)", none, np.zeros(0, np.uint8), none,
-                    np.zeros(0, np.uint8))
+                    np.zeros(0, np.uint8), False)
