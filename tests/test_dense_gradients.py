@@ -272,3 +272,29 @@ def test_derivatives_at_zero_match_pytorch_autograd() -> None:
             a = act.f(z, np.empty_like(z))
             assert act.prime(z, a, np.empty_like(z))[0, 0] == pytest.approx(
                 float(zt.grad), rel=1e-15), (name, value)
+
+
+def test_saturated_outputs_keep_costs_and_gradients_finite() -> None:
+    """z = +-1000: exp overflows, yet the costs and gradients are their exact limits. The
+    cross-entropy costs come from z (softplus, log-sum-exp), never from a rounded 0 or 1."""
+    X, y = np.array([[1.0], [-1.0]]), np.array([0, 1])
+    cases = {
+        # (output, cost): (mean cost, dC/dW, dC/db), worked out by hand at z = 1000, -1000
+        ("sigmoid", "cross_entropy"): (1000.0, 1.0, 0.0),  # softplus(1000) = 1000; a - y = +-1
+        ("sigmoid", "quadratic"): (0.5, 0.0, 0.0),  # a = 1, 0: both wrong, sigmoid' = 0
+        ("tanh", "quadratic"): (2.0, 0.0, 0.0),  # a = +1, -1 against targets -1, +1
+    }
+    for (output, cost), (c, gw, gb) in cases.items():
+        net = DenseNet(DenseConfig(layers=[1, 1], activations=[], output=output, cost=cost,
+                                   init="given", weights=[[[1000.0]]], biases=[[0.0]]))
+        with np.errstate(over="ignore", invalid="raise"):
+            g = net.backward(X, y)
+        assert net.batch_loss() == c and net.loss(X, y) == c
+        assert (g["W1"][0, 0], g["b1"][0]) == (gw, gb), (output, cost)
+    net = DenseNet(DenseConfig(layers=[1, 2], activations=[], output="softmax",
+                               cost="cross_entropy", init="given",
+                               weights=[[[1000.0], [-1000.0]]], biases=[[0.0, 0.0]]))
+    with np.errstate(over="ignore", invalid="raise"):
+        g = net.backward(np.array([[1.0]]), np.array([1]))
+    assert net.batch_loss() == 2000.0  # logsumexp(1000, -1000) - (-1000)
+    assert g["W1"][:, 0].tolist() == [1.0, -1.0]  # softmax - onehot = (1, 0) - (0, 1)
