@@ -14,6 +14,7 @@ from typing import Any
 from .errors import ScenarioError
 
 _MISSING = object()
+MAX_SEED = 2**32 - 1  # seeds are integers in [0, 2^32 - 1]
 
 
 def shown(value: Any) -> str:

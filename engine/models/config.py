@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ScenarioError
-from ..table import Table, is_number, shown
+from ..table import MAX_SEED, Table, is_number, shown
 from .activations import ACTIVATIONS
 from .costs import COSTS, OUTPUTS, PAIRS, OutputCost
 from .init import INITS
@@ -125,7 +125,7 @@ def dense_config_from_table(table: Any, source: str, *, regression: bool = False
         else:
             raise t.expected("bias_init", "a number, or \"auto\" for the init's own rule")
     _given(t, cfg)
-    cfg.seed = t.integer("seed", cfg.seed, low=0, high=2**63 - 1)
+    cfg.seed = t.integer("seed", cfg.seed, low=0, high=MAX_SEED)
     cfg.l2 = t.number("l2", 0.0, low=0.0)
     cfg.l1 = t.number("l1", 0.0, low=0.0)
     cfg.dtype = t.choice("dtype", DTYPES, None)
