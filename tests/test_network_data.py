@@ -358,3 +358,12 @@ def test_checking_without_loading_mnist_keeps_its_shape(tmp_path: Path) -> None:
         dataset_from_table({"source": "mnist", "train_limit": -1}, tmp_path, "d.toml", load=False)
     circle = dataset_from_table({"source": "circle"}, tmp_path, "d.toml", load=False)
     assert circle.X_train.shape == (250, 2)  # every other source is built either way
+
+
+def test_a_feature_without_a_value_on_the_drawing_plane_is_nan_there() -> None:
+    """Refused on the data, a feature may still have no value somewhere on the plane drawn
+    around it: the grid holds NaN there (a view leaves those cells blank)."""
+    ds = data({"source": "gates", "gate": "and", "features": ["x1", "log(x1 + 0.1)"]})
+    np.testing.assert_allclose(ds.X_train[:, 1], np.log(ds.raw_train[:, 0] + 0.1))
+    xs, _, grid = ds.plane_grid(5, 2)  # x1 = -0.5, 0, 0.5, 1, 1.5
+    assert np.isnan(grid[0, 1]) and np.isfinite(grid[1:5, 1]).all()
