@@ -261,7 +261,35 @@ def bench_mnist(repeats: int) -> None:
             best, med = stats(seconds[name])
             print(f"  {name:24s} {best:.3f} s ({med:.3f})   ratio to engine/mlp.py "
                   f"{best / ref:.3f}x   test accuracy after 2 epochs {accuracy[name][-1]:.4f}")
+        interleaved(makers, data, lr, 40 * repeats)
         print()
+
+
+def interleaved(makers: dict, data, lr: float, blocks: int, size: int = 200) -> None:
+    """Mini-batch steps (backward + SGD on every parameter) in blocks of ``size`` batches,
+    alternating the networks block by block, so that a busy machine slows both alike: the
+    median of the per-block ratios is robust where whole epochs are not."""
+    nets = {name: make() for name, make in makers.items()}
+    X = data.train_images[: size * 10].astype(np.float32) / np.float32(255)
+    opt = make_optimizer("sgd", lr)
+    per_block: dict[str, list[float]] = {k: [] for k in nets}
+    with np.errstate(over="ignore"):
+        for _ in range(blocks):
+            for name, net in nets.items():
+                T = net.targets(data.train_labels[: size * 10].astype(np.intp))
+                steps = [(k, p, net.grads[k]) for k, p in net.params.items()]
+                start = time.perf_counter()
+                for b in range(0, size * 10, 10):
+                    net.backward(X[b : b + 10], T[b : b + 10])
+                    for k, p, g in steps:
+                        opt.step(k, p, g)
+                per_block[name].append(time.perf_counter() - start)
+    names = list(nets)
+    ratios = [b / a for a, b in zip(per_block[names[0]], per_block[names[1]], strict=True)]
+    us = {k: statistics.median(v) / size * 1e6 for k, v in per_block.items()}
+    print(f"  interleaved blocks of {size} mini-batches ({blocks} each): median "
+          f"{us[names[0]]:.1f} us vs {us[names[1]]:.1f} us per mini-batch, median ratio "
+          f"{statistics.median(ratios):.3f}x")
 
 
 def main() -> None:
