@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import ExpressionError, NumericError
 from .graph import Graph
-from .scenario import RunConfig
+from .run import RunConfig
 
 # grid points x data points evaluated at once: each intermediate array stays under 128 KiB,
 # in the processor's cache and below the C library's threshold for mapping fresh pages (an

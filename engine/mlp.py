@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import validate
 from engine.errors import ScenarioError
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -33,6 +34,8 @@ COSTS = ("quadratic", "cross_entropy")
 INITS = ("normal", "scaled", "he")
 MODEL_KEYS = ("layers", "activation", "cost", "init", "weight_decay", "seed")
 EVAL_CHUNK = 10000  # rows per forward pass when evaluating a whole data set
+MAX_UNITS = 100_000  # units in one layer (docs/scenarios.md, "Limits")
+MAX_WEIGHTS = 10_000_000  # weights in all layers together
 
 
 @dataclass
@@ -55,55 +58,53 @@ class MLPConfig:
     seed: int = 1
 
 
-def _type_name(value: Any) -> str:
-    return type(value).__name__
-
-
-def mlp_config_from_table(table: dict[str, Any], source: str) -> MLPConfig:
+def mlp_config_from_table(table: dict[str, Any], source: str, where: str = "[model]"
+                          ) -> MLPConfig:
     """Return the MLPConfig a scenario's [model] table describes, or raise ScenarioError.
 
-    ``source`` names the file in the one-line messages, e.g.
+    ``source`` names the file and ``where`` the table in the one-line messages, e.g.
     "mnist_mlp.toml: [model] key 'activation': expected one of 'sigmoid', 'tanh', 'relu', ...".
-    Missing keys take MLPConfig's defaults, except ``layers`` which is required.
+    Missing keys take MLPConfig's defaults, except ``layers`` which is required. Sizes are
+    limited: at most MAX_UNITS units per layer and MAX_WEIGHTS weights in all.
     """
 
-    def fail(key: str, message: str) -> ScenarioError:
-        return ScenarioError(f"{source}: [model] key '{key}': {message}")
+    def at(key: str) -> str:
+        return f"{source}: {where} key '{key}'"
 
     if not isinstance(table, dict):
-        raise ScenarioError(f"{source}: [model] must be a table, got {_type_name(table)}")
+        raise ScenarioError(f"{source}: {where} must be a table, got {validate.typed(table)}")
     for key in table:
         if key not in MODEL_KEYS:
             allowed = ", ".join(repr(k) for k in MODEL_KEYS)
-            raise fail(key, f"unknown key (allowed: {allowed})")
+            raise ScenarioError(f"{at(key)}: unknown key (allowed: {allowed})")
     if "layers" not in table:
-        raise ScenarioError(
-            f"{source}: [model] key 'layers' is missing, e.g. layers = [784, 30, 10]"
-        )
+        raise ScenarioError(f"{source}: {where} key 'layers' is missing, "
+                            "e.g. layers = [784, 30, 10]")
     layers = table["layers"]
     if not isinstance(layers, list) or len(layers) < 2:
-        raise fail("layers", f"expected a list of at least 2 layer sizes, got {layers!r}")
+        raise validate.fail(at("layers"), "a list of at least 2 layer sizes", layers,
+                            wrong_type=not isinstance(layers, list))
     for n in layers:
-        if type(n) is not int or n < 1:
-            raise fail("layers", f"expected positive integers, got {n!r} in {layers!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_UNITS:
+            listed = f" in [{', '.join(validate.show(x) for x in layers)}]" \
+                if len(layers) <= 12 else ""
+            shown = validate.show(n) if isinstance(n, int) and not isinstance(n, bool) \
+                else validate.typed(n)
+            raise ScenarioError(f"{at('layers')}: expected layer sizes in [1, {MAX_UNITS:,}], "
+                                f"got {shown}{listed}")
+    weights = sum(a * b for a, b in zip(layers, layers[1:], strict=False))
+    if weights > MAX_WEIGHTS:
+        raise ScenarioError(f"{at('layers')}: {weights:,} weights, more than the limit of "
+                            f"{MAX_WEIGHTS:,}")
     values: dict[str, Any] = {"layers": list(layers)}
     for key, choices in (("activation", ACTIVATIONS), ("cost", COSTS), ("init", INITS)):
         if key in table:
-            value = table[key]
-            if value not in choices or not isinstance(value, str):
-                expected = ", ".join(repr(c) for c in choices)
-                raise fail(key, f"expected one of {expected}, got {value!r}")
-            values[key] = value
+            values[key] = validate.choice(table[key], at(key), choices)
     if "weight_decay" in table:
-        wd = table["weight_decay"]
-        if type(wd) not in (int, float) or not np.isfinite(wd) or wd < 0:
-            raise fail("weight_decay", f"expected a number >= 0, got {wd!r}")
-        values["weight_decay"] = float(wd)
+        values["weight_decay"] = validate.finite(table["weight_decay"], at("weight_decay"),
+                                                 low=0.0)
     if "seed" in table:
-        seed = table["seed"]
-        if type(seed) is not int or seed < 0:
-            raise fail("seed", f"expected an integer >= 0, got {seed!r}")
-        values["seed"] = seed
+        values["seed"] = validate.seed(table["seed"], at("seed"))
     return MLPConfig(**values)
 
 

@@ -365,6 +365,8 @@ def make_optimizer(name: str, lr: float, **hyper: Any) -> Optimizer:
 
 # Learning-rate schedules, stepped once per epoch like torch.optim.lr_scheduler.
 
+SCHEDULES = ("constant", "step", "exponential")
+
 
 def scheduled_lr(
     base_lr: float, epoch: int, schedule: str = "constant", *, step_size: int = 1,

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from .graph import Graph
-from .optim import Optimizer, make_optimizer, scheduled_lr
-from .scenario import RunConfig
+from .optim import Optimizer, make_optimizer
+from .run import RunConfig
 
 Value = Any
 
@@ -58,9 +58,11 @@ class Visit:
     step: dict[str, Value] = field(default_factory=dict)
     stop: str | None = None
     message: str = ""
-    opt_state: dict[str, dict[str, Value]] | None = None  # after the step
-    opt_before: dict[str, dict[str, Value]] | None = None  # before it
-    optimizer: Optimizer | None = None  # the optimizer that took the step (to explain it)
+    # with the rule's ``detail`` on (the app): the optimizer's state after and before the step,
+    # and the optimizer that took it, to explain the step
+    opt_state: dict[str, dict[str, Value]] | None = None
+    opt_before: dict[str, dict[str, Value]] | None = None
+    optimizer: Optimizer | None = None
 
 
 class TargetRule:
@@ -127,8 +129,9 @@ class GradientRule:
 
     name = "gradient"
 
-    def __init__(self, cfg: RunConfig) -> None:
+    def __init__(self, cfg: RunConfig, detail: bool = False) -> None:
         self.cfg = cfg
+        self.detail = detail  # keep the optimizer's state around each step (for the app)
         self.optimizer: Optimizer = make_optimizer(cfg.optimizer, cfg.lr, **cfg.hyper)
 
     def reset(self) -> None:
@@ -136,9 +139,7 @@ class GradientRule:
         self.optimizer.reset()
 
     def lr_at(self, epoch: int) -> float:
-        cfg = self.cfg
-        return scheduled_lr(cfg.lr, epoch, cfg.schedule, step_size=cfg.step_size,
-                            gamma=cfg.gamma)
+        return self.cfg.lr_at(epoch)
 
     def visit(self, g: Graph, iteration: int, epoch: int = 0, limit: str | None = None) -> Visit:
         """Look at the current (evaluated) state; stop, or take the optimizer's step."""
@@ -169,22 +170,23 @@ class GradientRule:
             return v
         self.optimizer.lr = lr
         st = self.optimizer.state
-        v.opt_before = {p: _copy_state(s) for p, s in st.items()} if st else None
+        if self.detail:
+            v.opt_before = {p: _copy_state(s) for p, s in st.items()} if st else None
         for p in cfg.train:
             old = g.value(p)
             before = old.copy() if isinstance(old, np.ndarray) else old
             new = self.optimizer.step(p, old, grads[p])
             v.step[p] = before - new
             g.set_value(p, new)
-        if st:
-            v.opt_state = {p: _copy_state(s) for p, s in st.items()}
-        v.optimizer = self.optimizer
+        if self.detail:
+            v.opt_state = {p: _copy_state(s) for p, s in st.items()} if st else None
+            v.optimizer = self.optimizer
         return v
 
     def describe(self) -> str:
         return f"gradient rule: {self.cfg.optimizer}, lr = {self.cfg.lr:g}"
 
 
-def make_rule(cfg: RunConfig) -> TargetRule | GradientRule:
-    """The rule object for a run configuration."""
-    return TargetRule(cfg) if cfg.rule == "target" else GradientRule(cfg)
+def make_rule(cfg: RunConfig, detail: bool = False) -> TargetRule | GradientRule:
+    """The rule object for a run configuration (``detail``: keep what explains each step)."""
+    return TargetRule(cfg) if cfg.rule == "target" else GradientRule(cfg, detail)

@@ -28,12 +28,15 @@ def test_inline_numbers_and_arrays():
 
 
 @pytest.mark.parametrize("value,frag", [
-    (True, "expected a number or an array of numbers, got bool"),
-    ("abc", "expected a number or an array of numbers, got str"),
+    (True, "expected a number or an array of numbers, got a boolean (true)"),
+    ("abc", "expected a number or an array of numbers, got a string 'abc'"),
     ([[1.0], [1.0, 2.0]], "expected a rectangular array of numbers"),
-    (["a", "b"], "expected a rectangular array of numbers"),
+    (["a", "b"], "expected numbers only in the array, got a string 'a'"),
+    ([1.0, True], "expected numbers only in the array, got a boolean (true)"),
     ([], "the array is empty"),
-    ([1.0, float("nan")], "values must be finite numbers"),
+    ([1.0, float("nan")], "expected finite numbers in the array, got nan"),
+    ([1.0, 10**400], "expected finite numbers in the array, got an integer of 401 digits"),
+    (10**400, "expected a finite number, got an integer of 401 digits"),
 ])
 def test_inline_mistakes(value, frag):
     msg = data_error({"x": value})
@@ -137,9 +140,10 @@ def test_csv_spec_mistakes(spec, frag):
 
 
 def test_mnist_keys_are_refused_in_graph_scenarios():
-    for key in ("source", "path", "train_limit", "test_limit"):
+    for key in ("source", "path", "train_limit", "test_limit", "validation"):
         msg = data_error({key: "mnist"})
-        assert msg == f"s.toml: [data] key '{key}' belongs to an MNIST scenario (one with [model])"
+        assert msg == f"s.toml: [data] key '{key}' belongs to a network scenario (one with " \
+                      "[model])"
 
 
 # --- generated ------------------------------------------------------------------------------
@@ -184,13 +188,20 @@ def test_generate_constant_column_and_functions():
 @pytest.mark.parametrize("spec,frag", [
     ({"n": 0, "x": "uniform(0, 1)"}, "[data.generate] key 'n': expected an integer >= 1, got 0"),
     ({"n": -5, "x": "uniform(0, 1)"}, "key 'n': expected an integer >= 1, got -5"),
-    ({"n": 2.5, "x": "uniform(0, 1)"}, "key 'n': expected an integer >= 1, got 2.5"),
-    ({"n": True, "x": "uniform(0, 1)"}, "key 'n': expected an integer >= 1, got True"),
-    ({"x": "uniform(0, 1)"}, "key 'n': expected an integer >= 1, got None"),
+    ({"n": 2.5, "x": "uniform(0, 1)"}, "key 'n': expected an integer >= 1, got a number (2.5)"),
+    ({"n": True, "x": "uniform(0, 1)"}, "key 'n': expected an integer >= 1, got a boolean "
+                                        "(true)"),
+    ({"x": "uniform(0, 1)"}, "key 'n': expected an integer >= 1, got nothing"),
     ({"n": 10**9, "x": "uniform(0, 1)"}, "key 'n': at most"),
-    ({"n": 3, "seed": -1, "x": "uniform(0, 1)"}, "key 'seed': expected an integer >= 0"),
-    ({"n": 3, "seed": "a", "x": "uniform(0, 1)"}, "key 'seed': expected an integer >= 0"),
-    ({"n": 3, "noise": -0.1, "x": "uniform(0, 1)"}, "key 'noise': expected a number >= 0"),
+    ({"n": 3, "seed": -1, "x": "uniform(0, 1)"}, "key 'seed': expected an integer in "
+                                                 "[0, 4,294,967,295], got -1"),
+    ({"n": 3, "seed": "a", "x": "uniform(0, 1)"}, "key 'seed': expected an integer in [0, "),
+    ({"n": 3, "seed": 2**32, "x": "uniform(0, 1)"}, "key 'seed': expected an integer in [0, "),
+    ({"n": 3, "noise": -0.1, "x": "uniform(0, 1)"}, "key 'noise': expected a finite number "
+                                                    ">= 0, got -0.1"),
+    ({"n": 3, "noise": float("inf"), "x": "uniform(0, 1)"}, "key 'noise': expected a finite "
+                                                            "number >= 0, got inf"),
+    ({"n": 3, "noise": 10**400, "x": "uniform(0, 1)"}, "key 'noise': expected a finite number"),
     ({"n": 3}, "define at least one column"),
     ({"n": 3, "x": 3.0}, "key 'x': expected an expression string"),
     ({"n": 3, "x": "normal(0, -1)"}, "normal(mean, std) needs std >= 0"),

@@ -257,25 +257,36 @@ def test_config_from_table_reads_every_key() -> None:
 @pytest.mark.parametrize(("change", "message"), [
     ({"activation": "softplus"}, "mnist_mlp.toml: [model] key 'activation': expected one of "
      "'sigmoid', 'tanh', 'relu', got 'softplus'"),
-    ({"cost": "hinge"}, "mnist_mlp.toml: [model] key 'cost': expected one of 'quadratic', "
+    ({"cost": "hinge"}, "mnist_mlp.toml: [model] key 'cost': expected 'quadratic' or "
      "'cross_entropy', got 'hinge'"),
     ({"init": 3}, "mnist_mlp.toml: [model] key 'init': expected one of 'normal', 'scaled', "
-     "'he', got 3"),
+     "'he', got an integer (3)"),
     ({"layers": [784]}, "mnist_mlp.toml: [model] key 'layers': expected a list of at least 2 "
      "layer sizes, got [784]"),
     ({"layers": "784,10"}, "mnist_mlp.toml: [model] key 'layers': expected a list of at least 2 "
-     "layer sizes, got '784,10'"),
-    ({"layers": [784, 0, 10]}, "mnist_mlp.toml: [model] key 'layers': expected positive "
-     "integers, got 0 in [784, 0, 10]"),
-    ({"layers": [784, 30.0, 10]}, "mnist_mlp.toml: [model] key 'layers': expected positive "
-     "integers, got 30.0 in [784, 30.0, 10]"),
-    ({"layers": [784, True, 10]}, "mnist_mlp.toml: [model] key 'layers': expected positive "
-     "integers, got True in [784, True, 10]"),
-    ({"weight_decay": -1.0}, "mnist_mlp.toml: [model] key 'weight_decay': expected a number "
-     ">= 0, got -1.0"),
-    ({"weight_decay": "0.1"}, "mnist_mlp.toml: [model] key 'weight_decay': expected a number "
-     ">= 0, got '0.1'"),
-    ({"seed": 1.5}, "mnist_mlp.toml: [model] key 'seed': expected an integer >= 0, got 1.5"),
+     "layer sizes, got a string '784,10'"),
+    ({"layers": [784, 0, 10]}, "mnist_mlp.toml: [model] key 'layers': expected layer sizes in "
+     "[1, 100,000], got 0 in [784, 0, 10]"),
+    ({"layers": [784, 30.0, 10]}, "mnist_mlp.toml: [model] key 'layers': expected layer sizes "
+     "in [1, 100,000], got a number (30.0) in [784, 30.0, 10]"),
+    ({"layers": [784, True, 10]}, "mnist_mlp.toml: [model] key 'layers': expected layer sizes "
+     "in [1, 100,000], got a boolean (true) in [784, a boolean (true), 10]"),
+    ({"layers": [784, 10**400]}, "mnist_mlp.toml: [model] key 'layers': expected layer sizes "
+     "in [1, 100,000], got an integer of 401 digits in [784, an integer of 401 digits]"),
+    ({"layers": [784, 20000, 1000]}, "mnist_mlp.toml: [model] key 'layers': 35,680,000 "
+     "weights, more than the limit of 10,000,000"),
+    ({"weight_decay": -1.0}, "mnist_mlp.toml: [model] key 'weight_decay': expected a finite "
+     "number >= 0, got -1.0"),
+    ({"weight_decay": "0.1"}, "mnist_mlp.toml: [model] key 'weight_decay': expected a finite "
+     "number >= 0, got a string '0.1'"),
+    ({"weight_decay": 10**400}, "mnist_mlp.toml: [model] key 'weight_decay': expected a finite "
+     "number >= 0, got an integer of 401 digits"),
+    ({"weight_decay": float("nan")}, "mnist_mlp.toml: [model] key 'weight_decay': expected a "
+     "finite number >= 0, got nan"),
+    ({"seed": 1.5}, "mnist_mlp.toml: [model] key 'seed': expected an integer in "
+     "[0, 4,294,967,295], got a number (1.5)"),
+    ({"seed": -1}, "mnist_mlp.toml: [model] key 'seed': expected an integer in "
+     "[0, 4,294,967,295], got -1"),
     ({"hidden": 30}, "mnist_mlp.toml: [model] key 'hidden': unknown key (allowed: 'layers', "
      "'activation', 'cost', 'init', 'weight_decay', 'seed')"),
 ])

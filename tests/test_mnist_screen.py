@@ -168,7 +168,7 @@ async def test_space_pauses_while_the_worker_trains_and_results_appear(
         await pilot.press("space")
         assert not screen.paused and screen.state == "running"
         await finish(pilot, screen)
-        assert [r.epoch for r in screen.epochs] == [1, 2]
+        assert [r.epoch for r in screen.epochs] == [0, 1, 2]  # epoch 0: before training
         assert screen.summary is not None and screen.summary.stop_reason == "epochs"
         assert "bundled subset" in str(screen.query_one("#mnist-head", Static).render())
         grid = screen.query_one(DigitGrid)

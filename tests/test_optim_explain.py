@@ -21,11 +21,12 @@ max_iterations = 5
 
 def explained(opt: str, lr: float, extra: str = "", steps: int = 2) -> tuple[list, list[str]]:
     sc = parse_scenario(SQUARE + f'optimizer = "{opt}"\nlr = {lr}\n' + extra, "sq.toml")
-    run = Run(sc)
+    run = Run(sc, detail=True)
     recs = [run.step() for _ in range(steps)]
-    r = recs[-1]
-    lines = run.rule.optimizer.explain("x", r.params["x"], r.grads["x"], r.opt_before.get("x", {})
-                                       if r.opt_before else {}, (r.opt_state or {}).get("x", {}),
+    r, d = recs[-1], run.last_detail
+    assert d is not None and d.iteration == r.iteration
+    lines = run.rule.optimizer.explain("x", r.params["x"], r.grads["x"],
+                                       (d.before or {}).get("x", {}), (d.after or {}).get("x", {}),
                                        r.step["x"], num=lambda v: f"{v:.6g}")
     return recs, lines
 

@@ -9,7 +9,7 @@ import pytest
 
 from engine.graph import Graph
 from engine.rules import GradientRule, TargetRule, is_finite, make_rule, sq_norm
-from engine.scenario import RunConfig
+from engine.run import RunConfig
 
 TZ = {"x": "2*w + 3*b", "y": "2*b + 1", "z": "x * y"}
 
@@ -224,7 +224,7 @@ def test_gradient_lr_schedule_and_max_iterations():
 def test_gradient_optimizer_state_is_a_copy():
     g = Graph.build({"v": np.array([1.0, -1.0])}, {}, {"J": "l2(v)"})
     g.forward()
-    rule = GradientRule(grad_cfg(train=("v",), optimizer="adam", lr=0.1))
+    rule = GradientRule(grad_cfg(train=("v",), optimizer="adam", lr=0.1), detail=True)
     v = rule.visit(g, 0)
     np.testing.assert_allclose(g.value("v"), [0.9, -0.9], atol=1e-7)
     state = v.opt_state["v"]
@@ -235,6 +235,15 @@ def test_gradient_optimizer_state_is_a_copy():
     np.testing.assert_allclose(state["exp_avg"], [0.2, -0.2])
     rule.reset()
     assert rule.optimizer.state == {}
+
+
+def test_gradient_rule_keeps_the_optimizer_state_only_when_asked():
+    """Headless runs do not copy the optimizer's state at every step (the app asks for it)."""
+    g = Graph.build({"v": np.array([1.0, -1.0])}, {}, {"J": "l2(v)"})
+    g.forward()
+    v = GradientRule(grad_cfg(train=("v",), optimizer="adam", lr=0.1)).visit(g, 0)
+    assert v.opt_state is None and v.opt_before is None and v.optimizer is None
+    np.testing.assert_allclose(g.value("v"), [0.9, -0.9], atol=1e-7)  # the same step
 
 
 def test_gradient_nonfinite_loss_diverges_naming_the_node():

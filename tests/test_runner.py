@@ -270,18 +270,36 @@ max_iterations = 3
     np.testing.assert_allclose(recs[0].params["v"], [1.0, -2.0])
     np.testing.assert_allclose(recs[1].params["v"], [0.8, -1.6])
     assert recs[0].params["v"] is not recs[1].params["v"]
-    assert recs[1].opt_state["v"]["velocity"] is not recs[2].opt_state["v"]["velocity"]
+    r = Run(parse_scenario(text, "t.toml"), detail=True)
+    r.step()
+    first = r.last_detail
+    r.step()
+    second = r.last_detail
+    assert first is not None and second is not None and (first.iteration, second.iteration) == \
+        (0, 1)
+    assert first.after["v"]["velocity"] is not second.after["v"]["velocity"]
+    # v1 = g0 = 2*[1, -2]; v2 = 0.9*v1 + g1 with g1 = 2*[0.8, -1.6]
+    np.testing.assert_allclose(first.after["v"]["velocity"], [2.0, -4.0])
+    np.testing.assert_allclose(second.before["v"]["velocity"], [2.0, -4.0])
+    np.testing.assert_allclose(second.after["v"]["velocity"], [3.4, -6.8])
+    assert list(r.details) == [first, second]  # the two newest steps only
+    r.step()
+    assert list(r.details) == [second, r.last_detail]
 
 
 def test_detail_records_node_gradients():
     r = Run(load_scenario("target_z"), "recomputed", detail=True)
-    rec = r.step()
-    assert rec.node_grads == {"w": 18.0, "b": 63.0, "x": 9.0, "y": 18.0, "z": 1.0}
-    assert Run(load_scenario("target_z")).step().node_grads is None
+    r.step()
+    assert r.last_detail.node_grads == {"w": 18.0, "b": 63.0, "x": 9.0, "y": 18.0, "z": 1.0}
+    plain = Run(load_scenario("target_z"))
+    plain.step()
+    assert plain.last_detail is None
     # taken at the recorded state, before the rule moves the parameters: dJ/dx = 2 * 1.2
-    rec = Run(load_scenario("gd_square"), detail=True).step()
+    r = Run(load_scenario("gd_square"), detail=True)
+    rec = r.step()
     assert rec.params == {"x": 1.2}
-    assert rec.node_grads == {"x": 2.4, "J": 1.0}
+    assert r.last_detail.node_grads == {"x": 2.4, "J": 1.0}
+    assert r.last_detail.optimizer is r.rule.optimizer
 
 
 # --- mini-batches --------------------------------------------------------------------------

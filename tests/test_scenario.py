@@ -188,7 +188,12 @@ output = "J"
     ("tolerance = -1e-3", ["[run] key 'tolerance': expected a finite number >= 0"]),
     ("tolerance = inf", ["[run] key 'tolerance': expected a finite number >= 0"]),
     ("tolerance = nan", ["[run] key 'tolerance'"]),
-    ("target = \"150\"", ["[run] key 'target': expected a number, got a string"]),
+    ("target = \"150\"", ["[run] key 'target': expected a finite number, got a string '150'"]),
+    ("target = 1e400", ["[run] key 'target': expected a finite number, got inf"]),
+    ("target = " + "9" * 400, ["[run] key 'target': expected a finite number, got an integer "
+                               "of 400 digits"]),
+    ("tolerance = true", ["[run] key 'tolerance': expected a finite number >= 0, got a boolean "
+                          "(true)"]),
     ("factor = 1", ["[run] key 'factor'", "got an integer"]),
     ("split = \"weighted\"", ["[run] key 'split': expected 'equal'"]),
     ("train = \"b\"", ["[run] key 'train': expected a list of parameter names, got a string"]),
@@ -210,20 +215,35 @@ def test_run_key_mistakes_target(extra, frags):
 
 @pytest.mark.parametrize("extra,frags", [
     ("lr = -0.1", ["[run] key 'lr': expected a finite number >= 0, got -0.1"]),
-    ("optimizer = \"lbfgs\"", ["[run] key 'optimizer': expected one of sgd, momentum, nesterov, "
-                               "adagrad, rmsprop, adam, got 'lbfgs'"]),
+    ("optimizer = \"lbfgs\"", ["[run] key 'optimizer': expected one of 'sgd', 'momentum', "
+                               "'nesterov', 'adagrad', 'rmsprop', 'adam', got 'lbfgs'"]),
     ("optimizer = \"adam\"\nmomentum = 0.9", ["key 'momentum' does not apply to optimizer 'adam'"]),
     ("optimizer = \"sgd\"\nbetas = [0.9, 0.99]", ["key 'betas' does not apply to optimizer 'sgd'"]),
     ("optimizer = \"rmsprop\"\nlr_decay = 0.1", ["key 'lr_decay' does not apply to optimizer 'rmsprop'"]),
     ("optimizer = \"adagrad\"\ncentered = true", ["key 'centered' does not apply to optimizer"]),
     ("optimizer = \"adam\"\nbetas = [0.9]", ["key 'betas': expected a list of two numbers in [0, 1)"]),
-    ("optimizer = \"adam\"\nbetas = [0.9, 1.0]", ["key 'betas': expected a list of two numbers"]),
-    ("optimizer = \"adam\"\neps = 0", ["key 'eps': expected a number > 0"]),
-    ("optimizer = \"rmsprop\"\nalpha = 1.5", ["key 'alpha': expected a number in [0, 1]"]),
+    ("optimizer = \"adam\"\nbetas = [0.9, 1.0]", ["key 'betas': expected a list of two numbers "
+                                               "in [0, 1), got [0.9, 1.0]"]),
+    ("optimizer = \"adam\"\nbetas = [0.9, 1e400]", ["key 'betas': expected a list of two "
+                                                 "numbers in [0, 1), got [0.9, inf]"]),
+    ("optimizer = \"adam\"\neps = 0", ["key 'eps': expected a finite number > 0, got 0"]),
+    ("optimizer = \"rmsprop\"\nalpha = 1.5", ["key 'alpha': expected a finite number in [0, 1], "
+                                           "got 1.5"]),
     ("nesterov = true", ["key 'nesterov': Nesterov momentum needs momentum > 0 and dampening = 0"]),
     ("optimizer = \"sgd\"\nnesterov = 1", ["key 'nesterov': expected true or false, got an integer"]),
-    ("schedule = \"cosine\"", ["key 'schedule': expected one of constant, step, exponential"]),
-    ("gamma = 0", ["key 'gamma': expected a number > 0"]),
+    ("optimizer = \"sgd\"\nnesterov = \"false\"", ["key 'nesterov': expected true or false, "
+                                                  "got a string 'false'"]),
+    ("optimizer = \"rmsprop\"\ncentered = \"true\"", ["key 'centered': expected true or false"]),
+    ("schedule = \"cosine\"", ["key 'schedule': expected one of 'constant', 'step', "
+                               "'exponential', got 'cosine'"]),
+    ("gamma = 0", ["key 'gamma': expected a finite number > 0, got 0"]),
+    ("lr = nan", ["key 'lr': expected a finite number >= 0, got nan"]),
+    ("lr = " + "1" * 320, ["key 'lr': expected a finite number >= 0, got an integer of 320 "
+                           "digits"]),
+    ("seed = -1", ["key 'seed': expected an integer in [0, 4,294,967,295], got -1"]),
+    ("seed = 4294967296", ["key 'seed': expected an integer in [0, 4,294,967,295]"]),
+    ("max_iterations = 99999999999999999999", ["key 'max_iterations': expected an integer >= 0 "
+                                              "and at most 9,007,199,254,740,992"]),
     ("step_size = 0", ["key 'step_size': expected an integer >= 1"]),
     ("batch_size = 0", ["key 'batch_size': expected an integer >= 1"]),
     ("epochs = 0", ["key 'epochs': expected an integer >= 1"]),
@@ -269,7 +289,7 @@ def test_required_keys_and_tables():
     msg = error_of("[graph]\nz = \"1\"\n[run]\nrule = \"target\"\noutput = \"z\"\ntarget = 1.0\n")
     assert msg == "t.toml: [params] is empty: define at least one parameter"
     msg = error_of("run = 3\n[params]\nw = 1.0\n")
-    assert msg == "t.toml: [run] must be a table, got an integer"
+    assert msg == "t.toml: [run] must be a table, got an integer (3)"
     msg = error_of(TARGET_Z + "\n[variants]\nfast = 3\n")
     assert msg == "t.toml: [variants.fast] must be a table of [run] keys"
 
@@ -279,10 +299,18 @@ def test_required_keys_and_tables():
     ("[params]\n_w = 1.0\n", ["[params] key '_w': a name must be a Python identifier"]),
     ("[params]\nw = true\n", ["[params] key 'w': expected a number or an array of numbers, "
                                "got a boolean"]),
-    ("[params]\nw = [[1.0, 2.0], [3.0]]\n", ["[params] key 'w': expected a number or a "
-                                             "rectangular array"]),
+    ("[params]\nw = [[1.0, 2.0], [3.0]]\n", ["[params] key 'w': expected a rectangular array "
+                                             "of numbers"]),
+    ("[params]\nw = [1.0, true]\n", ["[params] key 'w': expected numbers only in the array, got "
+                                     "a boolean (true)"]),
+    ("[params]\nw = [1.0, 1e999]\n", ["[params] key 'w': expected finite numbers in the array, "
+                                      "got inf"]),
+    ("[params]\nw = " + "9" * 400 + "\n", ["[params] key 'w': expected a finite number, got an "
+                                           "integer of 400 digits"]),
+    ("[params]\nw = [" + "9" * 400 + "]\n", ["[params] key 'w': expected finite numbers in the "
+                                             "array, got an integer of 400 digits"]),
     ("[params]\nw = []\n", ["[params] key 'w': the array is empty"]),
-    ("[params]\nw = nan\n", ["[params] key 'w': values must be finite numbers"]),
+    ("[params]\nw = nan\n", ["[params] key 'w': expected a finite number, got nan"]),
     ("[params]\nw = {a = 1}\n", ["[params] key 'w': expected a number or an array of numbers, "
                                  "got a table"]),
     ("[scenario]\ntitle = 3\n[params]\nw = 1.0\n", ["[scenario] key 'title': expected a string"]),
@@ -297,7 +325,7 @@ def test_params_and_metadata_mistakes(text, frags):
 def test_graph_mistakes():
     base = '[params]\nw = 1.0\n[run]\nrule = "target"\noutput = "z"\ntarget = 1.0\n[graph]\n'
     assert error_of(base + "z = 3\n") == \
-        "t.toml: [graph] node 'z': expected an expression string, got an integer"
+        "t.toml: [graph] node 'z': expected an expression string, got an integer (3)"
     assert "[graph] node 'w' has the name of a param" in error_of(base + 'w = "2"\nz = "w"\n')
     assert "[graph] node 'exp': 'exp' is a function name" in error_of(base + 'exp = "w"\nz = "w"\n')
     msg = error_of(base + 'z = "w.__class__"\n')
@@ -310,12 +338,13 @@ def test_graph_mistakes():
 def test_data_mistakes_name_the_key():
     base = '[params]\nw = 1.0\n[graph]\nJ = "mean(w * x)"\n[run]\nrule = "gradient"\noutput = "J"\n'
     assert error_of(base + '[data]\nx = "abc"\n') == \
-        "t.toml: [data] key 'x': expected a number or an array of numbers, got str"
+        "t.toml: [data] key 'x': expected a number or an array of numbers, got a string 'abc'"
     ragged = error_of(base + "[data]\nx = [[1.0], [2.0, 3.0]]\n")
     assert "[data] key 'x': expected a rectangular array" in ragged
     assert "[data] key 'x': the array is empty" in error_of(base + "[data]\nx = []\n")
-    assert "[data] key 'x': values must be finite" in error_of(base + "[data]\nx = [1.0, inf]\n")
-    assert "[data] key 'source' belongs to an MNIST scenario" in \
+    assert "[data] key 'x': expected finite numbers in the array, got inf" in \
+        error_of(base + "[data]\nx = [1.0, inf]\n")
+    assert "[data] key 'source' belongs to a network scenario" in \
         error_of(base + '[data]\nsource = "mnist"\n')
     assert "[run] key 'batch_size': mini-batches need [data]" in \
         error_of('[params]\nw = 1.0\n[graph]\nJ = "w*w"\n[run]\nrule = "gradient"\noutput = "J"\n'
@@ -377,7 +406,7 @@ def test_set_params():
 
 def test_set_variant_key_with_a_bare_word():
     sc = load_scenario("target_z", ["variants.fixed.factor=recomputed"])
-    assert sc.variants["fixed"]["factor"] == "recomputed"
+    assert sc.variants["fixed"]["run"]["factor"] == "recomputed"
     assert sc.config("fixed").factor == "recomputed"
 
 
@@ -400,8 +429,8 @@ def test_set_adds_graph_nodes_and_checks_them():
     ("=1", ["the key must name a table and a key"]),
     ("run.=1", ["the key must name a table and a key"]),
     ("run.bogus=1", ["target_z.toml: [run] unknown key 'bogus'"]),
-    ("run.tolerance=abc", ["target_z.toml: [run] key 'tolerance': expected a number >= 0, "
-                           "got a string 'abc'"]),
+    ("run.tolerance=abc", ["target_z.toml: [run] key 'tolerance': expected a finite number "
+                           ">= 0, got a string 'abc'"]),
     ("run.tolerance=-1", ["[run] key 'tolerance': expected a finite number >= 0"]),
     ("run.max_iterations=1.5", ["[run] key 'max_iterations'"]),
     ("params.w=abc", ["[params] key 'w': expected a number or an array of numbers, got a string"]),

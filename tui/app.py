@@ -12,9 +12,11 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
+from engine import kinds
 from engine.errors import GdlabError
 from engine.scenario import Scenario, load_scenario, parse_scenario
 
+from .kinds import get as kind_views
 from .screens.compare import CompareScreen
 from .screens.export import ExportScreen
 from .screens.help import HelpScreen
@@ -34,7 +36,7 @@ class GdlabApp(App):
         super().__init__()
         self.start_ref = scenario
         self.dirs = [Path(d) for d in dirs]
-        self.session = Session(search=self.dirs)
+        self.session = Session(search=self.dirs, detail=True)  # the explain panel's detail
 
     def on_mount(self) -> None:
         if self.start_ref:
@@ -45,38 +47,31 @@ class GdlabApp(App):
     # --- opening scenarios --------------------------------------------------------------
 
     def open_scenario(self, ref: str | Path, variant: str | None = None) -> bool:
-        """Open a scenario in the run view (MNIST scenarios in their dashboard); False on error."""
+        """Open a scenario in its kind's screen (the run view, the training dashboard);
+        False on error."""
         try:
             sc = load_scenario(ref, search=self.dirs)
-            if sc.kind == "mlp":
-                return self._open_mlp(sc, variant)
-            self.session.open(str(ref), variant)
+            screen = kind_views(sc.kind).screen(self, sc, ref, variant)
         except GdlabError as exc:
             self._show_error(str(exc))
             return False
-        self.call_later(self._show_run)
+        except ImportError as exc:
+            self.notify(f"the {sc.kind} screen is not available ({exc})", severity="error")
+            return False
+        self.call_later(self._show, screen)
         return True
 
     def open_text(self, toml: str) -> bool:
         """Open scenario TOML text (the new-scenario form) in the run view; False on error."""
         try:
             sc: Scenario = parse_scenario(toml, source="<new scenario>")
-            if sc.kind != "graph":
-                raise GdlabError("the form builds graph scenarios only")
+            if not kinds.get(sc.kind).steps:
+                raise GdlabError(f"the form opens scenarios that step (not {sc.kind} scenarios)")
             self.session.open_text(toml)
         except GdlabError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return False
         self.call_later(self._show_run)
-        return True
-
-    def _open_mlp(self, sc: Scenario, variant: str | None) -> bool:
-        try:
-            from .screens.mnist import MnistScreen
-        except ImportError as exc:
-            self.notify(f"the MNIST dashboard is not available ({exc})", severity="error")
-            return False
-        self.call_later(self._show, MnistScreen(sc, variant or sc.default_variant()))
         return True
 
     def _show_error(self, message: str) -> None:

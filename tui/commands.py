@@ -6,20 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.errors import GdlabError, ScenarioError
-from engine.runner import Run
+from engine import kinds
+from engine.errors import GdlabError
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
 
-from . import report
-
-
-def _emit(text: str, args: argparse.Namespace) -> None:
-    if getattr(args, "out", None):
-        report.write_atomic(args.out, text, force=args.force)
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+from .kinds import get as kind_views
 
 
 def _check_out(args: argparse.Namespace) -> None:
@@ -32,62 +23,31 @@ def _check_out(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run one variant of a scenario and print its records."""
+    """Run one variant of a scenario and print its records (through its kind's views)."""
     _check_out(args)
     sc = load_scenario(args.scenario, args.overrides)
-    if sc.kind == "mlp":
-        from .mlp_cli import run_mlp
-
-        return run_mlp(sc, args)
-    variant = args.variant if args.variant is not None else sc.default_variant()
-    outcome = report.Outcome.of(Run(sc, variant))
-    text = _render([outcome], args, compare=False)
-    _emit(text, args)
-    if args.plot and args.format == "table" and not args.out:
-        from .plots import print_run_charts
-
-        print_run_charts(sc, [outcome])
-    return 0
+    return kind_views(sc.kind).run(sc, args)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run several variants of a scenario and print them side by side."""
     _check_out(args)
     sc = load_scenario(args.scenario, args.overrides)
-    if sc.kind == "mlp":
-        raise GdlabError(f"{sc.source}: compare works on graph scenarios; run MLP variants "
-                         "one at a time with `gdlab run --variant`")
-    names = _variants(sc, args.variants)
-    outcomes = [report.Outcome.of(Run(sc, v)) for v in names]
-    _emit(_render(outcomes, args, compare=True), args)
-    if args.plot and args.format == "table" and not args.out:
-        from .plots import print_run_charts
-
-        print_run_charts(sc, outcomes)
-    return 0
+    return kind_views(sc.kind).compare(sc, args, _variants(sc, args.variants))
 
 
 def _variants(sc: Scenario, wanted: str | None) -> list[str | None]:
-    if wanted:
+    if wanted is not None:
         names = [v.strip() for v in wanted.split(",") if v.strip()]
+        if not names:
+            raise GdlabError(f"--variants {wanted!r}: name at least one variant "
+                             f"(variants: {', '.join(sc.variants) or 'none'})")
         for v in names:
-            if v not in sc.variants:
-                raise ScenarioError(f"{sc.source}: no variant named '{v}' "
-                                    f"(variants: {', '.join(sc.variants) or 'none'})")
+            sc.check_variant(v)
         return list(names)
     if not sc.variants:
         return [None]
     return list(sc.variants)
-
-
-def _render(outcomes: list[report.Outcome], args: argparse.Namespace, compare: bool) -> str:
-    if args.format == "csv":
-        return report.to_csv(outcomes)
-    if args.format == "jsonl":
-        return report.to_jsonl(outcomes)
-    if compare and len(outcomes) > 1:
-        return report.compare_table(outcomes, args.every)
-    return report.table(outcomes[0], args.every)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -103,7 +63,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for f in files:
         try:
             sc = load_scenario(f)
-            rows.append([f.stem, sc.rule, ", ".join(sc.variants) or "-", sc.title])
+            rows.append([f.stem, sc.label, ", ".join(sc.variants) or "-", sc.title])
         except GdlabError as exc:
             rows.append([f.stem, "invalid", "-", str(exc)])
     print(render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3)))
@@ -116,7 +76,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for name in args.scenarios:
         try:
             sc = load_scenario(name, args.overrides)
-            print(f"ok: {sc.source} ({sc.name}: {sc.rule}, "
+            kinds.get(sc.kind).check(sc)  # every check a run makes, data shapes too
+            print(f"ok: {sc.source} ({sc.name}: {sc.label}, "
                   f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''})")
         except GdlabError as exc:
             print(f"gdlab: error: {exc}", file=sys.stderr)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import GdlabError
-from engine.runner import Record, Run, Summary
-from engine.scenario import RunConfig
+from engine.records import GraphSummary as Summary
+from engine.records import IterationRecord as Record
+from engine.run import RunConfig
+from engine.runner import Run
 
 from .formatting import fmt, render_table
 

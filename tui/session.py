@@ -15,17 +15,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from engine.errors import GdlabError, ScenarioError
+from engine import kinds
+from engine import validate as check
+from engine.errors import GdlabError
 from engine.optim import HYPERPARAMETERS
-from engine.runner import Record, Run, Summary
-from engine.scenario import BUNDLED_DIR, RunConfig, Scenario, load_scenario, parse_scenario, with_run
+from engine.records import GraphSummary, IterationRecord, StepDetail
+from engine.run import HYPER_KEYS, RunConfig
+from engine.runner import Run
+from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
 
 from . import report
 
+Record = IterationRecord
 FORMAT_VERSION = 1
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
-#: optimizer hyperparameters, each optimizer's subset in HYPERPARAMETERS
-HYPER_KEYS = tuple(dict.fromkeys(k for ks in HYPERPARAMETERS.values() for k in ks))
 #: settings the app edits between steps (other [run] keys stay as the scenario has them)
 SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations",
             "schedule", "step_size", "gamma", *HYPER_KEYS)
@@ -45,6 +48,7 @@ class Session:
         self.overrides: dict[str, Any] = {}  # [run] keys changed in the app (None: removed)
         self.run: Run | None = None
         self.records: list[Record] = []
+        self._details: list[StepDetail] = []  # of the newest steps of runs replaced by a setting
         self.generation = 0  # bumped whenever the Run is replaced (stale worker batches)
         self.lock = threading.RLock()  # held while the Run steps or is replaced
 
@@ -61,13 +65,16 @@ class Session:
             elif do == "scenario":
                 self.open_text(str(action["toml"]), action.get("variant"))
             elif do == "param":
-                self.set_param(str(action["name"]), float(action["value"]))
+                self.set_param(str(action["name"]),
+                               check.finite(action["value"], f"action {do!r} key 'value'"))
             elif do == "train":
-                self.set_train(str(action["name"]), bool(action["on"]))
+                self.set_train(str(action["name"]),
+                               check.boolean(action["on"], f"action {do!r} key 'on'"))
             elif do == "set":
                 self.set(str(action["key"]), action.get("value"))
             elif do == "step":
-                return self.step(int(action.get("count", 1)))
+                return self.step(check.integer(action.get("count", 1),
+                                               f"action {do!r} key 'count'", low=0))
             elif do == "reset":
                 self.reset()
         except KeyError as exc:
@@ -95,16 +102,16 @@ class Session:
         return sc
 
     def _start(self, sc: Scenario, variant: str | None) -> None:
-        if sc.kind == "graph" and variant is None:
+        if variant is None:
             variant = sc.default_variant()
-        if variant is not None and variant not in sc.variants:
-            raise ScenarioError(f"{sc.source}: no variant named '{variant}'")
+        sc.check_variant(variant)
         with self.lock:
             self.base = self.scenario = sc
             self.variant = variant
             self.overrides = {}
             self.records = []
-            if sc.kind == "graph":
+            self._details = []
+            if kinds.get(sc.kind).steps:
                 self._new_run(keep=False)
             else:
                 self.run = None
@@ -197,9 +204,9 @@ class Session:
         return self.scenario
 
     def _need_run(self) -> Run:
-        self._need()
+        sc = self._need()
         if self.run is None:
-            raise GdlabError(f"{self._need().source}: MLP scenarios are not stepped in a session")
+            raise GdlabError(f"{sc.source}: {sc.kind} scenarios are not stepped in a session")
         return self.run
 
     def _table(self) -> dict[str, Any]:
@@ -210,7 +217,9 @@ class Session:
     def effective(self) -> Scenario:
         """The scenario with edited starting values and settings folded into its [run]."""
         sc = self._need()
-        return with_run(replace(sc, run=self._table(), variants={}))
+        new = replace(sc, tables={**sc.tables, "run": self._table()}, variants={})
+        new.config(None)
+        return new
 
     def config(self) -> RunConfig:
         """The RunConfig in force (scenario, variant, then the app's changes)."""
@@ -224,6 +233,7 @@ class Session:
         run = Run(sc, self.variant, config=cfg, detail=self.detail)
         run.scenario = self._need()  # the summary names the scenario as loaded
         if keep and old is not None:
+            self._details = [*old.details, *self._details][:4]
             if old.stopped and self.records and old.last is self.records[-1]:
                 self.records.pop()  # the final state is evaluated again under the new settings
             current = {p: old.graph.value(p) for p in old.graph.params}
@@ -238,8 +248,19 @@ class Session:
                 run.rule.optimizer.state = old.rule.optimizer.state
         else:
             self.records = []
+            self._details = []
         self.run = run
         self.generation += 1
+
+    def step_detail(self, rec: Record | None) -> StepDetail | None:
+        """What explains the step of ``rec`` (one of the newest): the optimizer that took it and
+        its state around it; None when the run did not keep it."""
+        if rec is None or self.run is None:
+            return None
+        for d in [*reversed(self.run.details), *self._details]:
+            if d.iteration == rec.iteration:
+                return d
+        return None
 
     # --- results ------------------------------------------------------------------------
 
@@ -249,7 +270,7 @@ class Session:
         summary = run.summary
         if summary is None:
             last = self.records[-1] if self.records else None
-            summary = Summary(
+            summary = GraphSummary(
                 scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
                 updates=len([r for r in self.records if r.step]),
                 final_params={p: run.graph.value(p) for p in run.graph.params},

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import validate
 from ..errors import DataError, ScenarioError
 from ..expr import evaluate, parse
 from ..ops import FUNCTIONS, OPS
@@ -42,9 +43,9 @@ def load_data(table: Mapping[str, Any], base_dir: Path, source: str) -> dict[str
             out.update(_load_csv(v, base_dir, source))
         elif key == "generate":
             out.update(generate(v, source))
-        elif key in ("source", "path", "train_limit", "test_limit"):
+        elif key in ("source", "path", "train_limit", "test_limit", "validation"):
             raise DataError(
-                f"{source}: [data] key '{key}' belongs to an MNIST scenario (one with [model])"
+                f"{source}: [data] key '{key}' belongs to a network scenario (one with [model])"
             )
         else:
             out[key] = _inline(key, v, source)
@@ -52,21 +53,13 @@ def load_data(table: Mapping[str, Any], base_dir: Path, source: str) -> dict[str
 
 
 def _inline(key: str, v: Any, source: str) -> Any:
-    if isinstance(v, bool) or not isinstance(v, int | float | list):
-        raise DataError(f"{source}: [data] key '{key}': expected a number or an array of numbers,"
-                        f" got {type(v).__name__}")
+    """An inline number or rectangular array, every value a finite number (engine.validate)."""
     try:
-        arr = np.array(v, dtype=float)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"{source}: [data] key '{key}': expected a rectangular array of numbers "
-            "(rows of equal length, numbers only)"
-        ) from None
-    if arr.size == 0:
-        raise DataError(f"{source}: [data] key '{key}': the array is empty")
-    if not np.all(np.isfinite(arr)):
-        raise DataError(f"{source}: [data] key '{key}': values must be finite numbers")
-    return float(arr) if arr.ndim == 0 else arr
+        return validate.number_array(v, f"{source}: [data] key '{key}'")
+    except DataError:
+        raise
+    except ScenarioError as exc:
+        raise DataError(str(exc)) from None
 
 
 def _load_csv(spec: Any, base_dir: Path, source: str) -> dict[str, np.ndarray]:
@@ -156,17 +149,14 @@ def generate(spec: Any, source: str) -> dict[str, np.ndarray]:
     where = f"{source}: [data.generate]"
     if not isinstance(spec, dict):
         raise DataError(f"{where}: expected a table with n, seed and column expressions")
-    n = spec.get("n")
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise DataError(f"{where} key 'n': expected an integer >= 1, got {n!r}")
+    try:
+        n = validate.integer(spec.get("n"), f"{where} key 'n'", low=1)
+        seed = validate.seed(spec.get("seed", 0), f"{where} key 'seed'")
+        noise = validate.finite(spec.get("noise", 0.0), f"{where} key 'noise'", low=0.0)
+    except ScenarioError as exc:
+        raise DataError(str(exc)) from None
     if n > MAX_ROWS:
         raise DataError(f"{where} key 'n': at most {MAX_ROWS} points")
-    seed = spec.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DataError(f"{where} key 'seed': expected an integer >= 0, got {seed!r}")
-    noise = spec.get("noise", 0.0)
-    if isinstance(noise, bool) or not isinstance(noise, int | float) or noise < 0:
-        raise DataError(f"{where} key 'noise': expected a number >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     funcs = {**FUNCTIONS, **GENERATORS}
     cols: dict[str, np.ndarray] = {}

@@ -28,12 +28,10 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
 
-from engine.data.mnist import load_mnist
 from engine.errors import GdlabError
-from engine.mlp import MLP
-from engine.mlp_scenario import data_options, model_config, train_settings
-from engine.mlp_train import BatchRecord, EpochRecord, TrainSummary, train
-from engine.scenario import Scenario
+from engine.kinds.network import NetworkScenario, check_fit, load_data
+from engine.records import BatchRecord, EpochRecord, NetworkSummary
+from engine.train import train
 
 from ..widgets.digits import DigitGrid
 from ..widgets.mnist_panels import confusion_matrix, confusion_table, equations, layer_table
@@ -136,17 +134,17 @@ class MnistScreen(Screen):
     class Finished(Message):
         """The run's summary (or the one-line error that stopped it)."""
 
-        def __init__(self, run: int, summary: TrainSummary | None, error: str = "") -> None:
+        def __init__(self, run: int, summary: NetworkSummary | None, error: str = "") -> None:
             super().__init__()
             self.run, self.summary, self.error = run, summary, error
 
-    def __init__(self, scenario: Scenario, variant: str | None = None, *,
+    def __init__(self, scenario: NetworkScenario, variant: str | None = None, *,
                  show_timings: bool = True, name: str | None = None) -> None:
         super().__init__(name=name)
         self.scenario = scenario
         self.variant = variant if variant is not None else scenario.default_variant()
-        self.config = model_config(scenario)
-        self.settings = train_settings(scenario, self.variant)
+        self.config = scenario.model_config(self.variant)
+        self.settings = scenario.config(self.variant)
         self.show_timings = show_timings
         self.state = "loading"  # loading, running, paused, finished, diverged, stopped, error
         self.data_source = ""
@@ -154,8 +152,8 @@ class MnistScreen(Screen):
         self.epoch = 0  # the epoch in progress (1-based), or the last one finished
         self.batch = 0
         self.losses: list[tuple[float, float]] = []  # (fractional epoch, batch loss)
-        self.epochs: list[EpochRecord] = []
-        self.summary: TrainSummary | None = None
+        self.epochs: list[EpochRecord] = []  # from epoch 0, the network before training
+        self.summary: NetworkSummary | None = None
         self.confusion: np.ndarray | None = None  # (10, 10) of the last epoch
         self.predictions: np.ndarray | None = None  # of the sample digits, last epoch
         self.layer_stats: list[dict[str, Any]] = []
@@ -240,16 +238,19 @@ class MnistScreen(Screen):
 
     def _train_run(self, run: int, control: _Control, stopped: Callable[[], bool]) -> None:
         """The body of the worker: load, train, post records."""
-        data = load_mnist(**data_options(self.scenario))
-        k = min(SAMPLE_DIGITS, len(data.test_images))
-        sample = data.test_images[:k]
-        self.post_message(self.Loaded(run, data.source, data.is_subset, len(data.train_images),
-                                      len(data.test_images), sample, data.test_labels[:k]))
-        batches = math.ceil(len(data.train_images) / self.settings.batch_size)
+        sc, variant = self.scenario, self.variant
+        data = load_data(sc, variant)
+        check_fit(sc, variant, data)
+        k = min(SAMPLE_DIGITS, len(data.test_x))
+        sample = data.test_x[:k]
+        self.post_message(self.Loaded(run, data.source, data.is_subset, len(data.train_x),
+                                      len(data.test_x), sample, data.test_y[:k]))
+        batches = math.ceil(len(data.train_x) / int(self.settings.batch_size or 1))
         every = min(self.settings.report_every, max(1, batches // POINTS_PER_EPOCH))
         settings = replace(self.settings, report_every=every)
-        net = MLP(self.config)
-        records = train(self.config, settings, data, should_stop=stopped, model=net)
+        net = sc.build_model(variant)
+        records = train(net, settings, data, should_stop=stopped, scenario=sc.name,
+                        variant=variant)
         pending: list[BatchRecord] = []
         posted = time.monotonic()
 
@@ -269,8 +270,8 @@ class MnistScreen(Screen):
                         flush()
                 elif isinstance(rec, EpochRecord):
                     flush()
-                    pred = net.predict(data.test_images)
-                    conf = confusion_matrix(data.test_labels, pred)
+                    pred = net.predict(data.test_x)
+                    conf = confusion_matrix(data.test_y, pred)
                     self.post_message(self.Epoch(run, rec, pred[:k], conf))
                 else:
                     flush()
@@ -300,7 +301,7 @@ class MnistScreen(Screen):
         if msg.run != self._run:
             return
         self.data_source = msg.source
-        self.batches_per_epoch = math.ceil(msg.n_train / self.settings.batch_size)
+        self.batches_per_epoch = math.ceil(msg.n_train / int(self.settings.batch_size or 1))
         colour = "yellow" if msg.subset else "green"
         self.query_one("#mnist-head", Static).update(
             self._head(f"data: [{colour}]{escape(msg.source)}[/]"))
@@ -326,7 +327,8 @@ class MnistScreen(Screen):
         if msg.run != self._run:
             return
         self.epochs.append(msg.record)
-        self.epoch, self.batch = msg.record.epoch, self.batches_per_epoch
+        self.epoch = msg.record.epoch
+        self.batch = self.batches_per_epoch if msg.record.epoch else 0
         self.confusion, self.predictions = msg.confusion, msg.predictions
         if msg.record.layer_stats:
             self.layer_stats = msg.record.layer_stats

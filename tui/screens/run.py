@@ -264,7 +264,7 @@ class RunScreen(Screen):
         elif cfg.rule == "target":
             lines = explain_target(rec, cfg, point, fixed=cfg.factor == "fixed")
         else:
-            lines = explain_gradient(rec, cfg, run.rule.optimizer, point)
+            lines = explain_gradient(rec, cfg, run.rule.optimizer, point, s.step_detail(rec))
         for panel in self.query(ExplainPanel):
             panel.show(lines)
         graph = self.query_one(GraphPanel)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from engine.runner import Record
+from engine.records import IterationRecord as Record
 
 Column = tuple[str, Callable[[Record], str]]
 

@@ -17,9 +17,10 @@ import numpy as np
 from engine.errors import GdlabError
 from engine.gradcheck import central_difference
 from engine.graph import Edge, Graph
+from engine.kinds.graph import GraphScenario
 from engine.optim import Optimizer
-from engine.runner import Record
-from engine.scenario import RunConfig, Scenario
+from engine.records import IterationRecord, StepDetail
+from engine.run import RunConfig
 from engine.symbolic import to_text, total_derivative
 
 from ..formatting import fmt
@@ -40,7 +41,7 @@ class Point:
 class Probe:
     """A private graph of a scenario, evaluated at the parameters of any record."""
 
-    def __init__(self, scenario: Scenario, cfg: RunConfig) -> None:
+    def __init__(self, scenario: GraphScenario, cfg: RunConfig) -> None:
         self.cfg = cfg
         self.graph: Graph = scenario.build_graph()
         # d output / d p as a formula in the named nodes (None where there is none)
@@ -95,7 +96,7 @@ def num(x: Any) -> str:
     return fmt(x)
 
 
-def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool) -> list[str]:
+def explain_target(rec: IterationRecord, cfg: RunConfig, point: Point | None, fixed: bool) -> list[str]:
     """The arithmetic of one target-rule step with its numbers substituted."""
     out = cfg.output
     lines = [f"iteration {rec.iteration}"]
@@ -134,15 +135,21 @@ def explain_target(rec: Record, cfg: RunConfig, point: Point | None, fixed: bool
     return lines
 
 
-def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
-                     point: Point | None) -> list[str]:
-    """The arithmetic of one gradient-rule step: the gradient, the optimizer's update and state."""
+def explain_gradient(rec: IterationRecord, cfg: RunConfig, optimizer: Optimizer,
+                     point: Point | None, detail: StepDetail | None = None) -> list[str]:
+    """The arithmetic of one gradient-rule step: the gradient, the optimizer's update and state.
+
+    ``detail``: the step's optimizer and its state around the step (the run keeps it for its
+    newest step); without it, the step is explained with ``optimizer`` and no state.
+    """
     out = cfg.output
     lines = [f"iteration {rec.iteration}" + (f"  (epoch {rec.epoch})" if cfg.batch_size else ""),
              f"loss {out} = {num(rec.output)}"]
     if rec.grads is None:
         return lines + ["the run stopped here (no step)"]
-    took = rec.optimizer or optimizer  # the optimizer that took this step
+    if detail is not None and detail.iteration != rec.iteration:
+        detail = None
+    took = (detail.optimizer if detail else None) or optimizer  # the one that took this step
     label = cfg.optimizer if took is optimizer else took.name
     lines.append(f"optimizer {label}, lr = {num(rec.lr)}:  {took.equation()}")
     for p in cfg.train:
@@ -159,12 +166,12 @@ def explain_gradient(rec: Record, cfg: RunConfig, optimizer: Optimizer,
             continue
         old = rec.params[p]
         if all(np.ndim(x) == 0 for x in (old, g, step)):
-            before = (rec.opt_before or {}).get(p, {})
-            after = (rec.opt_state or {}).get(p, {})
+            before = ((detail.before if detail else None) or {}).get(p, {})
+            after = ((detail.after if detail else None) or {}).get(p, {})
             lines += took.explain(p, float(old), float(g), before, after, float(step), num,
                                   lr=rec.lr)
         else:  # an array parameter: its norms
-            for k, v in ((rec.opt_state or {}).get(p) or {}).items():
+            for k, v in (((detail.after if detail else None) or {}).get(p) or {}).items():
                 lines.append(f"  {k}_{p} = {num(v)}")
             lines.append(f"step_{p} = {num(step)}")
             lines.append(f"{p} = {num(old)} - {opnd(step)} = {num(old - step)}")

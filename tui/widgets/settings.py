@@ -10,8 +10,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from engine.optim import HYPERPARAMETERS, OPTIMIZERS
-from engine.scenario import SCHEDULES, RunConfig
+from engine.optim import HYPERPARAMETERS, OPTIMIZERS, SCHEDULES
+from engine.run import RunConfig
 
 BOOL_KEYS = ("nesterov", "centered")
 

@@ -1,0 +1,213 @@
+"""Train a network with mini-batches and any engine.optim optimizer, as a record stream.
+
+``train(net, cfg, data)`` is a generator: an ``EpochRecord`` for epoch 0 (the network before
+any training), a ``BatchRecord`` every ``cfg.report_every`` mini-batches (for live plots), an
+``EpochRecord`` after each epoch and one ``NetworkSummary`` at the end. Everything is
+deterministic for given seeds (the initial weights are the model's; the order of the examples
+in each epoch comes from ``numpy.random.default_rng(cfg.seed)``) and a given BLAS thread count.
+
+Stopping: after ``cfg.epochs`` ("epochs"); on a NaN or infinite loss ("diverged", with the
+epoch and batch); when the monitored loss has not improved for ``cfg.patience`` epochs
+("early_stop": the validation loss when there is a validation set, else the training loss; the
+test set is never looked at); or when ``should_stop`` (checked at every report and every chunk
+of about 2048 examples) returns true ("stopped"). Closing the generator stops it too.
+
+BLAS threads: for these small matrices one OpenBLAS thread is about as fast as two (see
+docs/benchmarks.md); the thread count is fixed when numpy is first imported
+(OPENBLAS_NUM_THREADS), so it is the command line's job, not this module's.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+from .data.split import DataSplit, labels_max
+from .records import BatchRecord, EpochRecord, NetworkSummary
+from .run import RunConfig
+
+CHUNK_ROWS = 2048  # examples converted from uint8 to float at a time (whole mini-batches)
+SPEED_EXAMPLES = 1000  # the fixed training examples layer_grad_norm is measured on
+
+
+class Network(Protocol):
+    """What train() needs of a model (engine.mlp.MLP has it).
+
+    ``params``/``grads``: name -> array, updated in place by the optimizer; ``sizes``: layer
+    sizes, input first; ``gb``: [None, dC/db_1, ..., dC/db_L] of the last backward pass.
+    """
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+    sizes: list[int]
+    L: int
+    dtype: np.dtype
+    gb: list[Any]
+
+    def inputs(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray: ...
+    def targets(self, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray: ...
+    def backward(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]: ...
+    def batch_loss(self) -> float: ...
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]: ...
+    def layer_stats(self) -> list[dict[str, Any]]: ...
+
+
+def layer_grad_norms(net: Network, X: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
+    """||dC/db_l|| for l = 1..L over the examples X, y: how fast each layer learns (Nielsen,
+    chapter 5). Overwrites the network's gradients; its parameters are untouched."""
+    if X.shape[0] == 0:
+        return ()
+    with np.errstate(over="ignore", invalid="ignore"):
+        net.backward(X, y)
+    return tuple(float(np.linalg.norm(net.gb[l])) for l in range(1, net.L + 1))
+
+
+class _Evaluation:
+    """The whole-set figures of the current weights: loss and accuracy per set."""
+
+    def __init__(self, net: Network, data: DataSplit, y: np.ndarray, yt: np.ndarray,
+                 yv: np.ndarray | None) -> None:
+        self.train = net.evaluate(data.train_x, y)
+        self.test = net.evaluate(data.test_x, yt)
+        self.validation = (net.evaluate(data.validation_x, yv)
+                           if data.validation_x is not None and yv is not None else None)
+
+    def record(self, epoch: int, lr: float, seconds: float, speeds: tuple[float, ...],
+               stats: list[dict[str, Any]]) -> EpochRecord:
+        val = self.validation
+        return EpochRecord(
+            epoch=epoch, train_loss=self.train[0], test_loss=self.test[0], lr=lr,
+            seconds=seconds, layer_grad_norm=speeds, train_accuracy=self.train[1],
+            test_accuracy=self.test[1], validation_loss=val[0] if val else None,
+            validation_accuracy=val[1] if val else None, layer_stats=stats)
+
+    def monitored(self) -> float:
+        """The loss early stopping watches: validation if there is a validation set, else train."""
+        return self.validation[0] if self.validation is not None else self.train[0]
+
+
+def train(
+    net: Network,
+    cfg: RunConfig,
+    data: DataSplit,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    scenario: str = "",
+    variant: str | None = None,
+) -> Iterator[BatchRecord | EpochRecord | NetworkSummary]:
+    """Train ``net`` on ``data`` with ``cfg`` (optimizer, lr schedule, batch size, epochs, seed,
+    report_every, patience); yield records, the summary last.
+
+    data: train_x (N, n0) uint8 or float, train_y (N,) class indices, the same for the test
+    (and validation) set. The caller checks that the layers fit the data.
+    """
+    X, y = data.train_x, np.asarray(data.train_y, dtype=np.intp)
+    yt = np.asarray(data.test_y, dtype=np.intp)
+    yv = None if data.validation_y is None else np.asarray(data.validation_y, dtype=np.intp)
+    n, bs, every = X.shape[0], int(cfg.batch_size or 1), cfg.report_every
+    if n == 0:
+        raise ValueError("train() needs at least one training example")
+    if X.shape[1] != net.sizes[0] or labels_max(y) >= net.sizes[-1]:
+        raise ValueError(f"layers {net.sizes} do not fit {X.shape[1]} inputs and labels up to "
+                         f"{labels_max(y)}")
+    epochs = int(cfg.epochs or 1)
+    opt = cfg.make_optimizer()
+    rng = np.random.default_rng(cfg.seed)
+    speed_x, speed_y = X[:SPEED_EXAMPLES], y[:SPEED_EXAMPLES]
+    chunk = max(1, CHUNK_ROWS // bs) * bs  # whole mini-batches per chunk
+    x_u8 = np.empty((min(chunk, n), X.shape[1]), X.dtype)
+    x_buf = np.empty(x_u8.shape, net.dtype)
+    y_buf = np.empty((min(chunk, n), net.sizes[-1]), net.dtype)
+    steps = [(name, p, net.grads[name]) for name, p in net.params.items()]
+    out_grad = net.grads[f"b{net.L}"]  # sum(dC/db_L) = mean of delta_L: finite unless diverged
+    step = opt.step
+    total = 0.0
+    epoch = 0
+    stop_reason, message = "epochs", ""
+    where: tuple[int, int] | None = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        final = _Evaluation(net, data, y, yt, yv)
+        yield final.record(0, cfg.lr_at(0), 0.0, layer_grad_norms(net, speed_x, speed_y), [])
+        best, best_epoch = final.monitored(), 0
+        current = True  # `final` holds the figures of the weights as they are
+        for epoch in range(1, epochs + 1):
+            opt.lr = cfg.lr_at(epoch - 1)
+            current = False
+            start = time.perf_counter()
+            perm = rng.permutation(n)
+            batch = 0
+            for c0 in range(0, n, chunk):
+                if should_stop is not None and should_stop():
+                    stop_reason = "stopped"
+                    break
+                idx = perm[c0 : c0 + chunk]
+                m = idx.shape[0]
+                xc = net.inputs(np.take(X, idx, axis=0, out=x_u8[:m]), out=x_buf[:m])
+                yc = net.targets(np.take(y, idx), out=y_buf[:m])
+                for b0 in range(0, m, bs):
+                    net.backward(xc[b0 : b0 + bs], yc[b0 : b0 + bs])
+                    batch += 1
+                    if not math.isfinite(out_grad.sum()):
+                        where = (epoch, batch)
+                        break
+                    for name, p, g in steps:
+                        step(name, p, g)
+                    if batch % every == 0:
+                        loss = net.batch_loss()
+                        paused = time.perf_counter()
+                        yield BatchRecord(epoch, batch, loss, opt.lr)
+                        start += time.perf_counter() - paused  # not counting the consumer
+                        if should_stop is not None and should_stop():
+                            stop_reason = "stopped"
+                            break
+                if where is not None or stop_reason == "stopped":
+                    break
+            if where is not None:
+                total += time.perf_counter() - start
+                yield BatchRecord(epoch, batch, net.batch_loss(), opt.lr)
+                stop_reason = "diverged"
+                epoch -= 1
+                break
+            if stop_reason == "stopped":
+                total += time.perf_counter() - start
+                epoch -= 1
+                break
+            seconds = time.perf_counter() - start
+            total += seconds
+            stats = net.layer_stats()
+            final = _Evaluation(net, data, y, yt, yv)
+            current = True
+            speeds = layer_grad_norms(net, speed_x, speed_y)
+            yield final.record(epoch, opt.lr, seconds, speeds, stats)
+            if not math.isfinite(final.train[0]):
+                stop_reason, where = "diverged", (epoch, batch)
+                break
+            watched = final.monitored()
+            if watched < best:
+                best, best_epoch = watched, epoch
+            elif cfg.patience is not None and epoch - best_epoch >= cfg.patience:
+                stop_reason = "early_stop"
+                which = "validation" if final.validation is not None else "training"
+                message = (f"the {which} loss has not improved for {cfg.patience} epoch"
+                           f"{'s' if cfg.patience != 1 else ''} (best {best:.6g} at epoch "
+                           f"{best_epoch})")
+                break
+        if not current:  # stopped or diverged within an epoch: the weights as they are now
+            final = _Evaluation(net, data, y, yt, yv)
+    if stop_reason == "diverged" and where is not None:
+        message = (f"the loss became NaN or infinite at epoch {where[0]}, batch {where[1]}: "
+                   "try a smaller learning rate")
+    val = final.validation
+    yield NetworkSummary(
+        scenario=scenario, variant=variant, stop_reason=stop_reason, message=message,
+        seconds=total, epochs=epoch, final_train_loss=final.train[0],
+        final_test_loss=final.test[0], final_train_accuracy=final.train[1],
+        final_test_accuracy=final.test[1], final_validation_loss=val[0] if val else None,
+        final_validation_accuracy=val[1] if val else None,
+        diverged_epoch=where[0] if where else None, diverged_batch=where[1] if where else None,
+        data=data.source,
+    )

@@ -1,0 +1,209 @@
+"""The network kind's views: ``gdlab run`` (one row per epoch, epoch 0 first, printed as epochs
+finish), ``gdlab compare`` (the variants side by side per epoch and a summary table), CSV,
+JSONL, ``--plot``, and the app's training dashboard.
+
+Which data is used, progress bars and warnings go to stderr. Every check a run makes (the
+layers against the data's shape) is made before anything is printed. The first Ctrl-C stops
+training at the next chunk of examples and still prints everything done so far (exit 130).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.data.split import DataSplit
+from engine.kinds.network import NetworkScenario, NetworkStream, check_fit, load_data
+from engine.records import BatchRecord, EpochRecord
+from engine.scenario import Scenario
+
+from .. import network_report as nr
+from .. import report
+from ..progress import ProgressBar
+from .base import EXIT_INTERRUPTED, Views, chosen_variant, first_interrupt_stops
+
+
+class _Output:
+    """Text to stdout as it comes, or collected for an atomic ``--out`` at the end."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.out = getattr(args, "out", None)
+        self.force = getattr(args, "force", False)
+        self.stream: TextIO | None = None if self.out else sys.stdout
+        self.parts: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        if self.stream is None:
+            self.parts.append(text)
+        else:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.out:
+            report.write_atomic(self.out, "".join(self.parts), force=self.force)
+            print(f"wrote {self.out}", file=sys.stderr)
+
+
+def _describe(sc: NetworkScenario, variant: str | None) -> str:
+    """The settings line: optimizer, lr, batch, epochs, layers, activation, cost."""
+    cfg, model = sc.config(variant), sc.model_config(variant)
+    name = sc.name + (f" [{variant}]" if variant else "")
+    return (f"{name}: {cfg.optimizer}, lr {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} "
+            f"epochs, layers {model.layers}, {model.activation}, {model.cost}")
+
+
+def _clear_line(bar: ProgressBar | None) -> None:
+    """Wipe a live progress bar's line so a table row can take its place."""
+    if bar is not None and bar.live:
+        bar.stream.write("\r\033[K")
+        bar.stream.flush()
+
+
+def _train(stream: NetworkStream, label: str, on_record: Any) -> None:
+    """Iterate ``stream``, showing a progress bar per epoch on stderr, calling ``on_record``."""
+    batches = math.ceil(len(stream.data.train_x) / int(stream.cfg.batch_size or 1))
+    bar: ProgressBar | None = None
+    for rec in stream:
+        if isinstance(rec, BatchRecord):
+            if bar is None:
+                bar = ProgressBar(f"{label}epoch {rec.epoch}", batches, unit=" batches")
+            bar.update(rec.batch)
+        else:
+            _clear_line(bar)
+            bar = None
+        on_record(rec)
+    _clear_line(bar)
+
+
+class NetworkViews(Views):
+    """Epoch tables of network scenarios; the MNIST dashboard in the app."""
+
+    name = "network"
+
+    def _prepare(self, sc: NetworkScenario, variants: list[str | None]
+                 ) -> dict[str | None, DataSplit]:
+        """Load each variant's data (once per distinct [data]) and check the layers fit it, so
+        that every mistake is reported before anything is printed."""
+        loaded: dict[str, DataSplit] = {}
+        out: dict[str | None, DataSplit] = {}
+        for v in variants:
+            key = repr(sorted(sc.data_options(v).items()))
+            if key not in loaded:
+                loaded[key] = load_data(sc, v)
+                print(f"data: {loaded[key].source}", file=sys.stderr)
+            check_fit(sc, v, loaded[key])
+            out[v] = loaded[key]
+        return out
+
+    def run(self, sc: Scenario, args: argparse.Namespace) -> int:
+        assert isinstance(sc, NetworkScenario)
+        variant = chosen_variant(sc, args)
+        data = self._prepare(sc, [variant])[variant]
+        fmt_name = getattr(args, "format", "table")
+        every = max(1, getattr(args, "every", 1))
+        emit = _Output(args)
+        name = sc.name + (f" [{variant}]" if variant else "")
+        epochs: list[EpochRecord] = []
+        cols: list[nr.Column] = []
+        held: list[EpochRecord] = []  # the newest epoch row not printed yet (--every)
+        last = sc.config(variant).epochs
+        if fmt_name == "table":
+            emit(f"{sc.title}\n{_describe(sc, variant)}\n")
+
+        def on_record(rec: BatchRecord | EpochRecord) -> None:
+            if fmt_name == "jsonl":
+                emit(nr.json_line(rec))
+            if not isinstance(rec, EpochRecord):
+                return
+            epochs.append(rec)
+            if fmt_name != "table":
+                return
+            if not cols:
+                cols.extend(nr.epoch_columns(rec))
+                emit(nr.table_header(cols))
+            held.clear()
+            if rec.epoch % every == 0 or rec.epoch == last:
+                emit(nr.table_row(cols, rec))
+            else:
+                held.append(rec)
+
+        with first_interrupt_stops() as should_stop:
+            stream = NetworkStream(sc, variant, data=data, should_stop=should_stop)
+            _train(stream, "", on_record)
+        summary = stream.summary
+        assert summary is not None  # training always ends with a summary
+        if fmt_name == "jsonl":
+            emit(nr.summary_json(summary))
+        elif fmt_name == "csv":
+            emit(nr.csv_text([(variant, epochs)]))
+        else:
+            for rec in held:
+                emit(nr.table_row(cols, rec))
+            emit(nr.summary_line(name, summary))
+            if epochs:
+                emit(nr.speed_note(epochs[0]))
+        emit.close()
+        if summary.stop_reason == "diverged":
+            print(f"gdlab: {name} diverged at epoch {summary.diverged_epoch}, batch "
+                  f"{summary.diverged_batch}: try a smaller learning rate", file=sys.stderr)
+        if getattr(args, "plot", False) and fmt_name == "table" and not emit.out and epochs:
+            _print_charts([nr.NetworkOutcome(variant, epochs, summary)])
+        return EXIT_INTERRUPTED if summary.stop_reason == "stopped" else 0
+
+    def compare(self, sc: Scenario, args: argparse.Namespace, variants: list[str | None]) -> int:
+        assert isinstance(sc, NetworkScenario)
+        data = self._prepare(sc, variants)
+        fmt_name = getattr(args, "format", "table")
+        emit = _Output(args)
+        outcomes: list[nr.NetworkOutcome] = []
+        stopped = False
+        with first_interrupt_stops() as should_stop:
+            for v in variants:
+                o = nr.NetworkOutcome(v)
+                outcomes.append(o)
+
+                def on_record(rec: BatchRecord | EpochRecord, v: str | None = v,
+                              o: nr.NetworkOutcome = o) -> None:
+                    if fmt_name == "jsonl":
+                        emit(nr.json_line(rec, v, tagged=True))
+                    if isinstance(rec, EpochRecord):
+                        o.epochs.append(rec)
+
+                stream = NetworkStream(sc, v, data=data[v], should_stop=should_stop)
+                _train(stream, f"{v or 'run'}: ", on_record)
+                o.summary = stream.summary
+                if fmt_name == "jsonl" and o.summary is not None:
+                    emit(nr.summary_json(o.summary))
+                if o.summary is not None and o.summary.stop_reason == "stopped":
+                    stopped = True
+                    break
+        if fmt_name == "csv":
+            emit(nr.csv_text([(o.variant, o.epochs) for o in outcomes]))
+        elif fmt_name == "table":
+            emit(f"{sc.title}\n" + "".join(f"{_describe(sc, o.variant)}\n" for o in outcomes)
+                 + nr.compare_table(outcomes, max(1, getattr(args, "every", 1))))
+        emit.close()
+        if getattr(args, "plot", False) and fmt_name == "table" and not emit.out:
+            _print_charts(outcomes)
+        return EXIT_INTERRUPTED if stopped else 0
+
+    def screen(self, app: Any, sc: Scenario, ref: str | Path, variant: str | None) -> Any:
+        from ..screens.mnist import MnistScreen
+
+        return MnistScreen(sc, variant or sc.default_variant())
+
+
+def _print_charts(outcomes: list[nr.NetworkOutcome]) -> None:
+    charts = nr.epoch_charts(outcomes)
+    if not sys.stdout.isatty():
+        import plotext as plt
+
+        charts = plt.uncolorize(charts)
+    sys.stdout.write(charts)
+
+
+VIEWS = NetworkViews()

@@ -1,0 +1,249 @@
+"""Headless views of network records: the epoch table, the compare tables, CSV, JSONL, charts.
+
+Everything here reads records (``EpochRecord``, ``BatchRecord``, ``NetworkSummary``); nothing
+recomputes what training recorded. Which columns a table has comes from the first epoch record:
+accuracies for classification, validation figures when there is a validation set, one speed
+(||dC/db_l||) per layer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from engine.records import BatchRecord, EpochRecord, NetworkSummary
+
+from .formatting import fmt, render_table
+
+Column = tuple[str, int, Callable[[EpochRecord], str]]
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else ("nan" if not math.isfinite(x) else f"{x * 100:.2f}%")
+
+
+def _speed(x: float) -> str:
+    return f"{x:.3e}" if math.isfinite(x) else fmt(x)
+
+
+def epoch_columns(first: EpochRecord) -> list[Column]:
+    """(header, width, record -> text) of the epoch table; fixed widths, so that rows print as
+    epochs finish."""
+    cols: list[Column] = [
+        ("epoch", 5, lambda r: str(r.epoch)),
+        ("train loss", 10, lambda r: fmt(r.train_loss)),
+        ("test loss", 10, lambda r: fmt(r.test_loss)),
+    ]
+    if first.train_accuracy is not None:
+        cols += [("train acc", 9, lambda r: _pct(r.train_accuracy)),
+                 ("test acc", 8, lambda r: _pct(r.test_accuracy))]
+    if first.validation_loss is not None:
+        cols.append(("val loss", 10, lambda r: fmt(r.validation_loss)))
+        if first.validation_accuracy is not None:
+            cols.append(("val acc", 8, lambda r: _pct(r.validation_accuracy)))
+    cols += [("seconds", 7, lambda r: f"{r.seconds:.2f}"), ("lr", 9, lambda r: f"{r.lr:.4g}")]
+    for i in range(len(first.layer_grad_norm)):
+        cols.append((f"speed {i + 1}", 9, lambda r, i=i: _speed(r.layer_grad_norm[i])
+                     if i < len(r.layer_grad_norm) else ""))
+    return cols
+
+
+def table_header(cols: Sequence[Column]) -> str:
+    """The two header lines of the epoch table (names, then dashes)."""
+    names = "  ".join(h.rjust(w) for h, w, _ in cols)
+    rules = "  ".join("-" * w for _, w, _ in cols)
+    return f"{names}\n{rules}\n"
+
+
+def table_row(cols: Sequence[Column], rec: EpochRecord) -> str:
+    """One line of the epoch table for ``rec``."""
+    return "  ".join(f(rec).rjust(w) for _, w, f in cols) + "\n"
+
+
+def speed_note(first: EpochRecord) -> str:
+    """What the speed columns are."""
+    if not first.layer_grad_norm:
+        return ""
+    return ("speed l = ||dC/db_l|| over the first 1,000 training examples: how fast layer l "
+            "learns\n")
+
+
+def summary_line(name: str, s: NetworkSummary) -> str:
+    """One line saying how the run ended, e.g. "... stopped: epochs after 30 epochs; test 95.1%"."""
+    reason = "interrupted" if s.stop_reason == "stopped" else s.stop_reason
+    text = f"{name}: stopped: {reason} after {s.epochs} epoch{'s' if s.epochs != 1 else ''}; "
+    if s.final_test_accuracy is not None:
+        text += (f"final test accuracy {_pct(s.final_test_accuracy)}, "
+                 f"train {_pct(s.final_train_accuracy)}, ")
+    text += f"test loss {fmt(s.final_test_loss)}, {s.seconds:.1f} s of training"
+    if s.message:
+        text += f" ({s.message})"
+    return text + "\n"
+
+
+# --- CSV and JSONL ----------------------------------------------------------------------
+
+def csv_fields(first: EpochRecord) -> list[str]:
+    """The CSV header of epoch records: the JSON keys, one layer_grad_norm_l per layer."""
+    keys = [k for k in first.to_json() if k != "layer_grad_norm"]
+    return keys + [f"layer_grad_norm_{i + 1}" for i in range(len(first.layer_grad_norm))]
+
+
+def csv_row(rec: EpochRecord, fields: Sequence[str]) -> list[object]:
+    """One CSV row: floats at full precision (repr), NaN as ``nan``, absent values empty."""
+    d = rec.to_json()
+    for i, x in enumerate(rec.layer_grad_norm):
+        d[f"layer_grad_norm_{i + 1}"] = x
+    row: list[object] = []
+    for k in fields:
+        x = d.get(k)
+        if k in d and x is None:  # a non-finite number, written as null in JSON
+            x = getattr(rec, k, None)
+        row.append("" if x is None else repr(x) if isinstance(x, float) else x)
+    return row
+
+
+def csv_text(runs: Sequence[tuple[str | None, list[EpochRecord]]]) -> str:
+    """CSV of the epoch records of one run, or of several (a leading ``variant`` column)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    many = len(runs) > 1
+    firsts = [recs[0] for _, recs in runs if recs]
+    fields: list[str] = []
+    for first in firsts:
+        fields += [f for f in csv_fields(first) if f not in fields]
+    w.writerow((["variant"] if many else []) + fields)
+    for variant, recs in runs:
+        for r in recs:
+            w.writerow(([variant or "run"] if many else []) + csv_row(r, fields))
+    return buf.getvalue()
+
+
+def json_line(rec: BatchRecord | EpochRecord, variant: str | None = None,
+              tagged: bool = False) -> str:
+    """One JSONL line of a record (strict JSON); ``tagged``: led by its variant (compare)."""
+    d = rec.to_json()
+    if tagged:
+        d = {"variant": variant, **d}
+    return json.dumps(d) + "\n"
+
+
+def summary_json(s: NetworkSummary) -> str:
+    """The JSONL summary line: ``{"summary": {...}}``."""
+    return json.dumps(s.to_json()) + "\n"
+
+
+# --- compare ----------------------------------------------------------------------------
+
+@dataclass
+class NetworkOutcome:
+    """One variant's training as compare shows it: its epoch records and summary."""
+
+    variant: str | None
+    epochs: list[EpochRecord] = field(default_factory=list)
+    summary: NetworkSummary | None = None
+
+
+def _group_columns(first: EpochRecord) -> list[tuple[str, Callable[[EpochRecord], str]]]:
+    cols: list[tuple[str, Callable[[EpochRecord], str]]] = [
+        ("train loss", lambda r: fmt(r.train_loss)), ("test loss", lambda r: fmt(r.test_loss))]
+    if first.test_accuracy is not None:
+        cols.append(("test acc", lambda r: _pct(r.test_accuracy)))
+    if first.validation_accuracy is not None:
+        cols.append(("val acc", lambda r: _pct(r.validation_accuracy)))
+    elif first.validation_loss is not None:
+        cols.append(("val loss", lambda r: fmt(r.validation_loss)))
+    return cols
+
+
+def compare_table(outcomes: Sequence[NetworkOutcome], every: int = 1) -> str:
+    """The variants side by side, one row per epoch (every Nth and each variant's last), then
+    the summary table."""
+    groups: list[tuple[str, int]] = [("", 1)]
+    header = ["epoch"]
+    per = []
+    for o in outcomes:
+        cols = _group_columns(o.epochs[0]) if o.epochs else []
+        per.append(cols)
+        groups.append((f" {o.variant or 'run'} ", len(cols)))
+        header += [h for h, _ in cols]
+    last = {o.epochs[-1].epoch for o in outcomes if o.epochs}
+    n = max((o.epochs[-1].epoch for o in outcomes if o.epochs), default=-1)
+    rows = []
+    for e in range(n + 1):
+        if every > 1 and e % every and e not in last:
+            continue
+        row = [str(e)]
+        for o, cols in zip(outcomes, per, strict=True):
+            rec = next((r for r in o.epochs if r.epoch == e), None)
+            row += [f(rec) if rec else "" for _, f in cols]
+        rows.append(row)
+    return render_table(header, rows, groups) + "\n\n" + summary_table(outcomes) + "\n"
+
+
+def summary_table(outcomes: Sequence[NetworkOutcome]) -> str:
+    """Epochs, stop reason, final losses and accuracies, seconds: one row per variant."""
+    done = [o for o in outcomes if o.summary is not None]
+    classify = any(o.summary.final_test_accuracy is not None for o in done)  # type: ignore[union-attr]
+    validate = any(o.summary.final_validation_loss is not None for o in done)  # type: ignore[union-attr]
+    header = ["variant", "epochs", "stop", "train loss", "test loss"]
+    header += ["test acc"] if classify else []
+    header += ["val loss"] if validate else []
+    header += ["seconds"]
+    rows = []
+    for o in done:
+        s = o.summary
+        assert s is not None
+        row = [o.variant or "run", str(s.epochs), s.stop_reason, fmt(s.final_train_loss),
+               fmt(s.final_test_loss)]
+        row += [_pct(s.final_test_accuracy)] if classify else []
+        row += [fmt(s.final_validation_loss)] if validate else []
+        rows.append(row + [f"{s.seconds:.1f}"])
+    notes = [f"{o.variant or 'run'}: {o.summary.message}" for o in done
+             if o.summary and o.summary.message]
+    return render_table(header, rows, left=(0, 2)) + ("\n" + "\n".join(notes) if notes else "")
+
+
+# --- charts -----------------------------------------------------------------------------
+
+def epoch_charts(outcomes: Sequence[NetworkOutcome], width: int = 80, height: int = 18) -> str:
+    """Two plotext charts as text: loss per epoch (train and test), then accuracy per epoch."""
+    import plotext as plt
+
+    many = len(outcomes) > 1
+    text = ""
+    for title, ylabel, series in (
+        ("loss per epoch", "loss", (("train", lambda r: r.train_loss),
+                                    ("test", lambda r: r.test_loss))),
+        ("accuracy per epoch (%)", "%", (("train", lambda r: _hundred(r.train_accuracy)),
+                                         ("test", lambda r: _hundred(r.test_accuracy)))),
+    ):
+        plt.clear_figure()
+        plt.plot_size(width, height)
+        plt.theme("clear")
+        drawn = False
+        for o in outcomes:
+            for label, get in series:
+                if many and label == "train":
+                    continue  # compare: the test curves only, one per variant
+                pts = [(r.epoch, get(r)) for r in o.epochs]
+                pts = [(x, y) for x, y in pts if y is not None and math.isfinite(y)]
+                if pts:
+                    plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille",
+                             label=f"{o.variant or 'run'} {label}" if many else label)
+                    drawn = True
+        if not drawn and ylabel == "%":
+            continue
+        plt.title(title)
+        plt.xlabel("epoch")
+        text += plt.build() + "\n"
+    plt.clear_figure()
+    return text
+
+
+def _hundred(x: float | None) -> float | None:
+    return None if x is None else x * 100
