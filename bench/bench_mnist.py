@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -45,9 +44,9 @@ CONFIGS = [
 # --- helpers run inside the workers ------------------------------------------------------
 
 
-def load_data() -> Any:
+def load_data(root: Path = ROOT) -> Any:
     """Return the full MNIST arrays (train (60000, 784) uint8, ...) from DATA_DIR."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(root))
     try:
         from engine.data.mnist import load_mnist
     except ImportError:
@@ -110,19 +109,47 @@ def worker_info(args: argparse.Namespace) -> dict[str, Any]:
     return info
 
 
-def worker_gdlab(args: argparse.Namespace) -> dict[str, Any]:
-    """Seconds of each training epoch (train()'s own clock) for every configuration."""
-    sys.path.insert(0, str(ROOT))
-    from engine.mlp import MLPConfig
-    from engine.mlp_train import EpochRecord, TrainSettings, train
+def gdlab_epochs(root: Path, layers: list[int], cost: str, bs: int, epochs: int,
+                 data: Any) -> tuple[list[float], float]:
+    """(seconds of each training epoch by train()'s own clock, wall seconds of the whole
+    train() call with its evaluations) for the gdlab tree at ``root``: this one (engine.train)
+    or an older one (engine.mlp_train, before the scenario kinds), for before/after figures."""
+    sys.path.insert(0, str(root))
+    from engine.mlp import MLP, MLPConfig
 
-    data = load_data()
-    out = {}
+    cfg = MLPConfig(layers, "sigmoid", cost, "scaled", 0.0, 1)
+    try:
+        from engine.data.split import DataSplit
+        from engine.records import EpochRecord
+        from engine.run import RunConfig
+        from engine.train import train
+    except ImportError:  # a tree from before the scenario kinds
+        from engine.mlp_train import EpochRecord, TrainSettings  # type: ignore[no-redef]
+        from engine.mlp_train import train as old_train
+
+        settings = TrainSettings("sgd", 0.1, {}, bs, epochs, report_every=10**9)
+        start = time.perf_counter()
+        records = list(old_train(cfg, settings, data))
+        wall = time.perf_counter() - start
+        return [r.seconds for r in records if isinstance(r, EpochRecord)], wall
+    run = RunConfig(optimizer="sgd", lr=0.1, batch_size=bs, epochs=epochs, seed=1,
+                    report_every=10**9)
+    split = DataSplit(data.train_images, data.train_labels, data.test_images, data.test_labels)
+    start = time.perf_counter()
+    records = list(train(MLP(cfg), run, split))
+    wall = time.perf_counter() - start
+    return [r.seconds for r in records if isinstance(r, EpochRecord) and r.epoch > 0], wall
+
+
+def worker_gdlab(args: argparse.Namespace) -> dict[str, Any]:
+    """Seconds of each training epoch (train()'s own clock) for every configuration, and the
+    wall time of each whole run (``"wall:" + label``), of the tree at ``--root``."""
+    root = Path(args.root) if args.root else ROOT
+    data = load_data(root)
+    out: dict[str, Any] = {}
     for label, layers, cost, bs in CONFIGS:
-        cfg = MLPConfig(layers, "sigmoid", cost, "scaled", 0.0, 1)
-        settings = TrainSettings("sgd", 0.1, {}, bs, args.epochs, report_every=10**9)
-        secs = [r.seconds for r in train(cfg, settings, data) if isinstance(r, EpochRecord)]
-        out[label] = secs
+        out[label], out[f"wall:{label}"] = gdlab_epochs(root, layers, cost, bs, args.epochs,
+                                                        data)
     return out
 
 
@@ -238,52 +265,51 @@ def worker_memory(args: argparse.Namespace) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     data = load_data()
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    cfg, settings, _ = load_scenario("mnist_mlp_ce", None)
-    settings.epochs = 1
-    from engine.mlp_train import train
+    from dataclasses import replace
 
-    records = list(train(cfg, settings, data))
+    from engine.data.split import DataSplit
+    from engine.train import train
+
+    sc = load_scenario("mnist_mlp_ce", None)
+    split = DataSplit(data.train_images, data.train_labels, data.test_images, data.test_labels)
+    records = list(train(sc.build_model(), replace(sc.config(), epochs=1), split))
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"after_imports_mb": before / 1024, "after_loading_mb": loaded / 1024,
             "peak_mb": after / 1024, "test_accuracy": records[-1].final_test_accuracy,
             "numpy": np.__version__}
 
 
-def load_scenario(name: str, variant: str | None) -> tuple[Any, Any, dict[str, Any]]:
-    """Return (MLPConfig, TrainSettings, [data] table) of scenarios/<name>.toml (+ variant)."""
+def load_scenario(name: str, variant: str | None, overrides: list[str] | None = None) -> Any:
+    """The bundled network scenario ``name`` (a NetworkScenario), with --set overrides."""
     sys.path.insert(0, str(ROOT))
-    from engine.mlp import mlp_config_from_table
-    from engine.mlp_train import train_settings_from_table
+    from engine.scenario import load_scenario as load
 
-    path = ROOT / "scenarios" / f"{name}.toml"
-    with open(path, "rb") as f:
-        doc = tomllib.load(f)
-    run = dict(doc["run"])
-    if variant:
-        run.update(doc["variants"][variant])
-    return (mlp_config_from_table(doc["model"], path.name),
-            train_settings_from_table(run, path.name), doc.get("data", {}))
+    return load(ROOT / "scenarios" / f"{name}.toml", overrides)
 
 
 def worker_accuracy(args: argparse.Namespace) -> dict[str, Any]:
     """Train a scenario (optionally another seed/epochs) on the full data; per-epoch figures."""
-    from engine.mlp_train import EpochRecord, TrainSummary, train
+    from engine.data.split import DataSplit
+    from engine.records import EpochRecord, NetworkSummary
+    from engine.train import train
 
-    cfg, settings, _ = load_scenario(args.scenario, args.variant)
+    overrides = []
     if args.seed is not None:
-        cfg.seed = args.seed
-        settings.shuffle_seed = args.seed
+        overrides += [f"model.seed={args.seed}", f"run.seed={args.seed}"]
     if args.run_epochs:
-        settings.epochs = args.run_epochs
+        overrides.append(f"run.epochs={args.run_epochs}")
+    sc = load_scenario(args.scenario, args.variant, overrides)
     data = load_data()
+    split = DataSplit(data.train_images, data.train_labels, data.test_images, data.test_labels)
     epochs, summary = [], None
-    for r in train(cfg, settings, data):
-        if isinstance(r, EpochRecord):
+    for r in train(sc.build_model(args.variant), sc.config(args.variant), split):
+        if isinstance(r, EpochRecord) and r.epoch > 0:
             epochs.append(r.to_json())
-        elif isinstance(r, TrainSummary):
-            summary = r.to_json()
+        elif isinstance(r, NetworkSummary):
+            summary = r.to_json()["summary"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"epochs": epochs, "summary": summary, "seed": cfg.seed, "peak_mb": peak}
+    return {"epochs": epochs, "summary": summary, "seed": sc.model_config(args.variant).seed,
+            "peak_mb": peak}
 
 
 WORKERS = {"info": worker_info, "gdlab": worker_gdlab, "torch": worker_torch,
@@ -305,6 +331,21 @@ def run_worker(mode: str, threads: int, *extra: str) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"worker {mode} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def print_reference(times: dict[tuple[int, str], dict[str, list[float]]],
+                    args: argparse.Namespace) -> None:
+    """This tree against the --reference tree: epoch seconds and whole-run wall seconds."""
+    print(f"\n## this tree against {args.reference} (same run, alternated)\n")
+    print("| threads | network, batch | epoch s: this | epoch s: reference | ratio | "
+          f"wall s of {args.epochs} epochs: this | reference | ratio |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for t in args.threads:
+        for label, *_ in CONFIGS:
+            a, b = times[(t, "gdlab")][label], times[(t, "reference")][label]
+            wa, wb = times[(t, "gdlab")][f"wall:{label}"], times[(t, "reference")][f"wall:{label}"]
+            print(f"| {t} | {label} | {min(a):.3f} | {min(b):.3f} | {min(a) / min(b):.2f}x | "
+                  f"{min(wa):.2f} | {min(wb):.2f} | {min(wa) / min(wb):.2f}x |")
 
 
 def cpu_steal() -> tuple[int, int]:
@@ -330,6 +371,10 @@ def main() -> None:
                    help="seeds of the mnist_mlp accuracy runs (default 1 2)")
     p.add_argument("--ce-seeds", type=int, nargs="*", default=[1],
                    help="seeds of the mnist_mlp_ce accuracy runs (default 1)")
+    p.add_argument("--reference", metavar="DIR",
+                   help="another gdlab tree (e.g. an export of main) timed in the same run, "
+                        "alternated with this one: before/after figures")
+    p.add_argument("--root", default=None, help=argparse.SUPPRESS)
     p.add_argument("--scenario", default="mnist_mlp", help=argparse.SUPPRESS)
     p.add_argument("--variant", default=None, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
@@ -351,15 +396,20 @@ def main() -> None:
           f"from {args.repeats} alternated worker runs per library; ratio of the bests")
     times: dict[tuple[int, str], dict[str, list[float]]] = {}
     skipped = None
+    libs = ["gdlab", "torch"] + (["reference"] if args.reference else [])
     for _ in range(args.repeats):
         for t in args.threads:
-            for lib in ("gdlab", "torch"):
-                r = run_worker(lib, t, *extra)
+            for lib in libs:
+                if lib == "reference":
+                    r = run_worker("gdlab", t, *extra, "--root", args.reference)
+                else:
+                    r = run_worker(lib, t, *extra)
                 if "skipped" in r:
                     skipped = r["skipped"]
                     continue
                 for label, secs in r.items():
-                    times.setdefault((t, lib), {}).setdefault(label, []).extend(secs)
+                    times.setdefault((t, lib), {}).setdefault(label, []).extend(
+                        secs if isinstance(secs, list) else [secs])
     for t in args.threads:
         print(f"\n## {t} thread(s)\n")
         print("| network, batch | gdlab s/epoch | PyTorch s/epoch | gdlab / PyTorch |")
@@ -373,6 +423,8 @@ def main() -> None:
                 tt = times[(t, "torch")][label]
                 print(f"| {label} | {cell} | {min(tt):.3f} ({statistics.median(tt):.3f}) | "
                       f"{min(g) / min(tt):.2f}x |")
+    if args.reference:
+        print_reference(times, args)
     if skipped:
         print(f"\n{skipped}")
     loops = [run_worker("loop", 1, *extra) for _ in range(args.repeats)]
@@ -399,7 +451,7 @@ def main() -> None:
             best = max(accs)
             print(f"- {name} seed {r['seed']}: final {accs[-1]:.2%}, best {best:.2%} (epoch "
                   f"{accs.index(best) + 1}), epochs: {' '.join(f'{a:.4f}' for a in accs)}; "
-                  f"{r['summary']['total_seconds']:.1f} s of training, peak RSS "
+                  f"{r['summary']['seconds']:.1f} s of training, peak RSS "
                   f"{r['peak_mb']:.0f} MB")
 
 

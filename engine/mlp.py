@@ -389,6 +389,22 @@ class MLP:
                 total = 0.5 * float(np.sum(diff * diff, dtype=np.float64))
         return total / buf.n + self.decay_term()
 
+    def layer_grad_norm(self, X: np.ndarray, y: np.ndarray) -> list[float]:
+        """||dC/db_l|| for l = 1..L over X (N, n0), y (N,): each layer's speed of learning
+        (Nielsen, chapter 5). ``grads`` and the last batch (``layer_stats``, ``batch_loss``)
+        are left as they were."""
+        if X.shape[0] == 0:
+            return []
+        saved = {k: g.copy() for k, g in self.grads.items()}
+        last, last_y = self._last, self._last_y
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.backward(X, y)
+        norms = [float(np.linalg.norm(self.gb[l])) for l in range(1, self.L + 1)]
+        for k, g in self.grads.items():
+            np.copyto(g, saved[k])
+        self._last, self._last_y = last, last_y
+        return norms
+
     def layer_stats(self) -> list[dict[str, Any]]:
         """Return one dict per weight layer from the last backward pass, for a dashboard.
 

@@ -375,11 +375,14 @@ def scheduled_lr(
     """The learning rate in force during ``epoch`` (0-based) under ``schedule``.
 
     constant: lr;  step: lr * gamma^(epoch // step_size) (StepLR);  exponential: lr * gamma^epoch.
+    A factor too large for a float gives an infinite rate (the run then diverges), not an error.
     """
     if schedule == "constant":
         return base_lr
-    if schedule == "step":
-        return base_lr * gamma ** (epoch // step_size)
-    if schedule == "exponential":
-        return base_lr * gamma**epoch
-    raise ValueError(f"unknown schedule {schedule!r}")
+    if schedule not in ("step", "exponential"):
+        raise ValueError(f"unknown schedule {schedule!r}")
+    k = epoch // step_size if schedule == "step" else epoch
+    try:
+        return base_lr * gamma**k
+    except OverflowError:
+        return math.inf if base_lr > 0 else 0.0

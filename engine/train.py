@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .data.split import DataSplit, labels_max
+from .data.split import labels_max
 from .records import BatchRecord, EpochRecord, NetworkSummary
 from .run import RunConfig
 
@@ -37,8 +37,10 @@ SPEED_EXAMPLES = 1000  # the fixed training examples layer_grad_norm is measured
 class Network(Protocol):
     """What train() needs of a model (engine.mlp.MLP has it).
 
-    ``params``/``grads``: name -> array, updated in place by the optimizer; ``sizes``: layer
-    sizes, input first; ``gb``: [None, dC/db_1, ..., dC/db_L] of the last backward pass.
+    ``params``/``grads``: name -> array, the gradients written by ``backward`` and updated in
+    place by the optimizer; ``sizes``: layer sizes, input first; ``evaluate``: (mean cost,
+    accuracy or None) over a whole set; ``layer_grad_norm``: ||dC/db_l|| per layer over the
+    given examples, leaving ``grads`` and the last batch untouched.
     """
 
     params: dict[str, np.ndarray]
@@ -46,35 +48,43 @@ class Network(Protocol):
     sizes: list[int]
     L: int
     dtype: np.dtype
-    gb: list[Any]
 
     def inputs(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray: ...
     def targets(self, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray: ...
     def backward(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]: ...
     def batch_loss(self) -> float: ...
-    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]: ...
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]: ...
+    def layer_grad_norm(self, X: np.ndarray, y: np.ndarray) -> list[float]: ...
     def layer_stats(self) -> list[dict[str, Any]]: ...
 
 
-def layer_grad_norms(net: Network, X: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
-    """||dC/db_l|| for l = 1..L over the examples X, y: how fast each layer learns (Nielsen,
-    chapter 5). Overwrites the network's gradients; its parameters are untouched."""
-    if X.shape[0] == 0:
-        return ()
-    with np.errstate(over="ignore", invalid="ignore"):
-        net.backward(X, y)
-    return tuple(float(np.linalg.norm(net.gb[l])) for l in range(1, net.L + 1))
+class TrainingData(Protocol):
+    """What train() needs of a data set (engine.data.split.DataSplit has it): inputs (N, n0),
+    class labels (N,) or regression targets (N, n_out), and a sentence saying what they are."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    description: str
+
+
+def _labels(y: np.ndarray) -> np.ndarray:
+    """Class labels as indices (intp); regression targets (N, n_out) as they are."""
+    return y if y.ndim == 2 else np.asarray(y, dtype=np.intp)
 
 
 class _Evaluation:
     """The whole-set figures of the current weights: loss and accuracy per set."""
 
-    def __init__(self, net: Network, data: DataSplit, y: np.ndarray, yt: np.ndarray,
+    def __init__(self, net: Network, data: TrainingData, y: np.ndarray, yt: np.ndarray,
                  yv: np.ndarray | None) -> None:
-        self.train = net.evaluate(data.train_x, y)
-        self.test = net.evaluate(data.test_x, yt)
-        self.validation = (net.evaluate(data.validation_x, yv)
-                           if data.validation_x is not None and yv is not None else None)
+        self.train = net.evaluate(data.X_train, y)
+        self.test = net.evaluate(data.X_test, yt)
+        self.validation = (net.evaluate(data.X_val, yv)
+                           if data.X_val is not None and yv is not None else None)
 
     def record(self, epoch: int, lr: float, seconds: float, speeds: tuple[float, ...],
                stats: list[dict[str, Any]]) -> EpochRecord:
@@ -93,7 +103,7 @@ class _Evaluation:
 def train(
     net: Network,
     cfg: RunConfig,
-    data: DataSplit,
+    data: TrainingData,
     *,
     should_stop: Callable[[], bool] | None = None,
     scenario: str = "",
@@ -102,16 +112,16 @@ def train(
     """Train ``net`` on ``data`` with ``cfg`` (optimizer, lr schedule, batch size, epochs, seed,
     report_every, patience); yield records, the summary last.
 
-    data: train_x (N, n0) uint8 or float, train_y (N,) class indices, the same for the test
-    (and validation) set. The caller checks that the layers fit the data.
+    data: X_train (N, n0) uint8 or float, y_train (N,) class indices or (N, n_out) targets,
+    the same for the test (and validation) set. The caller checks that the layers fit the data.
     """
-    X, y = data.train_x, np.asarray(data.train_y, dtype=np.intp)
-    yt = np.asarray(data.test_y, dtype=np.intp)
-    yv = None if data.validation_y is None else np.asarray(data.validation_y, dtype=np.intp)
+    X, y = data.X_train, _labels(data.y_train)
+    yt = _labels(data.y_test)
+    yv = None if data.y_val is None else _labels(data.y_val)
     n, bs, every = X.shape[0], int(cfg.batch_size or 1), cfg.report_every
     if n == 0:
         raise ValueError("train() needs at least one training example")
-    if X.shape[1] != net.sizes[0] or labels_max(y) >= net.sizes[-1]:
+    if X.shape[1] != net.sizes[0] or (y.ndim == 1 and labels_max(y) >= net.sizes[-1]):
         raise ValueError(f"layers {net.sizes} do not fit {X.shape[1]} inputs and labels up to "
                          f"{labels_max(y)}")
     epochs = int(cfg.epochs or 1)
@@ -131,7 +141,8 @@ def train(
     where: tuple[int, int] | None = None
     with np.errstate(over="ignore", invalid="ignore"):
         final = _Evaluation(net, data, y, yt, yv)
-        yield final.record(0, cfg.lr_at(0), 0.0, layer_grad_norms(net, speed_x, speed_y), [])
+        yield final.record(0, cfg.lr_at(0), 0.0, tuple(net.layer_grad_norm(speed_x, speed_y)),
+                           [])
         best, best_epoch = final.monitored(), 0
         current = True  # `final` holds the figures of the weights as they are
         for epoch in range(1, epochs + 1):
@@ -147,7 +158,7 @@ def train(
                 idx = perm[c0 : c0 + chunk]
                 m = idx.shape[0]
                 xc = net.inputs(np.take(X, idx, axis=0, out=x_u8[:m]), out=x_buf[:m])
-                yc = net.targets(np.take(y, idx), out=y_buf[:m])
+                yc = net.targets(np.take(y, idx, axis=0), out=y_buf[:m])
                 for b0 in range(0, m, bs):
                     net.backward(xc[b0 : b0 + bs], yc[b0 : b0 + bs])
                     batch += 1
@@ -181,7 +192,7 @@ def train(
             stats = net.layer_stats()
             final = _Evaluation(net, data, y, yt, yv)
             current = True
-            speeds = layer_grad_norms(net, speed_x, speed_y)
+            speeds = tuple(net.layer_grad_norm(speed_x, speed_y))
             yield final.record(epoch, opt.lr, seconds, speeds, stats)
             if not math.isfinite(final.train[0]):
                 stop_reason, where = "diverged", (epoch, batch)
@@ -209,5 +220,5 @@ def train(
         final_test_accuracy=final.test[1], final_validation_loss=val[0] if val else None,
         final_validation_accuracy=val[1] if val else None,
         diverged_epoch=where[0] if where else None, diverged_batch=where[1] if where else None,
-        data=data.source,
+        data=data.description,
     )

@@ -146,7 +146,7 @@ def choice(v: Any, at: str, choices: Sequence[str]) -> str:
     return v
 
 
-def number_array(v: Any, at: str, *, max_items: int = MAX_ARRAY_ITEMS) -> float | np.ndarray:
+def number_array(v: Any, at: str, *, max_items: int | None = None) -> float | np.ndarray:
     """A number, or a rectangular (nested) list of numbers, as a float or a float64 array.
 
     Every leaf is checked as ``finite`` checks a number; nesting and size are limited.
@@ -155,7 +155,7 @@ def number_array(v: Any, at: str, *, max_items: int = MAX_ARRAY_ITEMS) -> float 
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise fail(at, "a number or an array of numbers", v, wrong_type=True)
         return finite(v, at)
-    shape = _shape(v, at, max_items)
+    shape = _shape(v, at, MAX_ARRAY_ITEMS if max_items is None else max_items)
     flat = _leaves(v)
     values = []
     for x in flat:

@@ -196,6 +196,21 @@ def test_layer_stats_report_the_last_backward() -> None:
     assert stats[1]["grad_b_norm"] == pytest.approx(np.linalg.norm(grads["b2"]))
 
 
+def test_layer_grad_norm_is_the_bias_gradient_and_leaves_the_last_batch() -> None:
+    m = tiny("tanh", "quadratic", [5, 4, 6, 3], wd=0.2)
+    X, y = batch(n=9)
+    numeric = numeric_gradient(m, X, y)  # weight decay touches weights only: not dC/db
+    X2, y2 = batch(n=4, seed=1)
+    grads = {k: v.copy() for k, v in m.backward(X2, y2).items()}
+    stats, loss = m.layer_stats(), m.batch_loss()
+    norms = m.layer_grad_norm(X, y)
+    assert norms == pytest.approx([np.linalg.norm(numeric[f"b{l}"]) for l in (1, 2, 3)],
+                                  rel=1e-6)
+    for k, g in m.grads.items():  # the last batch's gradients and numbers are untouched
+        np.testing.assert_array_equal(g, grads[k])
+    assert m.layer_stats() == stats and m.batch_loss() == loss
+
+
 def test_matches_pytorch_autograd() -> None:
     torch = pytest.importorskip("torch")
     X, y = batch(n=8, d=6, c=4)

@@ -267,6 +267,13 @@ def test_scheduled_lr():
         scheduled_lr(0.1, 0, "cosine")
 
 
+def test_a_schedule_that_overflows_gives_an_infinite_rate_not_an_error():
+    """1e300**2 raises OverflowError in Python; the run must diverge cleanly instead."""
+    assert scheduled_lr(0.1, 2, "exponential", gamma=1e300) == math.inf
+    assert scheduled_lr(0.1, 4, "step", step_size=2, gamma=1e300) == math.inf
+    assert scheduled_lr(0.0, 2, "exponential", gamma=1e300) == 0.0
+
+
 # --- against torch.optim --------------------------------------------------------------------
 
 TORCH_CASES = [

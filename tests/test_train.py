@@ -23,11 +23,11 @@ def mnist() -> DataSplit:
     """2000 training and 1000 test images of real MNIST (the bundled subset or a full copy)."""
     d = load_mnist(train_limit=2000, test_limit=1000)
     return DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels,
-                     source=d.source)
+                     description=d.source)
 
 
 def small(n: int, data: DataSplit) -> DataSplit:
-    return DataSplit(data.train_x[:n], data.train_y[:n], data.test_x[:200], data.test_y[:200])
+    return DataSplit(data.X_train[:n], data.y_train[:n], data.X_test[:200], data.y_test[:200])
 
 
 def cfg(**kw: object) -> RunConfig:
@@ -72,8 +72,8 @@ def test_epoch_0_is_the_untrained_network(mnist: DataSplit) -> None:
     first = next(iter(train(MLP(QUAD), cfg(), data)))
     fresh = MLP(QUAD)  # the same seed: the same initial weights
     assert isinstance(first, EpochRecord) and first.epoch == 0
-    assert (first.train_loss, first.train_accuracy) == fresh.evaluate(data.train_x, data.train_y)
-    assert (first.test_loss, first.test_accuracy) == fresh.evaluate(data.test_x, data.test_y)
+    assert (first.train_loss, first.train_accuracy) == fresh.evaluate(data.X_train, data.y_train)
+    assert (first.test_loss, first.test_accuracy) == fresh.evaluate(data.X_test, data.y_test)
 
 
 def _cost64(net: MLP, X: np.ndarray, y: np.ndarray, params: dict) -> float:
@@ -90,7 +90,7 @@ def test_layer_grad_norm_is_the_bias_gradient_norm_by_finite_differences(mnist: 
     checked against central differences of the mean cost in float64."""
     net = MLP(QUAD)
     first = next(iter(train(net, cfg(), mnist)))
-    X, y = mnist.train_x[:SPEED_EXAMPLES], mnist.train_y[:SPEED_EXAMPLES].astype(np.intp)
+    X, y = mnist.X_train[:SPEED_EXAMPLES], mnist.y_train[:SPEED_EXAMPLES].astype(np.intp)
     params = {k: v.astype(np.float64) for k, v in MLP(QUAD).params.items()}
     h = 1e-5
     for l, speed in enumerate(first.layer_grad_norm, start=1):
@@ -113,7 +113,7 @@ def test_the_speed_is_measured_at_the_end_of_each_epoch(mnist: DataSplit) -> Non
     records = list(train(net, cfg(epochs=2), small(500, mnist)))
     _, epochs, _ = split(records)
     # after training, the same 500 examples (fewer than 1,000: all of them) give the last value
-    net.backward(small(500, mnist).train_x, small(500, mnist).train_y.astype(np.intp))
+    net.backward(small(500, mnist).X_train, small(500, mnist).y_train.astype(np.intp))
     assert epochs[-1].layer_grad_norm == tuple(float(np.linalg.norm(net.gb[l]))
                                                for l in (1, 2))
     assert epochs[0].layer_grad_norm != epochs[-1].layer_grad_norm
@@ -136,13 +136,13 @@ def test_records_serialise_with_the_shared_keys(mnist: DataSplit) -> None:
 
 def test_validation_set_is_reported_and_watched(mnist: DataSplit) -> None:
     data = small(1000, mnist).hold_out(300)
-    assert len(data.train_x) == 700 and len(data.validation_x) == 300
-    np.testing.assert_array_equal(data.validation_x, mnist.train_x[700:1000])
+    assert len(data.X_train) == 700 and len(data.X_val) == 300
+    np.testing.assert_array_equal(data.X_val, mnist.X_train[700:1000])
     net = MLP(CE)
     _, epochs, summary = split(list(train(net, cfg(epochs=2), data)))
     keys = list(epochs[0].to_json())
     assert keys[5:7] == ["validation_loss", "validation_accuracy"]
-    loss, acc = net.evaluate(data.validation_x, data.validation_y)
+    loss, acc = net.evaluate(data.X_val, data.y_val)
     assert (epochs[-1].validation_loss, epochs[-1].validation_accuracy) == (loss, acc)
     assert (summary.final_validation_loss, summary.final_validation_accuracy) == (loss, acc)
 

@@ -95,10 +95,10 @@ def load_data(sc: NetworkScenario, variant: str | None = None) -> DataSplit:
             f"{sc.source}: {sc.where('data', variant)} key 'validation': holding out {n_val} "
             f"of {len(d.train_images)} training examples leaves none to train on")
     split = DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels,
-                      source=d.source, is_subset=d.is_subset)
+                      description=d.source, is_subset=d.is_subset)
     if n_val:
         split = replace(split.hold_out(n_val),
-                        source=f"{d.source}; the last {n_val} training examples held out "
+                        description=f"{d.source}; the last {n_val} training examples held out "
                                "for validation")
     return split
 
@@ -106,7 +106,7 @@ def load_data(sc: NetworkScenario, variant: str | None = None) -> DataSplit:
 def check_fit(sc: NetworkScenario, variant: str | None, data: DataSplit) -> None:
     """Raise ScenarioError (naming the file and the key) unless the layers fit the data."""
     layers = sc.model_config(variant).layers
-    top = max(labels_max(data.train_y), labels_max(data.test_y))
+    top = max(labels_max(data.y_train), labels_max(data.y_test))
     if layers[0] != data.n_features or top >= layers[-1]:
         raise ScenarioError(
             f"{sc.source}: {sc.where('model', variant)} key 'layers': {layers} does not fit "

@@ -65,7 +65,7 @@ def _clear_line(bar: ProgressBar | None) -> None:
 
 def _train(stream: NetworkStream, label: str, on_record: Any) -> None:
     """Iterate ``stream``, showing a progress bar per epoch on stderr, calling ``on_record``."""
-    batches = math.ceil(len(stream.data.train_x) / int(stream.cfg.batch_size or 1))
+    batches = math.ceil(len(stream.data.X_train) / int(stream.cfg.batch_size or 1))
     bar: ProgressBar | None = None
     for rec in stream:
         if isinstance(rec, BatchRecord):
@@ -94,7 +94,7 @@ class NetworkViews(Views):
             key = repr(sorted(sc.data_options(v).items()))
             if key not in loaded:
                 loaded[key] = load_data(sc, v)
-                print(f"data: {loaded[key].source}", file=sys.stderr)
+                print(f"data: {loaded[key].description}", file=sys.stderr)
             check_fit(sc, v, loaded[key])
             out[v] = loaded[key]
         return out

@@ -241,11 +241,11 @@ class MnistScreen(Screen):
         sc, variant = self.scenario, self.variant
         data = load_data(sc, variant)
         check_fit(sc, variant, data)
-        k = min(SAMPLE_DIGITS, len(data.test_x))
-        sample = data.test_x[:k]
-        self.post_message(self.Loaded(run, data.source, data.is_subset, len(data.train_x),
-                                      len(data.test_x), sample, data.test_y[:k]))
-        batches = math.ceil(len(data.train_x) / int(self.settings.batch_size or 1))
+        k = min(SAMPLE_DIGITS, len(data.X_test))
+        sample = data.X_test[:k]
+        self.post_message(self.Loaded(run, data.description, data.is_subset, len(data.X_train),
+                                      len(data.X_test), sample, data.y_test[:k]))
+        batches = math.ceil(len(data.X_train) / int(self.settings.batch_size or 1))
         every = min(self.settings.report_every, max(1, batches // POINTS_PER_EPOCH))
         settings = replace(self.settings, report_every=every)
         net = sc.build_model(variant)
@@ -270,8 +270,8 @@ class MnistScreen(Screen):
                         flush()
                 elif isinstance(rec, EpochRecord):
                     flush()
-                    pred = net.predict(data.test_x)
-                    conf = confusion_matrix(data.test_y, pred)
+                    pred = net.predict(data.X_test)
+                    conf = confusion_matrix(data.y_test, pred)
                     self.post_message(self.Epoch(run, rec, pred[:k], conf))
                 else:
                     flush()
