@@ -461,3 +461,39 @@ def test_with_run_changes_and_validates():
         with_run(sc, speed=2)
     with pytest.raises(ScenarioError, match="'lr' does not apply to the target rule"):
         with_run(sc, lr=0.1)
+
+
+# --- the kind of a scenario -----------------------------------------------------------------
+
+NET = '[model]\nlayers = [784, 10]\n[data]\nsource = "mnist"\n[run]\nepochs = 1\n'
+
+
+def test_the_kind_follows_the_tables_or_the_scenario_table():
+    assert parse_scenario(TARGET_Z, source="t.toml").kind == "graph"
+    assert parse_scenario(NET, source="t.toml").kind == "network"  # [model] implies it
+    named = parse_scenario('[scenario]\nkind = "network"\n' + NET, source="t.toml")
+    assert named.kind == "network" and named.label == "network"
+    assert parse_scenario(TARGET_Z.replace('[scenario]\n', '[scenario]\nkind = "graph"\n'),
+                          source="t.toml").label == "target"
+
+
+@pytest.mark.parametrize("text,message", [
+    ('[scenario]\nkind = "sweep"\n' + NET,
+     "t.toml: [scenario] key 'kind': expected one of 'network', 'graph', got 'sweep'"),
+    ('[scenario]\nkind = 1\n' + NET, "t.toml: [scenario] key 'kind': expected a string, got an "
+                                     "integer (1)"),
+    (TARGET_Z.replace('[scenario]\n', '[scenario]\nkind = "graph"\n') + NET.split("[data]")[0],
+     "t.toml: unknown table [model] (expected: scenario, params, data, graph, run, variants for "
+     "a graph scenario; [model] belongs to network scenarios)"),
+    ('[scenario]\nkind = "network"\n[run]\nepochs = 1\n',
+     "t.toml: [model] is missing: a network scenario needs layers = [n_in, ..., n_out]"),
+    (NET + '[params]\nw = 1.0\n', "t.toml: unknown table [params] (expected: scenario, model, "
+                                  "data, run, variants for a network scenario; [params] belongs "
+                                  "to graph scenarios)"),
+    (NET + '[variants.a]\nrule = "target"\n', "t.toml: [variants.a] unknown key 'rule' "
+                                              "(expected one of: report_every, shuffle_seed, "
+                                              "patience, optimizer,"),
+    (NET + '[variants.a.graph]\nz = "1"\n', "t.toml: [variants.a] unknown key 'graph'"),
+])
+def test_kind_mistakes(text, message):
+    assert error_of(text).startswith(message)

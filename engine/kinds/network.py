@@ -157,7 +157,7 @@ class NetworkKind(Kind):
     def validate(self, meta: dict[str, Any], tables: dict[str, dict[str, Any]],
                  variants: dict[str, dict[str, dict[str, Any]]]) -> NetworkScenario:
         sc = NetworkScenario(**meta, kind=self.name, tables=tables, variants=variants)
-        if "model" not in tables:
+        if not tables.get("model"):
             raise ScenarioError(f"{sc.source}: [model] is missing: a network scenario needs "
                                 "layers = [n_in, ..., n_out]")
         for variant in [None, *variants]:

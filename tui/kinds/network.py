@@ -94,9 +94,10 @@ class NetworkViews(Views):
             key = repr(sorted(sc.data_options(v).items()))
             if key not in loaded:
                 loaded[key] = load_data(sc, v)
-                print(f"data: {loaded[key].description}", file=sys.stderr)
             check_fit(sc, v, loaded[key])
             out[v] = loaded[key]
+        for data in loaded.values():  # only once every check has passed
+            print(f"data: {data.description}", file=sys.stderr)
         return out
 
     def run(self, sc: Scenario, args: argparse.Namespace) -> int:
