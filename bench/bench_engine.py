@@ -1,8 +1,10 @@
-"""Benchmarks of the engine: per-iteration cost of the target-z graph, whole `gdlab run`, and
-the vectorised loss landscape. Prints figures; never a timed test.
+"""Benchmarks of the engine: per-iteration cost of the target-z graph, whole `gdlab run`, the
+vectorised loss landscape, and the graph runner against another tree. Prints figures; never a
+timed test.
 
     python bench/bench_engine.py            # all
     python bench/bench_engine.py --quick    # fewer repetitions
+    python bench/bench_engine.py runner --reference DIR   # the runner: this tree against DIR
 
 References are measured in the same run and reported as ratios (machines here are shared and
 noisy): a define-by-run scalar engine written below (a Value class with closures, as small
@@ -12,8 +14,11 @@ autograd teaching libraries do) and a Python loop over the landscape's grid poin
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -168,6 +173,88 @@ def _landscape_case(name: str, path: list[tuple[float, float]], n: int, reps: in
           f"loop {tl * 1e3:8.1f} ms, speed-up {tl / tv:6.1f} x, max rel. difference {err:.1e}")
 
 
+#: (scenario, variant, --set overrides) of the runner benchmark: scalar and array parameters,
+#: optimizers with and without state, mini-batches
+RUNNER_CASES = [
+    ("rosenbrock", "sgd", ["run.tolerance=0", "run.max_iterations=20000"]),
+    ("rosenbrock", "adam", ["run.tolerance=0", "run.max_iterations=20000"]),
+    ("regression_linear", None, ["run.max_iterations=3000"]),
+    ("target_z", "recomputed", ["run.tolerance=0", "run.max_iterations=20000"]),
+]
+
+RUNNER_CODE = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from engine.runner import Run
+from engine.scenario import load_scenario
+out = {{}}
+for name, variant, overrides in {cases!r}:
+    sc = load_scenario(name, overrides)
+    best = float("inf")
+    for _ in range({reps}):
+        run = Run(sc, variant)
+        t0 = time.process_time()
+        records, _ = run.run_all()
+        best = min(best, (time.process_time() - t0) / len(records))
+    out[f"{{name}} [{{variant}}]"] = (best, len(records))
+print(json.dumps(out))
+"""
+
+
+def _runner_times(root: Path, reps: int) -> dict[str, tuple[float, int]]:
+    code = RUNNER_CODE.format(root=str(root), cases=RUNNER_CASES, reps=reps)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                       check=True)
+    return {k: tuple(v) for k, v in json.loads(p.stdout).items()}
+
+
+def _process_time(root: Path, args: list[str]) -> float:
+    """CPU seconds (user + system) of ``gdlab ARGS`` run from the tree at ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-m", "tui.cli", *args], check=True, capture_output=True,
+                   cwd=root, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_runner(quick: bool, reference: Path | None) -> None:
+    """The graph runner end to end (records built, no output), per record, best of a few
+    runs in a fresh interpreter; with ``reference``, that tree too, alternated, as ratios.
+    CPU time, not wall time: on a shared 2-core machine the wall clock of the same run moves
+    by 2x with the other processes' load, its CPU time by a few per cent."""
+    trees = [("this tree", ROOT)] + ([("reference", reference)] if reference else [])
+    reps, rounds = (2, 1) if quick else (3, 3)
+    best: dict[str, dict[str, float]] = {label: {} for label, _ in trees}
+    counts: dict[str, int] = {}
+    for _ in range(rounds):
+        for label, root in trees:
+            for case, (t, n) in _runner_times(root, reps).items():
+                best[label][case] = min(best[label].get(case, math.inf), t)
+                counts[case] = n
+    print(f"graph runner, CPU microseconds per record (Run.run_all, best of {reps * rounds})")
+    for case in best["this tree"]:
+        line = f"  {case:32s} ({counts[case]:6d} records): {best['this tree'][case] * 1e6:7.2f}"
+        if reference:
+            ref = best["reference"][case]
+            line += f"   reference {ref * 1e6:7.2f}   ratio {best['this tree'][case] / ref:5.2f}"
+        print(line)
+    commands = [["run", "target_z"],
+                ["run", "rosenbrock", "--variant", "adam", "--set", "run.tolerance=0", "--set",
+                 "run.max_iterations=20000", "--format", "csv"]]
+    for argv in commands:
+        times: dict[str, list[float]] = {label: [] for label, _ in trees}
+        for _ in range(3 if quick else 7):
+            for label, root in trees:
+                times[label].append(_process_time(root, argv))
+        mine = statistics.median(times["this tree"])
+        line = f"  `gdlab {' '.join(argv)}`: {mine * 1e3:7.1f} ms of CPU (median)"
+        if reference:
+            ref = statistics.median(times["reference"])
+            line += f", reference {ref * 1e3:7.1f} ms, ratio {mine / ref:5.2f}"
+        print(line)
+
+
 def _time(fn) -> float:
     t0 = time.perf_counter()
     fn()
@@ -177,7 +264,9 @@ def _time(fn) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("which", nargs="*", default=["iteration", "process", "landscape"])
+    ap.add_argument("--reference", type=Path, metavar="DIR",
+                    help="runner: another gdlab tree (e.g. an export of main) to compare with")
+    ap.add_argument("which", nargs="*", default=["iteration", "process", "landscape", "runner"])
     args = ap.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {_cpu()}, "
           f"Python {platform.python_version()}, numpy {np.__version__}")
@@ -187,6 +276,8 @@ def main() -> None:
         bench_process(args.quick)
     if "landscape" in args.which:
         bench_landscape(args.quick)
+    if "runner" in args.which:
+        bench_runner(args.quick, args.reference)
 
 
 def _cpu() -> str:

@@ -52,12 +52,13 @@ def _name(x: Any, at: str) -> str:
     return x
 
 
-@dataclass(frozen=True)
 class RunKey:
     """One [run] key: its check (value, where -> the value the config holds) and its meaning."""
 
-    check: Callable[[Any, str], Any]
-    meaning: str
+    __slots__ = ("check", "meaning")
+
+    def __init__(self, check: Callable[[Any, str], Any], meaning: str) -> None:
+        self.check, self.meaning = check, meaning
 
 
 #: every [run] key of every kind, checked the same way wherever it appears

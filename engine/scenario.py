@@ -173,7 +173,7 @@ def _validate(raw: dict[str, Any], source: str, path: Path | None) -> Scenario:
     allowed = ("scenario", *kind.tables, "variants")
     for key in raw:
         if key not in allowed:
-            others = [k for k in kinds.names() if key in kinds.get(k).tables]
+            others = [k for k in kinds.names() if k != kind.name and key in kinds.get(k).tables]
             hint = f"; [{key}] belongs to {' and '.join(others)} scenarios" if others else ""
             raise ScenarioError(f"{source}: unknown table [{key}] (expected: "
                                 f"{', '.join(allowed)} for a {kind.name} scenario{hint})")

@@ -132,3 +132,5 @@ def test_the_two_registries_list_the_same_kinds() -> None:
     for name in kinds.names():
         assert kinds.get(name).name == name
         assert views.get(name).name == name
+    implied = {k.implied_by: k.name for k in map(kinds.get, kinds.names()) if k.implied_by}
+    assert implied == kinds.IMPLIED_BY  # the registry's line agrees with each kind

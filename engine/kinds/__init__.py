@@ -14,14 +14,17 @@ from importlib import import_module
 from ..errors import ScenarioError
 from .base import Kind, RecordStream, Scenario
 
-#: kind name -> the module that defines its KIND, in the order a file's tables select a default
+#: kind name -> the module that defines its KIND
 KINDS = {
     "network": "engine.kinds.network",
     "graph": "engine.kinds.graph",
 }
+#: a table whose presence selects the kind of a file that names none (each kind's implied_by)
+IMPLIED_BY = {"model": "network"}
 DEFAULT = "graph"  # the kind of a file that names none and has no table implying another
 
-__all__ = ["DEFAULT", "KINDS", "Kind", "RecordStream", "Scenario", "get", "kind_of", "names"]
+__all__ = ["DEFAULT", "IMPLIED_BY", "KINDS", "Kind", "RecordStream", "Scenario", "get",
+           "kind_of", "names"]
 
 
 def names() -> tuple[str, ...]:
@@ -38,15 +41,14 @@ def get(name: str) -> Kind:
 
 
 def kind_of(named: str | None, tables: set[str] | list[str], source: str) -> Kind:
-    """The kind of a file: the one ``[scenario] kind`` names, else the first whose
-    ``implied_by`` table the file has ([model] makes a network), else the default."""
+    """The kind of a file: the one ``[scenario] kind`` names, else the one a table implies
+    ([model] makes a network), else the default. Only that kind's module is imported."""
     if named is not None:
         if named not in KINDS:
             raise ScenarioError(f"{source}: [scenario] key 'kind': expected one of "
                                 f"{', '.join(repr(k) for k in KINDS)}, got {named!r}")
         return get(named)
-    for name in KINDS:
-        kind = get(name)
-        if kind.implied_by is not None and kind.implied_by in tables:
-            return kind
+    for table, name in IMPLIED_BY.items():
+        if table in tables:
+            return get(name)
     return get(DEFAULT)

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import validate as v
 from ..data.split import DataSplit, labels_max
 from ..errors import ScenarioError
-from ..mlp import MLP, MLPConfig, mlp_config_from_table
 from ..records import BatchRecord, EpochRecord, NetworkSummary
 from ..run import SHARED_KEYS, RunConfig, run_config
 from .base import FLAT_TABLE, Kind, Scenario
+
+if TYPE_CHECKING:  # the network itself is imported when a network scenario is read
+    from ..mlp import MLP, MLPConfig
 
 RUN_KEYS = ("report_every", "shuffle_seed", "patience", *SHARED_KEYS)
 #: what a network's [run] leaves out (seed: None means the model's seed)
@@ -38,6 +40,8 @@ class NetworkScenario(Scenario):
 
     def model_config(self, variant: str | None = None) -> MLPConfig:
         """The network ``variant`` trains (None: the plain [model])."""
+        from ..mlp import mlp_config_from_table
+
         return mlp_config_from_table(self.table("model", variant), self.source,
                                      self.where("model", variant))
 
@@ -58,6 +62,8 @@ class NetworkScenario(Scenario):
 
     def build_model(self, variant: str | None = None) -> MLP:
         """A new network with ``variant``'s initial weights."""
+        from ..mlp import MLP
+
         return MLP(self.model_config(variant))
 
 
