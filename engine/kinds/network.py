@@ -120,6 +120,21 @@ def check_fit(sc: NetworkScenario, variant: str | None, data: DataSplit) -> None
             f"layers = [{data.n_features}, ..., {top + 1}])")
 
 
+def load_checked(sc: NetworkScenario, variants: list[str | None]
+                 ) -> dict[str | None, DataSplit]:
+    """Each variant's data (loaded once per distinct [data]), every variant's layers checked
+    against it: all that a run checks before its first record."""
+    loaded: dict[str, DataSplit] = {}
+    out: dict[str | None, DataSplit] = {}
+    for variant in variants:
+        key = repr(sorted(sc.data_options(variant).items()))
+        if key not in loaded:
+            loaded[key] = load_data(sc, variant)
+        check_fit(sc, variant, loaded[key])
+        out[variant] = loaded[key]
+    return out
+
+
 class NetworkStream:
     """The records of one variant's training (batch and epoch records); ``summary`` at the end.
 
@@ -175,12 +190,7 @@ class NetworkKind(Kind):
     def check(self, sc: Scenario) -> None:
         """Load each variant's data (once per distinct [data]) and check the layers fit it."""
         assert isinstance(sc, NetworkScenario)
-        loaded: dict[str, DataSplit] = {}
-        for variant in sc.variants or [None]:
-            key = repr(sorted(sc.data_options(variant).items()))
-            if key not in loaded:
-                loaded[key] = load_data(sc, variant)
-            check_fit(sc, variant, loaded[key])
+        load_checked(sc, list(sc.variants) or [None])
 
     def stream(self, sc: Scenario, variant: str | None, *,
                should_stop: Callable[[], bool] | None = None) -> NetworkStream:

@@ -2,8 +2,10 @@
 every format) that tests/test_golden_outputs.py compares byte for byte.
 
 Run it only when an output is meant to change (and say why in the commit):
-``python tests/golden/make_golden.py``. Small outputs are stored whole; for every output the
-manifest holds its SHA-256, size, line count and first and last lines.
+``python tests/golden/make_golden.py``, or ``--root DIR`` to write the outputs of another tree
+(e.g. ``git archive main | tar -x -C DIR``: the reference a restructuring must keep). Small
+outputs are stored whole; for every output the manifest holds its SHA-256, size, line count and
+first and last lines.
 """
 
 from __future__ import annotations
@@ -64,7 +66,12 @@ def describe(text: str) -> dict[str, object]:
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", type=Path, default=ROOT, help="the gdlab tree that prints")
+    root = ap.parse_args().root.resolve()
+    sys.path.insert(0, str(root))
     manifest = {}
     for old in HERE.glob("*.out"):
         old.unlink()

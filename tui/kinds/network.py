@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.data.split import DataSplit
-from engine.kinds.network import NetworkScenario, NetworkStream, check_fit, load_data
+from engine.kinds.network import NetworkScenario, NetworkStream, load_checked
 from engine.records import BatchRecord, EpochRecord
 from engine.scenario import Scenario
 
@@ -86,19 +86,12 @@ class NetworkViews(Views):
 
     def _prepare(self, sc: NetworkScenario, variants: list[str | None]
                  ) -> dict[str | None, DataSplit]:
-        """Load each variant's data (once per distinct [data]) and check the layers fit it, so
-        that every mistake is reported before anything is printed."""
-        loaded: dict[str, DataSplit] = {}
-        out: dict[str | None, DataSplit] = {}
-        for v in variants:
-            key = repr(sorted(sc.data_options(v).items()))
-            if key not in loaded:
-                loaded[key] = load_data(sc, v)
-            check_fit(sc, v, loaded[key])
-            out[v] = loaded[key]
-        for data in loaded.values():  # only once every check has passed
-            print(f"data: {data.description}", file=sys.stderr)
-        return out
+        """Load and check every variant's data, so that every mistake is reported before
+        anything is printed; then say which data is used."""
+        data = load_checked(sc, variants)
+        for d in {id(d): d for d in data.values()}.values():
+            print(f"data: {d.description}", file=sys.stderr)
+        return data
 
     def run(self, sc: Scenario, args: argparse.Namespace) -> int:
         assert isinstance(sc, NetworkScenario)
