@@ -13,7 +13,7 @@ run, alternating the two so that a busy machine slows both alike:
    (DenseNet.output_grid), against one torch.no_grad() forward pass of the same grid; also with
    the grid's features computed (Dataset.plane_grid) and for Playground's largest network.
 3. One MNIST epoch of [784, 30, 10] (sigmoid, quadratic cost) and of [784, 100, 10] (softmax
-   + cross-entropy), batch 10, float32, through engine.mlp_train.train with the earlier
+   + cross-entropy), batch 10, float32, through engine.train.train with the earlier
    engine/mlp.py MLP and with DenseNet (skipped when the full MNIST or engine/mlp.py is
    missing).
 
@@ -225,22 +225,26 @@ MNIST_CASES = [  # (label, layers, output, cost, init, lr)
 def bench_mnist(repeats: int) -> None:
     try:
         from engine.mlp import MLP, MLPConfig
-        from engine.mlp_train import EpochRecord, TrainSettings, train
     except ImportError:
         print("engine/mlp.py is gone: nothing to compare with")
         return
     from engine.data.mnist import load_mnist
+    from engine.data.split import DataSplit
+    from engine.records import EpochRecord
+    from engine.run import RunConfig
+    from engine.train import train
 
     if not MNIST_DIR.is_dir():
         print(f"no full MNIST at {MNIST_DIR}: skipped (set GDLAB_MNIST_DIR)")
         return
-    data = load_mnist(MNIST_DIR)
+    d = load_mnist(MNIST_DIR)
+    data = DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels)
     for label, layers, output, cost, init, lr in MNIST_CASES:
         print(f"## MNIST {label}, sigmoid hidden layer, batch 10, float32")
         mc = MLPConfig(layers, "sigmoid", "quadratic" if cost == "quadratic" else "cross_entropy",
                        init, 0.0, 1)
         table = {"layers": layers, "output": output, "cost": cost, "init": init, "seed": 1}
-        settings = TrainSettings(lr=lr, batch_size=10, epochs=2, report_every=10**9)
+        settings = RunConfig(lr=lr, batch_size=10, epochs=2, seed=1, report_every=10**9)
         makers = {
             "engine/mlp.py MLP": lambda mc=mc: MLP(mc),
             "engine.models DenseNet": lambda table=table: DenseNet(
@@ -250,8 +254,8 @@ def bench_mnist(repeats: int) -> None:
         accuracy: dict[str, list[float]] = {k: [] for k in makers}
         for _ in range(repeats):
             for name, make in makers.items():
-                for r in train(mc, settings, data, model=make()):
-                    if isinstance(r, EpochRecord):
+                for r in train(make(), settings, data):
+                    if isinstance(r, EpochRecord) and r.epoch > 0:
                         seconds[name].append(r.seconds)
                         accuracy[name].append(r.test_accuracy)
         print(f"seconds per 60,000-image epoch (train()'s own clock), best (median) of "
@@ -270,13 +274,13 @@ def interleaved(makers: dict, data, lr: float, blocks: int, size: int = 200) -> 
     alternating the networks block by block, so that a busy machine slows both alike: the
     median of the per-block ratios is robust where whole epochs are not."""
     nets = {name: make() for name, make in makers.items()}
-    X = data.train_images[: size * 10].astype(np.float32) / np.float32(255)
+    X = data.X_train[: size * 10].astype(np.float32) / np.float32(255)
     opt = make_optimizer("sgd", lr)
     per_block: dict[str, list[float]] = {k: [] for k in nets}
     with np.errstate(over="ignore"):
         for _ in range(blocks):
             for name, net in nets.items():
-                T = net.targets(data.train_labels[: size * 10].astype(np.intp))
+                T = net.targets(data.y_train[: size * 10].astype(np.intp))
                 steps = [(k, p, net.grads[k]) for k, p in net.params.items()]
                 start = time.perf_counter()
                 for b in range(0, size * 10, 10):

@@ -264,24 +264,28 @@ def test_regularisation_needs_the_training_set_size() -> None:
     ([784, 30, 10], "softmax", "cross_entropy", "scaled", 0.5),
 ])
 def test_mnist_training_is_bit_for_bit_the_earlier_mlp(layers, output, cost, init, lr) -> None:
-    """The same trainer (engine.mlp_train.train) with the old MLP and with DenseNet: the same
+    """The same trainer (engine.train.train) with the old MLP and with DenseNet: the same
     initial weights, the same arithmetic, so the same accuracies to the last digit. The train
     loss may differ in the 8th digit: DenseNet sums each example's cost in float64."""
     mlp = pytest.importorskip("engine.mlp", reason="engine/mlp.py has been replaced")
     from engine.data.mnist import load_mnist
-    from engine.mlp_train import EpochRecord, TrainSettings, train
+    from engine.data.split import DataSplit
+    from engine.records import EpochRecord
+    from engine.run import RunConfig
+    from engine.train import train
 
-    data = load_mnist(train_limit=2000, test_limit=500)
+    d = load_mnist(train_limit=2000, test_limit=500)
+    data = DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels)
     old_cost = "cross_entropy" if output == "softmax" else "quadratic"
     mc = mlp.MLPConfig(layers, "sigmoid", old_cost, init, 0.0, 1)
-    settings = TrainSettings(lr=lr, batch_size=10, epochs=2, report_every=50)
+    settings = RunConfig(lr=lr, batch_size=10, epochs=2, seed=1, report_every=50)
     new = net_from({"layers": layers, "output": output, "cost": cost, "init": init, "seed": 1},
                    dtype=np.float32, input_scale=1 / 255)
     old_net = mlp.MLP(mc)
     for k in old_net.params:
         np.testing.assert_array_equal(new.params[k], old_net.params[k])
-    old_recs = list(train(mc, settings, data, model=old_net))
-    new_recs = list(train(mc, settings, data, model=new))
+    old_recs = list(train(old_net, settings, data))
+    new_recs = list(train(new, settings, data))
     assert len(old_recs) == len(new_recs)
     for r0, r1 in zip(old_recs, new_recs, strict=True):
         if isinstance(r0, EpochRecord):
