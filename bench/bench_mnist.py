@@ -111,9 +111,10 @@ def worker_info(args: argparse.Namespace) -> dict[str, Any]:
 
 def gdlab_epochs(root: Path, layers: list[int], cost: str, bs: int, epochs: int,
                  data: Any) -> tuple[list[float], float]:
-    """(seconds of each training epoch by train()'s own clock, wall seconds of the whole
+    """(seconds of each training epoch by train()'s own clock, CPU seconds of the whole
     train() call with its evaluations) for the gdlab tree at ``root``: this one (engine.train)
-    or an older one (engine.mlp_train, before the scenario kinds), for before/after figures."""
+    or an older one (engine.mlp_train, before the scenario kinds), for before/after figures.
+    CPU time, because on a shared machine the wall clock moves with the other processes."""
     sys.path.insert(0, str(root))
     from engine.mlp import MLP, MLPConfig
 
@@ -128,28 +129,30 @@ def gdlab_epochs(root: Path, layers: list[int], cost: str, bs: int, epochs: int,
         from engine.mlp_train import train as old_train
 
         settings = TrainSettings("sgd", 0.1, {}, bs, epochs, report_every=10**9)
-        start = time.perf_counter()
+        start = time.process_time()
         records = list(old_train(cfg, settings, data))
-        wall = time.perf_counter() - start
-        return [r.seconds for r in records if isinstance(r, EpochRecord)], wall
+        cpu = time.process_time() - start
+        return [r.seconds for r in records if isinstance(r, EpochRecord)], cpu
     run = RunConfig(optimizer="sgd", lr=0.1, batch_size=bs, epochs=epochs, seed=1,
                     report_every=10**9)
     split = DataSplit(data.train_images, data.train_labels, data.test_images, data.test_labels)
-    start = time.perf_counter()
+    start = time.process_time()
     records = list(train(MLP(cfg), run, split))
-    wall = time.perf_counter() - start
-    return [r.seconds for r in records if isinstance(r, EpochRecord) and r.epoch > 0], wall
+    cpu = time.process_time() - start
+    return [r.seconds for r in records if isinstance(r, EpochRecord) and r.epoch > 0], cpu
 
 
 def worker_gdlab(args: argparse.Namespace) -> dict[str, Any]:
     """Seconds of each training epoch (train()'s own clock) for every configuration, and the
-    wall time of each whole run (``"wall:" + label``), of the tree at ``--root``."""
+    CPU time of each whole run (``"cpu:" + label``), of the tree at ``--root``."""
     root = Path(args.root) if args.root else ROOT
     data = load_data(root)
     out: dict[str, Any] = {}
     for label, layers, cost, bs in CONFIGS:
-        out[label], out[f"wall:{label}"] = gdlab_epochs(root, layers, cost, bs, args.epochs,
-                                                        data)
+        out[label], out[f"cpu:{label}"] = gdlab_epochs(root, layers, cost, bs, args.epochs,
+                                                       data)
+        if args.slope:  # and a one-epoch run: the difference is the CPU of the other epochs
+            out[f"cpu1:{label}"] = gdlab_epochs(root, layers, cost, bs, 1, data)[1]
     return out
 
 
@@ -335,17 +338,24 @@ def run_worker(mode: str, threads: int, *extra: str) -> dict[str, Any]:
 
 def print_reference(times: dict[tuple[int, str], dict[str, list[float]]],
                     args: argparse.Namespace) -> None:
-    """This tree against the --reference tree: epoch seconds and whole-run wall seconds."""
+    """This tree against the --reference tree: epoch seconds (wall, train()'s own clock), the
+    CPU seconds of a one-epoch run (training and every evaluation) and the CPU per further
+    epoch (the slope between a one-epoch and an E-epoch run), best of the runs."""
+    e = args.epochs
     print(f"\n## this tree against {args.reference} (same run, alternated)\n")
-    print("| threads | network, batch | epoch s: this | epoch s: reference | ratio | "
-          f"wall s of {args.epochs} epochs: this | reference | ratio |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| threads | network, batch | epoch s (wall): this / reference | CPU s of a 1-epoch "
+          f"run: this / reference | CPU s per further epoch (slope 1 -> {e}): this / reference |")
+    print("| ---: | --- | ---: | ---: | ---: |")
     for t in args.threads:
         for label, *_ in CONFIGS:
-            a, b = times[(t, "gdlab")][label], times[(t, "reference")][label]
-            wa, wb = times[(t, "gdlab")][f"wall:{label}"], times[(t, "reference")][f"wall:{label}"]
-            print(f"| {t} | {label} | {min(a):.3f} | {min(b):.3f} | {min(a) / min(b):.2f}x | "
-                  f"{min(wa):.2f} | {min(wb):.2f} | {min(wa) / min(wb):.2f}x |")
+            mine, ref = times[(t, "gdlab")], times[(t, "reference")]
+            a, b = min(mine[label]), min(ref[label])
+            one_a, one_b = min(mine[f"cpu1:{label}"]), min(ref[f"cpu1:{label}"])
+            slope_a = (min(mine[f"cpu:{label}"]) - one_a) / (e - 1)
+            slope_b = (min(ref[f"cpu:{label}"]) - one_b) / (e - 1)
+            print(f"| {t} | {label} | {a:.3f} / {b:.3f} = {a / b:.2f}x | {one_a:.2f} / "
+                  f"{one_b:.2f} = {one_a / one_b:.2f}x | {slope_a:.3f} / {slope_b:.3f} = "
+                  f"{slope_a / slope_b:.2f}x |")
 
 
 def cpu_steal() -> tuple[int, int]:
@@ -374,12 +384,17 @@ def main() -> None:
     p.add_argument("--reference", metavar="DIR",
                    help="another gdlab tree (e.g. an export of main) timed in the same run, "
                         "alternated with this one: before/after figures")
+    p.add_argument("--skip-torch", action="store_true",
+                   help="time gdlab only (with --reference: the before/after figures alone)")
     p.add_argument("--root", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--slope", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--scenario", default="mnist_mlp", help=argparse.SUPPRESS)
     p.add_argument("--variant", default=None, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--run-epochs", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.reference and args.epochs < 2 and not args.worker:
+        p.error("--reference needs --epochs >= 2 (the CPU per epoch is a slope)")
     if args.worker:
         args.threads = args.threads[0]
         print(json.dumps(WORKERS[args.worker](args)))
@@ -396,14 +411,18 @@ def main() -> None:
           f"from {args.repeats} alternated worker runs per library; ratio of the bests")
     times: dict[tuple[int, str], dict[str, list[float]]] = {}
     skipped = None
-    libs = ["gdlab", "torch"] + (["reference"] if args.reference else [])
+    libs = ["gdlab"] + ([] if args.skip_torch else ["torch"]) + \
+        (["reference"] if args.reference else [])
+    if args.skip_torch:
+        skipped = "PyTorch not timed (--skip-torch)"
     for _ in range(args.repeats):
         for t in args.threads:
             for lib in libs:
+                slope = ["--slope"] if args.reference and lib != "torch" else []
                 if lib == "reference":
-                    r = run_worker("gdlab", t, *extra, "--root", args.reference)
+                    r = run_worker("gdlab", t, *extra, *slope, "--root", args.reference)
                 else:
-                    r = run_worker(lib, t, *extra)
+                    r = run_worker(lib, t, *extra, *slope)
                 if "skipped" in r:
                     skipped = r["skipped"]
                     continue
