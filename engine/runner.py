@@ -11,7 +11,6 @@ records; they never recompute what a record holds. With ``detail`` (the app) the
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +54,9 @@ class Run:
         self.iteration = 0
         self.summary: GraphSummary | None = None
         self.last: IterationRecord | None = None
-        self.details: deque[StepDetail] = deque(maxlen=2)  # of the newest steps (detail on)
+        # of the two newest steps (detail on): a tuple replaced whole, so that the app's thread
+        # may read it while the worker steps
+        self.details: tuple[StepDetail, ...] = ()
         self._t0 = time.perf_counter()
 
     @property
@@ -76,7 +77,7 @@ class Run:
         self.iteration = 0
         self.summary = None
         self.last = None
-        self.details.clear()
+        self.details = ()
         self._t0 = time.perf_counter()
 
     def step(self) -> IterationRecord:
@@ -109,8 +110,8 @@ class Run:
                       message=f"{exc.message} at node '{exc.node}'")
         rec = self._record(params, values, v, epoch, batch)
         if self.detail:
-            self.details.append(StepDetail(self.iteration, v.optimizer, v.opt_before,
-                                           v.opt_state, node_grads))
+            self.details = (*self.details[-1:], StepDetail(self.iteration, v.optimizer,
+                                                           v.opt_before, v.opt_state, node_grads))
         if v.stop is not None:
             return self._finish(rec, v.stop, v.message)
         self.last = rec

@@ -257,7 +257,8 @@ class Session:
         its state around it; None when the run did not keep it."""
         if rec is None or self.run is None:
             return None
-        for d in [*reversed(self.run.details), *self._details]:
+        run, older = self.run, self._details  # the worker may replace both: read them once
+        for d in [*reversed(run.details), *older]:
             if d.iteration == rec.iteration:
                 return d
         return None
