@@ -257,3 +257,24 @@ def test_toml_script_clears_a_setting_by_leaving_the_value_out(tmp_path, capsys)
     out = capsys.readouterr().out
     # with tolerance 1e-3 it would stop converged after 4 updates; without, it runs to 8
     assert "stopped: max_iterations after 8 updates" in out
+
+
+async def test_each_kind_opens_its_own_screen(monkeypatch, tmp_path: Path) -> None:
+    """The app asks the kind's views for the screen: the run view for a graph scenario, the
+    training dashboard for a network scenario (which waits for its worker on the way out)."""
+    from tui.screens.mnist import MnistScreen
+
+    monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)  # the bundled subset
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.session.scenario is not None and app.session.scenario.kind == "graph"
+    app = GdlabApp(scenario="mnist_mlp")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MnistScreen) and screen.variant == "lr_3"
+        assert app.session.run is None  # a network is not stepped in a session
+        screen._stop_worker()  # the app's exit waits for the worker, which stops at once
