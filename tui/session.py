@@ -66,15 +66,15 @@ class Session:
                 self.open_text(str(action["toml"]), action.get("variant"))
             elif do == "param":
                 self.set_param(str(action["name"]),
-                               check.finite(action["value"], f"action {do!r} key 'value'"))
+                               check.finite(action["value"], f"{do!r} key 'value'"))
             elif do == "train":
                 self.set_train(str(action["name"]),
-                               check.boolean(action["on"], f"action {do!r} key 'on'"))
+                               check.boolean(action["on"], f"{do!r} key 'on'"))
             elif do == "set":
                 self.set(str(action["key"]), action.get("value"))
             elif do == "step":
                 return self.step(check.integer(action.get("count", 1),
-                                               f"action {do!r} key 'count'", low=0))
+                                               f"{do!r} key 'count'", low=0))
             elif do == "reset":
                 self.reset()
         except KeyError as exc:
