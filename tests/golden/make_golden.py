@@ -58,6 +58,11 @@ def render(args: list[str]) -> str:
     return buf.getvalue()
 
 
+def environment(numpy_version: str) -> dict[str, str]:
+    """What the last printed digit depends on: numpy's version (its summation order)."""
+    return {"numpy": numpy_version}
+
+
 def describe(text: str) -> dict[str, object]:
     lines = text.splitlines()
     return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode()),
@@ -80,6 +85,9 @@ def main() -> int:
         manifest[case] = {"args": args, **describe(text)}
         if len(text.encode()) <= WHOLE_LIMIT:
             (HERE / f"{case}.out").write_text(text, encoding="utf-8", newline="")
+    import numpy as np
+
+    manifest["_environment"] = environment(np.__version__)
     MANIFEST.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {len(manifest)} cases to {MANIFEST}")
     return 0
