@@ -12,12 +12,15 @@ Each check takes ``at``, the place the value came from as messages name it
 - anything but a TOML boolean where true or false is meant (the string "false" is an error);
 - arrays nested deeper than MAX_DEPTH or holding more than MAX_ARRAY_ITEMS numbers, and tables
   nested deeper than MAX_DEPTH (docs/scenarios.md, "Limits").
+
+``Table`` reads a whole table key by key with these checks (``t.integer("n", 500, low=2)``),
+for the tables whose keys are read one at a time (a network's [model] and [data]).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,10 +66,20 @@ def show(v: Any) -> str:
         return repr(v)
     if isinstance(v, str):
         return repr(v if len(v) <= 60 else v[:57] + "...")
-    if isinstance(v, list) and len(v) <= 8 and all(
-            isinstance(x, int | float) and not isinstance(x, bool) for x in v):
-        return "[" + ", ".join(show(x) for x in v) + "]"
+    if isinstance(v, list) and v and all(isinstance(x, int | float | str) for x in v):
+        items = [("true" if x else "false") if isinstance(x, bool) else show(x) for x in v[:8]]
+        return "[" + ", ".join(items) + (", ...]" if len(v) > 8 else "]")
     return typed(v)
+
+
+def is_number(v: Any) -> bool:
+    """True for an int or float that is finite as a float (not a boolean, NaN or infinity)."""
+    if type(v) not in (int, float):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def fail(at: str, expected: str, v: Any, wrong_type: bool = False) -> ScenarioError:
@@ -217,3 +230,90 @@ def check_limits(doc: dict[str, Any], source: str) -> None:
                          if isinstance(x, dict | list))
         elif isinstance(node, list):
             stack.extend((x, depth + 1, path) for x in node if isinstance(x, dict | list))
+
+
+_MISSING = object()
+
+
+class Table:
+    """One table of a scenario (``name`` as messages say it: "[model]", "[variants.big.data]"),
+    read key by key with the checks above; every error is one line naming the file and the key:
+    ``xor.toml: [data] key 'n': expected an integer in [2, 100,000], got 1``.
+
+    ``error``: the ScenarioError subclass raised (DataError for [data]). A key that is absent
+    takes the ``default`` given; without one it is required.
+    """
+
+    def __init__(self, table: Any, name: str, source: str,
+                 error: type[ScenarioError] = ScenarioError) -> None:
+        if not isinstance(table, Mapping):
+            raise error(f"{source}: {name} must be a table, got {typed(table)}")
+        self.table, self.name, self.source, self.error = table, name, source, error
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.table
+
+    def at(self, key: str) -> str:
+        """How messages name ``key``: ``xor.toml: [data] key 'n'``."""
+        return f"{self.source}: {self.name} key '{key}'"
+
+    def fail(self, key: str, message: str) -> ScenarioError:
+        """The error for ``key``: "FILE: [table] key 'key': message"."""
+        return self.error(f"{self.at(key)}: {message}")
+
+    def expected(self, key: str, what: str) -> ScenarioError:
+        """The error "expected WHAT, got VALUE" for the value ``key`` holds."""
+        return self.fail(key, f"expected {what}, got {show(self.table.get(key))}")
+
+    def only(self, allowed: Collection[str], context: str = "") -> None:
+        """Refuse any key not in ``allowed`` (``context`` says for what: "for source 'xor'")."""
+        for key in self.table:
+            if key not in allowed:
+                names = ", ".join(repr(k) for k in allowed)
+                where = f" {context}" if context else ""
+                raise self.fail(key, f"unknown key{where} (allowed: {names})")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.table.get(key, default)
+
+    def _checked(self, key: str, default: Any, what: str, check: Any) -> Any:
+        if key not in self.table:
+            if default is _MISSING:
+                raise self.error(f"{self.at(key)} is missing (expected {what})")
+            return default
+        try:
+            return check(self.table[key], self.at(key))
+        except ScenarioError as exc:
+            raise self.error(str(exc)) from None
+
+    def integer(self, key: str, default: Any = _MISSING, low: int | None = None,
+                high: int = INT_MAX) -> int:
+        """An integer in [low, high] (see ``integer``)."""
+        return self._checked(key, default, "an integer",
+                             lambda v, at: integer(v, at, low=low, high=high))
+
+    def seed(self, key: str, default: Any = _MISSING) -> int:
+        """A seed: an integer in [0, 2**32 - 1]."""
+        return self._checked(key, default, "an integer seed", seed)
+
+    def number(self, key: str, default: Any = _MISSING, low: float | None = None,
+               high: float | None = None, *, low_open: bool = False,
+               high_open: bool = False) -> float:
+        """A finite number within the bounds (see ``finite``)."""
+        return self._checked(key, default, "a number", lambda v, at: finite(
+            v, at, low=low, high=high, low_open=low_open, high_open=high_open))
+
+    def choice(self, key: str, choices: Sequence[str], default: Any = _MISSING) -> str:
+        """One of the strings ``choices``."""
+        names = ", ".join(repr(c) for c in choices)
+        return self._checked(key, default, f"one of {names}",
+                             lambda v, at: choice(v, at, choices))
+
+    def string(self, key: str, default: Any = _MISSING, what: str = "a string") -> str:
+        """A string that is not blank."""
+        def check(v: Any, at: str) -> str:
+            if not isinstance(v, str) or not v.strip():
+                raise fail(at, what, v, wrong_type=not isinstance(v, str))
+            return v
+
+        return self._checked(key, default, what, check)

@@ -58,7 +58,7 @@ def test_activation_per_hidden_layer() -> None:
     ({"layers": [2]}, "key 'layers': expected a list [n_in, hidden..., n_out] of at least 2"),
     ({"layers": "2,1"}, "key 'layers': expected a list"),
     ({"layers": [2, 1.5]}, "expected layer sizes >= 1, got 1.5"),
-    ({"layers": [2, True]}, "expected layer sizes >= 1, got true"),
+    ({"layers": [2, True]}, "expected layer sizes >= 1, got a boolean (true) in [2, true]"),
     ({"layers": [2, MAX_LAYER_SIZE + 1]}, f"expected layer sizes <= {MAX_LAYER_SIZE}"),
     ({"layers": [2] * (MAX_HIDDEN_LAYERS + 3)}, f"at most {MAX_HIDDEN_LAYERS} hidden layers"),
     ({"layers": [4000, 4000, 4000]}, f"at most {MAX_PARAMETERS:,}"),
@@ -81,10 +81,10 @@ def test_activation_per_hidden_layer() -> None:
     ({"layers": [2, 1], "bias_init": float("nan")}, "key 'bias_init'"),
     ({"layers": [2, 1], "seed": -1}, "key 'seed': expected an integer in [0, "),
     ({"layers": [2, 1], "seed": 1.0}, "key 'seed': expected an integer"),
-    ({"layers": [2, 1], "l2": -0.5}, "key 'l2': expected a number >= 0, got -0.5"),
-    ({"layers": [2, 1], "l1": float("inf")}, "key 'l1': expected a number >= 0, got inf"),
-    ({"layers": [2, 1], "l2": True}, "key 'l2': expected a number >= 0, got true"),
-    ({"layers": [2, 1], "dtype": "float16"}, "key 'dtype': expected one of 'float64', 'float32'"),
+    ({"layers": [2, 1], "l2": -0.5}, "key 'l2': expected a finite number >= 0, got -0.5"),
+    ({"layers": [2, 1], "l1": float("inf")}, "key 'l1': expected a finite number >= 0, got inf"),
+    ({"layers": [2, 1], "l2": True}, "key 'l2': expected a finite number >= 0, got a boolean (true)"),
+    ({"layers": [2, 1], "dtype": "float16"}, "key 'dtype': expected 'float64' or 'float32'"),
     ({"layers": [2, 1], "lr": 0.1}, "key 'lr': unknown key (allowed: 'layers', 'activation'"),
     ({"layers": [2, 1], "weight_decay": 0.0}, "key 'weight_decay': not a [model] key: write l2"),
     ({"layers": [2, 1], "weights": [[[1.0, 2.0]]]}, "key 'weights': only with init = \"given\""),
@@ -129,5 +129,5 @@ def test_given_accepts_bias_init_alone_and_auto_resets() -> None:
 
 
 def test_not_a_table() -> None:
-    with pytest.raises(ScenarioError, match=r"^net.toml: \[model\] must be a table, got list$"):
+    with pytest.raises(ScenarioError, match=r"^net.toml: \[model\] must be a table, got a list$"):
         dense_config_from_table([1], "net.toml")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..table import MAX_SEED, Table
+from ..validate import Table
 from .dataset import MAX_POINTS, Dataset, split
 from .sources import csv_path, numeric_column, read_csv
 
@@ -29,7 +29,7 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise t.expected("delimiter", "one character, e.g. \";\"")
     task = t.choice("task", ("classification", "regression"), "classification")
-    seed = t.integer("seed", 1, low=0, high=MAX_SEED)
+    seed = t.seed("seed", 1)
     fraction = t.number("train_fraction", 0.8, 0.0, 1.0, low_open=True, high_open=True)
     path = csv_path(file, base_dir)
     header, rows = read_csv(path, delimiter, f"{source}: [data] key 'file'", MAX_POINTS)

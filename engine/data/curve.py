@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import DataError, ScenarioError
 from ..expr import evaluate, parse
-from ..table import Table, is_number, shown
+from ..validate import Table, is_number, show
 from .columns import apply_op, checked_apply, compile_columns
 from .dataset import Dataset, Generated, split
 
@@ -49,7 +49,7 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
         raise t.expected("x_range", "[low, high]")
     low, high = (_bound(t, v) for v in rng_values)
     if not low < high:
-        raise t.fail("x_range", f"expected low < high, got {shown(rng_values)}")
+        raise t.fail("x_range", f"expected low < high, got {show(rng_values)}")
     rng = g.rng()
     x = rng.uniform(low, high, (g.n, 1))
     y = checked_apply(cols, x, source, "y", what="expression")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataError, ScenarioError
-from ..table import MAX_SEED, Table
+from ..validate import Table
 from .columns import Columns, checked_apply
 
 MAX_POINTS = 100_000  # generated data sets and CSV rows
@@ -187,7 +187,7 @@ class Generated:
         return cls(
             count,
             t.number("noise", noise, 0.0, max_noise),
-            t.integer("seed", 1, low=0, high=MAX_SEED),
+            t.seed("seed", 1),
             t.number("train_fraction", train_fraction, 0.0, 1.0, low_open=True, high_open=True),
         )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..table import Table
+from ..validate import Table
 from .dataset import Dataset
 
 INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])

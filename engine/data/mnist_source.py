@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..table import Table
+from ..validate import Table
 from .dataset import Dataset
 from .idx import COLS, PIXELS, ROWS
 from .mnist import find_mnist_dir, load_mnist

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..table import Table
+from ..validate import Table
 from .dataset import Dataset, Generated, classification_2d
 
 MAX_NOISE = 10.0

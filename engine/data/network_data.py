@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ..table import Table
+from ..validate import Table
 from . import csv_source, curve, gates, mnist_source, moons, playground
 from .columns import features_from_table
 from .dataset import GENERATED_KEYS, Dataset, check_network_fits, hold_out, with_features

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..table import Table
+from ..validate import Table
 from .dataset import Dataset, Generated, classification_2d
 
 PLANE = [(-6.0, 6.0), (-6.0, 6.0)]  # the region Playground draws

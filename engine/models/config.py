@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ScenarioError
-from ..table import MAX_SEED, Table, is_number, shown
+from ..validate import Table, is_number, show
 from .activations import ACTIVATIONS
 from .costs import COSTS, OUTPUTS, PAIRS, OutputCost
 from .init import INITS
@@ -125,7 +125,7 @@ def dense_config_from_table(table: Any, source: str, *, regression: bool = False
         else:
             raise t.expected("bias_init", "a number, or \"auto\" for the init's own rule")
     _given(t, cfg)
-    cfg.seed = t.integer("seed", cfg.seed, low=0, high=MAX_SEED)
+    cfg.seed = t.seed("seed", cfg.seed)
     cfg.l2 = t.number("l2", 0.0, low=0.0)
     cfg.l1 = t.number("l1", 0.0, low=0.0)
     cfg.dtype = t.choice("dtype", DTYPES, None)
@@ -141,16 +141,16 @@ def _layers(t: Table) -> list[int]:
         raise t.expected("layers", "a list [n_in, hidden..., n_out] of at least 2 sizes")
     for n in layers:
         if type(n) is not int or n < 1:
-            raise t.fail("layers", f"expected layer sizes >= 1, got {shown(n)} in {shown(layers)}")
+            raise t.fail("layers", f"expected layer sizes >= 1, got {show(n)} in {show(layers)}")
         if n > MAX_LAYER_SIZE:
             raise t.fail("layers", f"expected layer sizes <= {MAX_LAYER_SIZE}, got {n} in "
-                         f"{shown(layers)}")
+                         f"{show(layers)}")
     if len(layers) - 2 > MAX_HIDDEN_LAYERS:
         raise t.fail("layers", f"at most {MAX_HIDDEN_LAYERS} hidden layers, got "
                      f"{len(layers) - 2}")
     count = sum(layers[l] * (layers[l - 1] + 1) for l in range(1, len(layers)))
     if count > MAX_PARAMETERS:
-        raise t.fail("layers", f"{shown(layers)} has {count:,} weights and biases; at most "
+        raise t.fail("layers", f"{show(layers)} has {count:,} weights and biases; at most "
                      f"{MAX_PARAMETERS:,}")
     return list(layers)
 
@@ -166,11 +166,11 @@ def _activations(t: Table, hidden: int) -> list[str]:
         raise t.expected("activation", f"one of {names}, or a list with one per hidden layer")
     if len(value) != hidden:
         raise t.fail("activation", f"expected one name per hidden layer ({hidden}), got "
-                     f"{len(value)} in {shown(value)}")
+                     f"{len(value)} in {show(value)}")
     for v in value:
         if not isinstance(v, str) or v not in ACTIVATIONS:
-            raise t.fail("activation", f"expected one of {names}, got {shown(v)} in "
-                         f"{shown(value)}")
+            raise t.fail("activation", f"expected one of {names}, got {show(v)} in "
+                         f"{show(value)}")
     return list(value)
 
 
@@ -188,7 +188,7 @@ def _given(t: Table, cfg: DenseConfig) -> None:
     weights = t.get("weights")
     L = len(sizes) - 1
     if not isinstance(weights, list) or len(weights) != L:
-        raise t.fail("weights", f"expected {L} matrices (one per layer of {shown(sizes)}), got "
+        raise t.fail("weights", f"expected {L} matrices (one per layer of {show(sizes)}), got "
                      f"{_count(weights)}")
     for l, w in enumerate(weights, start=1):
         rows, cols = sizes[l], sizes[l - 1]
@@ -207,7 +207,7 @@ def _given(t: Table, cfg: DenseConfig) -> None:
         return
     biases = t.get("biases")
     if not isinstance(biases, list) or len(biases) != L:
-        raise t.fail("biases", f"expected {L} vectors (one per layer of {shown(sizes)}), got "
+        raise t.fail("biases", f"expected {L} vectors (one per layer of {show(sizes)}), got "
                      f"{_count(biases)}")
     for l, b in enumerate(biases, start=1):
         if not (isinstance(b, list) and len(b) == sizes[l] and all(_given_number(x) for x in b)):
@@ -227,7 +227,7 @@ def _given_number(x: Any) -> bool:
 
 
 def _count(value: Any) -> str:
-    return f"{len(value)}" if isinstance(value, list) else shown(value)
+    return f"{len(value)}" if isinstance(value, list) else show(value)
 
 
 def _shape(value: Any) -> str:
@@ -237,12 +237,12 @@ def _shape(value: Any) -> str:
         if len(lengths) == 1:
             bad = [x for r in value for x in r if not _given_number(x)]
             if bad:
-                return f"{shown(bad[0])} among the numbers (each finite, |x| <= 1e6)"
+                return f"{show(bad[0])} among the numbers (each finite, |x| <= 1e6)"
             return f"a {len(value)}x{lengths.pop()} matrix"
         return f"rows of lengths {sorted(lengths)}"
     if isinstance(value, list):
         bad = [x for x in value if not _given_number(x)]
         if bad:
-            return f"{shown(bad[0])} among the numbers (each finite, |x| <= 1e6)"
+            return f"{show(bad[0])} among the numbers (each finite, |x| <= 1e6)"
         return f"a list of {len(value)} numbers"
-    return shown(value)
+    return show(value)
