@@ -26,7 +26,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .data.split import labels_max
 from .records import BatchRecord, EpochRecord, NetworkSummary
 from .run import RunConfig
 
@@ -35,7 +34,7 @@ SPEED_EXAMPLES = 1000  # the fixed training examples layer_grad_norm is measured
 
 
 class Network(Protocol):
-    """What train() needs of a model (engine.mlp.MLP has it).
+    """What train() needs of a model (engine.models.dense.DenseNet has it).
 
     ``params``/``grads``: name -> array, the gradients written by ``backward`` and updated in
     place by the optimizer; ``sizes``: layer sizes, input first; ``evaluate``: (mean cost,
@@ -59,7 +58,7 @@ class Network(Protocol):
 
 
 class TrainingData(Protocol):
-    """What train() needs of a data set (engine.data.split.DataSplit has it): inputs (N, n0),
+    """What train() needs of a data set (engine.data.dataset.Dataset has it): inputs (N, n0),
     class labels (N,) or regression targets (N, n_out), and a sentence saying what they are."""
 
     X_train: np.ndarray
@@ -69,6 +68,11 @@ class TrainingData(Protocol):
     X_val: np.ndarray | None
     y_val: np.ndarray | None
     description: str
+
+
+def labels_max(y: np.ndarray) -> int:
+    """The largest class index among labels ``y`` (N,) (-1 when there are none)."""
+    return int(np.max(y)) if y.size else -1
 
 
 def _labels(y: np.ndarray) -> np.ndarray:
@@ -121,7 +125,8 @@ def train(
     n, bs, every = X.shape[0], int(cfg.batch_size or 1), cfg.report_every
     if n == 0:
         raise ValueError("train() needs at least one training example")
-    if X.shape[1] != net.sizes[0] or (y.ndim == 1 and labels_max(y) >= net.sizes[-1]):
+    classes = max(net.sizes[-1], 2)  # one output separates two classes
+    if X.shape[1] != net.sizes[0] or (y.ndim == 1 and labels_max(y) >= classes):
         raise ValueError(f"layers {net.sizes} do not fit {X.shape[1]} inputs and labels up to "
                          f"{labels_max(y)}")
     epochs = int(cfg.epochs or 1)

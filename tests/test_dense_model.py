@@ -1,6 +1,8 @@
 """The dense network as a whole: a given network computed by hand, the initialisation rules,
-evaluation and prediction, what the views read (grids, hidden maps, layer speeds), and the
-MNIST networks of the earlier engine/mlp.py reproduced bit for bit."""
+evaluation and prediction, what the views read (grids, hidden maps, layer speeds). (That the
+MNIST networks keep the numbers of the earlier engine/mlp.py is checked through the network
+kind against tests/golden/mnist_short.json, recorded by main's trainer before the kinds:
+tests/test_network_cli.py.)"""
 
 from __future__ import annotations
 
@@ -254,45 +256,3 @@ def test_layer_stats_and_weight_norms() -> None:
 def test_regularisation_needs_the_training_set_size() -> None:
     with pytest.raises(ValueError, match="n_train"):
         net_from({"layers": [2, 1], "l2": 1.0})
-
-
-# --- the MNIST networks of the earlier engine/mlp.py -----------------------------------------
-
-
-@pytest.mark.parametrize("layers,output,cost,init,lr", [
-    ([784, 30, 10], "sigmoid", "quadratic", "normal", 3.0),
-    ([784, 30, 10], "softmax", "cross_entropy", "scaled", 0.5),
-])
-def test_mnist_training_is_bit_for_bit_the_earlier_mlp(layers, output, cost, init, lr) -> None:
-    """The same trainer (engine.train.train) with the old MLP and with DenseNet: the same
-    initial weights, the same arithmetic, so the same accuracies to the last digit. The train
-    loss may differ in the 8th digit: DenseNet sums each example's cost in float64."""
-    mlp = pytest.importorskip("engine.mlp", reason="engine/mlp.py has been replaced")
-    from engine.data.mnist import load_mnist
-    from engine.data.split import DataSplit
-    from engine.records import EpochRecord
-    from engine.run import RunConfig
-    from engine.train import train
-
-    d = load_mnist(train_limit=2000, test_limit=500)
-    data = DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels)
-    old_cost = "cross_entropy" if output == "softmax" else "quadratic"
-    mc = mlp.MLPConfig(layers, "sigmoid", old_cost, init, 0.0, 1)
-    settings = RunConfig(lr=lr, batch_size=10, epochs=2, seed=1, report_every=50)
-    new = net_from({"layers": layers, "output": output, "cost": cost, "init": init, "seed": 1},
-                   dtype=np.float32, input_scale=1 / 255)
-    old_net = mlp.MLP(mc)
-    for k in old_net.params:
-        np.testing.assert_array_equal(new.params[k], old_net.params[k])
-    old_recs = list(train(old_net, settings, data))
-    new_recs = list(train(new, settings, data))
-    assert len(old_recs) == len(new_recs)
-    for r0, r1 in zip(old_recs, new_recs, strict=True):
-        if isinstance(r0, EpochRecord):
-            assert (r0.train_accuracy, r0.test_accuracy) == (r1.train_accuracy, r1.test_accuracy)
-            assert r1.train_loss == pytest.approx(r0.train_loss, rel=1e-6)
-        else:
-            assert type(r0) is type(r1)
-    for k in old_net.params:
-        np.testing.assert_array_equal(new.params[k], old_net.params[k])
-

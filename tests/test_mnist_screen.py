@@ -88,9 +88,14 @@ def test_layer_rows_attach_numbers_to_the_equations() -> None:
     assert rows[0][:3] == ["1", "30×784", "0.0200"]
     assert rows[1][0] == "2 out" and rows[1][4] == "0.0700"
     assert layer_table(stats).row_count == 2
-    ce = equations("cross_entropy", "relu").plain
-    assert "softmax(zᴸ) − onehot(y)" in ce and "relu'(zˡ)" in ce
-    assert "(aᴸ − y) ⊙ σ'(zᴸ)" in equations("quadratic", "sigmoid").plain
+    from engine.models.costs import PAIRS
+
+    ce = equations(PAIRS["softmax", "cross_entropy"].bp1_formula, "softmax", "cross_entropy",
+                   ["relu"]).plain
+    assert "δᴸ = aᴸ - onehot(y)" in ce and "relu'(zˡ)" in ce and "softmax + cross-entropy" in ce
+    quad = equations(PAIRS["sigmoid", "quadratic"].bp1_formula, "sigmoid", "quadratic",
+                     ["sigmoid"]).plain
+    assert "δᴸ = (aᴸ - y) * σ'(zᴸ)" in quad and "σ'(zˡ)" in quad
     for name in ("BP1", "BP2", "BP3", "BP4"):
         assert name in ce
 

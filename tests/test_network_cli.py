@@ -227,8 +227,8 @@ def test_variants_change_model_data_and_run(tmp_path: Path,
     assert sc.model_config("deep").cost == "cross_entropy"  # the rest of [model] is kept
     assert sc.model_config("small").layers == [784, 20, 10]
     assert sc.config("deep").lr == 1.0 and sc.config("small").lr == 0.5
-    assert sc.data_options("held")["validation"] == 100
-    assert sc.data_options("small")["validation"] == 0
+    assert sc.table("data", "held")["validation"] == 100
+    assert "validation" not in sc.table("data", "small")
     assert sc.config("small").seed == sc.model_config("small").seed == 1  # the model's seed
     rc, out, _ = run(capsys, "compare", str(path), "--format", "jsonl")
     assert rc == 0
@@ -240,13 +240,13 @@ def test_variants_change_model_data_and_run(tmp_path: Path,
     assert not any("validation_loss" in d for d in epochs if d["variant"] != "held")
     # --set reaches [model] everywhere, including a variant's own [model] key
     sc = load_scenario(path, ["model.activation=relu"])
-    assert sc.model_config("deep").activation == "relu"
-    assert sc.model_config("small").activation == "relu"
+    assert sc.model_config("deep").activations == ["relu", "relu"]
+    assert sc.model_config("small").activations == ["relu"]
 
 
 @pytest.mark.parametrize("override,frag", [
     ("variants.deep.model.layers=[784, 0, 10]", "[variants.deep.model] key 'layers': expected "
-                                                "layer sizes in [1, 100,000], got 0"),
+                                                "layer sizes >= 1, got 0 in [784, 0, 10]"),
     ("variants.held.data.validation=-1", "[variants.held.data] key 'validation': expected an "
                                          "integer >= 0, got -1"),
     ("variants.deep.betas=[0.9, 0.99]", "[variants.deep] key 'betas' does not apply to "
@@ -282,9 +282,9 @@ def test_layers_that_do_not_fit_the_data_are_refused_before_any_output(
     rc, out, err = run(capsys, command, "mnist_mlp", "--set", "model.layers=[100,10]")
     assert rc == 2 and out == ""
     assert err.count("\n") == 1  # nothing before the error, not even which data was loaded
-    assert err.strip() == ("gdlab: error: mnist_mlp.toml: [model] key 'layers': [100, 10] does not "
-                    "fit the data: 784 inputs per example and labels up to 9 (need layers = "
-                    "[784, ..., 10])")
+    assert err.strip() == ("gdlab: error: mnist_mlp.toml: [model] key 'layers': n_in = 100 but "
+                           "[data] gives 784 input features (pixel 0, pixel 1, pixel 2, pixel 3, "
+                           "pixel 4, pixel 5, pixel 6, pixel 7, ...)")
 
 
 def test_a_validation_set_larger_than_the_data_is_refused(capsys: pytest.CaptureFixture[str]
@@ -292,7 +292,7 @@ def test_a_validation_set_larger_than_the_data_is_refused(capsys: pytest.Capture
     rc, out, err = run(capsys, "check", "mnist_mlp", "--set", "data.train_limit=100",
                        "--set", "data.validation=100")
     assert rc == 2 and out == ""
-    assert "[data] key 'validation': holding out 100 of 100 training examples leaves none" \
+    assert "[data] key 'validation': expected fewer than the 100 training examples, got 100" \
         in err
 
 

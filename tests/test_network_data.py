@@ -283,7 +283,8 @@ def test_csv_class_names_and_regression(tmp_path: Path) -> None:
                                             "(columns: a, kind)"),
     ({"file": "pts.csv", "label": "kind", "columns": ["z"]}, "key 'columns': no column 'z'"),
     ({"file": "pts.csv", "label": "kind", "columns": ["kind"]}, "'kind' is the label column"),
-    ({"file": "pts.csv", "label": "kind", "task": "ranking"}, "key 'task': expected 'classification' or 'regression'"),
+    ({"file": "pts.csv", "label": "kind", "task": "ranking"},
+     "key 'task': expected 'classification' or 'regression'"),
     ({"file": "pts.csv", "label": "kind", "delimiter": ";;"}, "key 'delimiter': expected one"),
 ])
 def test_csv_mistakes(tmp_path: Path, table: dict, frag: str) -> None:

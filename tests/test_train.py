@@ -1,33 +1,45 @@
-"""Training a network (engine/train.py): the record stream, epoch 0, the speed of learning of
-each layer, validation, early stopping, divergence, stopping, schedules, determinism."""
+"""Training a network (engine/train.py) on MNIST images: the record stream, epoch 0, the speed
+of learning of each layer, validation, early stopping, divergence, stopping, schedules,
+determinism. The network is engine.models.dense.DenseNet, the data the "mnist" source."""
 
 from __future__ import annotations
 
 import json
-import time
 import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from engine.data.mnist import load_mnist
-from engine.data.split import DataSplit
-from engine.mlp import MLP, MLPConfig
+import engine.train
+from engine.data.dataset import Dataset, hold_out
+from engine.data.network_data import dataset_from_table
+from engine.models.config import dense_config_from_table
+from engine.models.dense import DenseNet
 from engine.records import BatchRecord, EpochRecord, NetworkSummary
 from engine.run import RunConfig
 from engine.train import SPEED_EXAMPLES, train
 
 
 @pytest.fixture(scope="module")
-def mnist() -> DataSplit:
+def mnist() -> Dataset:
     """2000 training and 1000 test images of real MNIST (the bundled subset or a full copy)."""
-    d = load_mnist(train_limit=2000, test_limit=1000)
-    return DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels,
-                     description=d.source)
+    return dataset_from_table({"source": "mnist", "train_limit": 2000, "test_limit": 1000},
+                              Path("."), "t.toml")
 
 
-def small(n: int, data: DataSplit) -> DataSplit:
-    return DataSplit(data.X_train[:n], data.y_train[:n], data.X_test[:200], data.y_test[:200])
+def small(n: int, data: Dataset) -> Dataset:
+    return replace(data, X_train=data.X_train[:n], y_train=data.y_train[:n],
+                   X_test=data.X_test[:200], y_test=data.y_test[:200])
+
+
+def MLP(model: dict[str, Any], n_train: int | None = None) -> DenseNet:
+    """The MNIST network ``model`` describes, as the network kind builds it (float32 from the
+    data source, pixels scaled by its 1/255)."""
+    return DenseNet(dense_config_from_table(model, "t.toml"), dtype=np.float32,
+                    n_train=n_train, input_scale=1 / 255)
 
 
 def cfg(**kw: object) -> RunConfig:
@@ -43,11 +55,11 @@ def split(records: list) -> tuple[list[BatchRecord], list[EpochRecord], NetworkS
             [r for r in records if isinstance(r, EpochRecord)], records[-1])
 
 
-CE = MLPConfig([784, 100, 10], "sigmoid", "cross_entropy", "scaled", 0.0, 1)
-QUAD = MLPConfig([784, 30, 10], "sigmoid", "quadratic", "normal", 0.0, 1)
+CE = {"layers": [784, 100, 10], "output": "softmax", "cost": "cross_entropy", "init": "scaled"}
+QUAD = {"layers": [784, 30, 10], "output": "sigmoid", "cost": "quadratic", "init": "normal"}
 
 
-def test_one_epoch_on_2000_images_learns(mnist: DataSplit) -> None:
+def test_one_epoch_on_2000_images_learns(mnist: Dataset) -> None:
     batches, epochs, summary = split(list(train(MLP(CE), cfg(), mnist)))
     assert [(b.epoch, b.batch, b.lr) for b in batches] == [(1, 50, 0.5), (1, 100, 0.5),
                                                           (1, 150, 0.5), (1, 200, 0.5)]
@@ -67,7 +79,7 @@ def test_one_epoch_on_2000_images_learns(mnist: DataSplit) -> None:
     assert [s["layer"] for s in e.layer_stats] == [1, 2]
 
 
-def test_epoch_0_is_the_untrained_network(mnist: DataSplit) -> None:
+def test_epoch_0_is_the_untrained_network(mnist: Dataset) -> None:
     data = small(500, mnist)
     first = next(iter(train(MLP(QUAD), cfg(), data)))
     fresh = MLP(QUAD)  # the same seed: the same initial weights
@@ -76,7 +88,7 @@ def test_epoch_0_is_the_untrained_network(mnist: DataSplit) -> None:
     assert (first.test_loss, first.test_accuracy) == fresh.evaluate(data.X_test, data.y_test)
 
 
-def _cost64(net: MLP, X: np.ndarray, y: np.ndarray, params: dict) -> float:
+def _cost64(net: DenseNet, X: np.ndarray, y: np.ndarray, params: dict) -> float:
     """Mean quadratic cost of a sigmoid network in float64, written out independently."""
     a = X.astype(np.float64) / 255.0
     for l in range(1, net.L + 1):
@@ -85,7 +97,7 @@ def _cost64(net: MLP, X: np.ndarray, y: np.ndarray, params: dict) -> float:
     return float(0.5 * np.sum((a - onehot) ** 2) / len(y))
 
 
-def test_layer_grad_norm_is_the_bias_gradient_norm_by_finite_differences(mnist: DataSplit) -> None:
+def test_layer_grad_norm_is_the_bias_gradient_norm_by_finite_differences(mnist: Dataset) -> None:
     """||dC/db_l|| over the first 1,000 training examples (Nielsen's speed of learning),
     checked against central differences of the mean cost in float64."""
     net = MLP(QUAD)
@@ -108,7 +120,7 @@ def test_layer_grad_norm_is_the_bias_gradient_norm_by_finite_differences(mnist: 
     assert len(first.layer_grad_norm) == 2
 
 
-def test_the_speed_is_measured_at_the_end_of_each_epoch(mnist: DataSplit) -> None:
+def test_the_speed_is_measured_at_the_end_of_each_epoch(mnist: Dataset) -> None:
     net = MLP(CE)
     records = list(train(net, cfg(epochs=2), small(500, mnist)))
     _, epochs, _ = split(records)
@@ -119,7 +131,7 @@ def test_the_speed_is_measured_at_the_end_of_each_epoch(mnist: DataSplit) -> Non
     assert epochs[0].layer_grad_norm != epochs[-1].layer_grad_norm
 
 
-def test_records_serialise_with_the_shared_keys(mnist: DataSplit) -> None:
+def test_records_serialise_with_the_shared_keys(mnist: Dataset) -> None:
     records = list(train(MLP(CE), cfg(batch_size=100, report_every=5), small(1000, mnist),
                          scenario="s", variant="v"))
     batches, epochs, summary = split(records)
@@ -134,8 +146,8 @@ def test_records_serialise_with_the_shared_keys(mnist: DataSplit) -> None:
     assert summary.metrics()["final_test_accuracy"] == epochs[-1].test_accuracy
 
 
-def test_validation_set_is_reported_and_watched(mnist: DataSplit) -> None:
-    data = small(1000, mnist).hold_out(300)
+def test_validation_set_is_reported_and_watched(mnist: Dataset) -> None:
+    data = hold_out(small(1000, mnist), 300, "t.toml: [data] key 'validation'")
     assert len(data.X_train) == 700 and len(data.X_val) == 300
     np.testing.assert_array_equal(data.X_val, mnist.X_train[700:1000])
     net = MLP(CE)
@@ -147,9 +159,9 @@ def test_validation_set_is_reported_and_watched(mnist: DataSplit) -> None:
     assert (summary.final_validation_loss, summary.final_validation_accuracy) == (loss, acc)
 
 
-def test_early_stopping_watches_the_validation_loss(mnist: DataSplit) -> None:
+def test_early_stopping_watches_the_validation_loss(mnist: Dataset) -> None:
     """lr = 0: the weights never change, so the watched loss never improves on epoch 0's."""
-    data = small(500, mnist).hold_out(100)
+    data = hold_out(small(500, mnist), 100, "t.toml: [data] key 'validation'")
     _, epochs, summary = split(list(train(MLP(CE), cfg(lr=0.0, epochs=10, patience=3), data)))
     assert [e.epoch for e in epochs] == [0, 1, 2, 3]
     assert len({e.validation_loss for e in epochs}) == 1
@@ -164,7 +176,7 @@ def test_early_stopping_watches_the_validation_loss(mnist: DataSplit) -> None:
     assert s2.message.startswith("the training loss has not improved for 1 epoch (best ")
 
 
-def test_patience_does_not_stop_a_run_that_keeps_improving(mnist: DataSplit) -> None:
+def test_patience_does_not_stop_a_run_that_keeps_improving(mnist: Dataset) -> None:
     _, epochs, summary = split(list(train(MLP(CE), cfg(epochs=3, patience=1),
                                           small(1000, mnist))))
     losses = [e.train_loss for e in epochs]
@@ -172,11 +184,12 @@ def test_patience_does_not_stop_a_run_that_keeps_improving(mnist: DataSplit) -> 
     assert summary.stop_reason == "epochs" and summary.epochs == 3
 
 
-def test_training_is_deterministic_for_a_seed(mnist: DataSplit) -> None:
+def test_training_is_deterministic_for_a_seed(mnist: Dataset) -> None:
     data = small(600, mnist)
 
     def run(model_seed: int, seed: int = 1) -> list[dict]:
-        net = MLP(MLPConfig([784, 16, 10], "tanh", "cross_entropy", "scaled", 1e-4, model_seed))
+        net = MLP({"layers": [784, 16, 10], "activation": "tanh", "cost": "cross_entropy",
+                   "init": "scaled", "l2": 0.06, "seed": model_seed}, n_train=600)
         c = cfg(optimizer="momentum", lr=0.1, hyper={"momentum": 0.9}, batch_size=32,
                 epochs=2, seed=seed, report_every=4)
         return [{k: v for k, v in r.to_json().items() if "seconds" not in k}
@@ -188,8 +201,9 @@ def test_training_is_deterministic_for_a_seed(mnist: DataSplit) -> None:
     assert first != run(1, seed=99)
 
 
-def test_an_absurd_learning_rate_diverges_without_crashing(mnist: DataSplit) -> None:
-    net = MLP(MLPConfig([784, 30, 10], "relu", "cross_entropy", "he", 0.0, 1))
+def test_an_absurd_learning_rate_diverges_without_crashing(mnist: Dataset) -> None:
+    net = MLP({"layers": [784, 30, 10], "activation": "relu", "cost": "cross_entropy",
+               "init": "he"})
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning (overflow, invalid) escapes either
         records = list(train(net, cfg(lr=1e8, epochs=3, report_every=1000), small(1000, mnist)))
@@ -205,7 +219,7 @@ def test_an_absurd_learning_rate_diverges_without_crashing(mnist: DataSplit) -> 
     json.dumps(batches[-1].to_json(), allow_nan=False)
 
 
-def test_should_stop_ends_the_run(mnist: DataSplit) -> None:
+def test_should_stop_ends_the_run(mnist: Dataset) -> None:
     seen: list = []
     records = []
     for r in train(MLP(CE), cfg(epochs=5, report_every=20), mnist,
@@ -218,7 +232,7 @@ def test_should_stop_ends_the_run(mnist: DataSplit) -> None:
     assert len(batches) == 3 and summary.epochs == 0 and 0 < summary.final_test_accuracy <= 1
 
 
-def test_closing_the_generator_stops_it(mnist: DataSplit) -> None:
+def test_closing_the_generator_stops_it(mnist: Dataset) -> None:
     gen = train(MLP(CE), cfg(epochs=50, report_every=10), mnist)
     assert isinstance(next(gen), EpochRecord)  # epoch 0
     assert isinstance(next(gen), BatchRecord)
@@ -227,17 +241,23 @@ def test_closing_the_generator_stops_it(mnist: DataSplit) -> None:
         next(gen)
 
 
-def test_epoch_seconds_exclude_the_consumer(mnist: DataSplit) -> None:
+def test_epoch_seconds_exclude_the_consumer(mnist: Dataset,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trainer's clock is replaced by one that only the consumer moves (1 s per batch
+    record it reads): the epoch's seconds, which must leave the consumer out, stay 0."""
+    clock = [0.0]
+    monkeypatch.setattr(engine.train.time, "perf_counter", lambda: clock[0])
     epoch = None
     for r in train(MLP(CE), cfg(report_every=10), small(500, mnist)):
         if isinstance(r, BatchRecord):
-            time.sleep(0.05)  # 5 reports: 0.25 s of the consumer's time
+            clock[0] += 1.0  # 5 reports: 5 s of the consumer's time
         elif isinstance(r, EpochRecord) and r.epoch == 1:
             epoch = r
-    assert epoch is not None and epoch.seconds < 0.2
+    assert clock[0] == 5.0
+    assert epoch is not None and epoch.seconds == 0.0
 
 
-def test_learning_rate_schedule_and_partial_batches(mnist: DataSplit) -> None:
+def test_learning_rate_schedule_and_partial_batches(mnist: Dataset) -> None:
     c = cfg(lr=1.0, batch_size=128, epochs=4, schedule="step", step_size=2, gamma=0.5,
             report_every=4)
     batches, epochs, _ = split(list(train(MLP(CE), c, small(1000, mnist))))
@@ -246,6 +266,18 @@ def test_learning_rate_schedule_and_partial_batches(mnist: DataSplit) -> None:
     assert {b.lr for b in batches if b.epoch >= 3} == {0.5}
 
 
-def test_layers_that_do_not_fit_are_refused(mnist: DataSplit) -> None:
+def test_layers_that_do_not_fit_are_refused(mnist: Dataset) -> None:
     with pytest.raises(ValueError, match="do not fit 784 inputs"):
-        next(train(MLP(MLPConfig([100, 10])), cfg(), mnist))
+        next(train(MLP({"layers": [100, 10]}), cfg(), mnist))
+    with pytest.raises(ValueError, match="labels up to 9"):
+        next(train(MLP({"layers": [784, 1], "output": "sigmoid"}), cfg(), mnist))
+
+
+def test_one_output_takes_labels_0_and_1(mnist: Dataset) -> None:
+    """n_out = 1 separates two classes: labels 0 and 1 fit it (a sigmoid output)."""
+    keep = mnist.y_train < 2
+    data = replace(mnist, X_train=mnist.X_train[keep], y_train=mnist.y_train[keep],
+                   X_test=mnist.X_test[mnist.y_test < 2], y_test=mnist.y_test[mnist.y_test < 2])
+    _, epochs, summary = split(list(train(MLP({"layers": [784, 1], "output": "sigmoid"}),
+                                          cfg(epochs=1), data)))
+    assert summary.stop_reason == "epochs" and epochs[-1].test_accuracy > 0.95  # 0 vs 1

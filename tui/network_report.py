@@ -1,4 +1,5 @@
-"""Headless views of network records: the epoch table, the compare tables, CSV, JSONL, charts.
+"""Headless views of network records: the epoch table, the compare tables, CSV, JSONL (the
+charts are in tui/network_plots.py).
 
 Everything here reads records (``EpochRecord``, ``BatchRecord``, ``NetworkSummary``); nothing
 recomputes what training recorded. Which columns a table has comes from the first epoch record:
@@ -14,6 +15,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.records import BatchRecord, EpochRecord, NetworkSummary
 
@@ -141,11 +143,15 @@ def summary_json(s: NetworkSummary) -> str:
 
 @dataclass
 class NetworkOutcome:
-    """One variant's training as compare shows it: its epoch records and summary."""
+    """One variant's training as the views show it: its epoch records and summary, and what the
+    engine drew of the trained network for --plot (``engine.models.surface``: the decision
+    surface of a 2-D problem, the curve of a 1-D regression)."""
 
     variant: str | None
     epochs: list[EpochRecord] = field(default_factory=list)
     summary: NetworkSummary | None = None
+    surface: Any = None
+    curve: Any = None
 
 
 def _group_columns(first: EpochRecord) -> list[tuple[str, Callable[[EpochRecord], str]]]:
@@ -206,44 +212,3 @@ def summary_table(outcomes: Sequence[NetworkOutcome]) -> str:
     notes = [f"{o.variant or 'run'}: {o.summary.message}" for o in done
              if o.summary and o.summary.message]
     return render_table(header, rows, left=(0, 2)) + ("\n" + "\n".join(notes) if notes else "")
-
-
-# --- charts -----------------------------------------------------------------------------
-
-def epoch_charts(outcomes: Sequence[NetworkOutcome], width: int = 80, height: int = 18) -> str:
-    """Two plotext charts as text: loss per epoch (train and test), then accuracy per epoch."""
-    import plotext as plt
-
-    many = len(outcomes) > 1
-    text = ""
-    for title, ylabel, series in (
-        ("loss per epoch", "loss", (("train", lambda r: r.train_loss),
-                                    ("test", lambda r: r.test_loss))),
-        ("accuracy per epoch (%)", "%", (("train", lambda r: _hundred(r.train_accuracy)),
-                                         ("test", lambda r: _hundred(r.test_accuracy)))),
-    ):
-        plt.clear_figure()
-        plt.plot_size(width, height)
-        plt.theme("clear")
-        drawn = False
-        for o in outcomes:
-            for label, get in series:
-                if many and label == "train":
-                    continue  # compare: the test curves only, one per variant
-                pts = [(r.epoch, get(r)) for r in o.epochs]
-                pts = [(x, y) for x, y in pts if y is not None and math.isfinite(y)]
-                if pts:
-                    plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille",
-                             label=f"{o.variant or 'run'} {label}" if many else label)
-                    drawn = True
-        if not drawn and ylabel == "%":
-            continue
-        plt.title(title)
-        plt.xlabel("epoch")
-        text += plt.build() + "\n"
-    plt.clear_figure()
-    return text
-
-
-def _hundred(x: float | None) -> float | None:
-    return None if x is None else x * 100

@@ -9,8 +9,10 @@ axis raises "math domain error" on redraw.
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -19,6 +21,17 @@ RGB = [(0, 215, 255), (255, 165, 0), (0, 215, 0), (255, 0, 255), (255, 255, 0), 
 MAX_POINTS = 2000
 
 Series = dict[str, tuple[Sequence[float], Sequence[float]]]
+
+
+def use_color(stream: TextIO | None = None) -> bool:
+    """Colour escape codes only into a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    stream = stream if stream is not None else sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int = MAX_POINTS

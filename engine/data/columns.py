@@ -54,12 +54,12 @@ class Columns:
 
 
 def compile_columns(texts: Sequence[object], raw_names: Sequence[str], source: str,
-                    key: str, what: str = "feature") -> Columns:
+                    key: str, what: str = "feature", table: str = "[data]") -> Columns:
     """Parse every text over ``raw_names``; DataError "FILE: [data] key 'KEY': WHAT 2 'x1*y': ..."
     for anything outside the safe language or for a name that is not a raw input."""
     exprs = []
     for i, text in enumerate(texts, start=1):
-        where = f"[data] key '{key}': {what} {i}"
+        where = f"{table} key '{key}': {what} {i}"
         if not isinstance(text, str):
             raise DataError(f"{source}: {where}: expected an expression string such as "
                             f"\"{raw_names[0]}**2\", got {text!r}")
@@ -73,29 +73,31 @@ def compile_columns(texts: Sequence[object], raw_names: Sequence[str], source: s
     return Columns(tuple(str(t).strip() for t in texts), tuple(raw_names), tuple(exprs))
 
 
-def features_from_table(value: object, raw_names: Sequence[str], source: str) -> Columns:
-    """The [data] ``features`` list (absent: the raw inputs themselves)."""
+def features_from_table(value: object, raw_names: Sequence[str], source: str,
+                        table: str = "[data]") -> Columns:
+    """The [data] ``features`` list (absent: the raw inputs themselves); ``table`` names the
+    table in messages ("[variants.v.data]")."""
     if value is None:  # the raw inputs (CSV column names need not be identifiers)
         names = tuple(raw_names)
         return Columns(names, names, tuple(Expr("name", n, name=n) for n in names))
     if not isinstance(value, list) or not value:
-        raise DataError(f"{source}: [data] key 'features': expected a list of expressions over "
+        raise DataError(f"{source}: {table} key 'features': expected a list of expressions over "
                         f"{', '.join(raw_names)}, e.g. [\"x1\", \"x2\", \"x1*x2\"], got {value!r}")
     if len(value) > MAX_FEATURES:
-        raise DataError(f"{source}: [data] key 'features': at most {MAX_FEATURES} features, "
+        raise DataError(f"{source}: {table} key 'features': at most {MAX_FEATURES} features, "
                         f"got {len(value)}")
-    return compile_columns(value, raw_names, source, "features")
+    return compile_columns(value, raw_names, source, "features", table=table)
 
 
-def checked_apply(cols: Columns, raw: np.ndarray, source: str, key: str,
-                  what: str = "feature") -> np.ndarray:
-    """``cols.apply(raw)``, refusing NaN or infinite values on the data with the key named."""
+def checked_apply(cols: Columns, raw: np.ndarray, at: str, what: str = "feature") -> np.ndarray:
+    """``cols.apply(raw)``, refusing NaN or infinite values on the data; ``at`` names the key
+    ("xor.toml: [data] key 'features'")."""
     out = cols.apply(raw)
     bad = ~np.isfinite(out)
     if bad.any():
         j = int(np.flatnonzero(bad.any(axis=0))[0])
         row = int(np.flatnonzero(bad[:, j])[0])
         point = ", ".join(f"{n} = {raw[row, i]:.6g}" for i, n in enumerate(cols.raw_names))
-        raise DataError(f"{source}: [data] key '{key}': {what} {j + 1} '{cols.texts[j]}' has no "
+        raise DataError(f"{at}: {what} {j + 1} '{cols.texts[j]}' has no "
                         f"finite value at {point}")
     return out

@@ -32,7 +32,7 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     seed = t.seed("seed", 1)
     fraction = t.number("train_fraction", 0.8, 0.0, 1.0, low_open=True, high_open=True)
     path = csv_path(file, base_dir)
-    header, rows = read_csv(path, delimiter, f"{source}: [data] key 'file'", MAX_POINTS)
+    header, rows = read_csv(path, delimiter, t.at("file"), MAX_POINTS)
     if label not in header:
         raise t.fail("label", f"no column '{label}' in {file} (columns: {', '.join(header)})")
     columns = t.get("columns", [h for h in header if h != label])
@@ -52,7 +52,8 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     else:
         y, class_names, where = _classes(t, path, file, header, rows, j)
         n_classes = int(y.max()) + 1
-    X_tr, y_tr, X_te, y_te = split(X, y, np.random.default_rng(seed), fraction, source)
+    X_tr, y_tr, X_te, y_te = split(X, y, np.random.default_rng(seed), fraction,
+                                   t.at("train_fraction"))
     span = [(float(X[:, i].min()), float(X[:, i].max())) for i in range(X.shape[1])]
     pad = [max(0.05 * (hi - lo), 0.5 if hi == lo else 0.0) for lo, hi in span]
     kind = "regression" if n_classes is None else f"{n_classes} classes"

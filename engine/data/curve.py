@@ -27,11 +27,11 @@ def _bound(t: Table, value: object) -> float:
         return float(value)
     if isinstance(value, str):
         try:
-            expr = parse(value, set(), source=t.source, where="[data] key 'x_range'")
+            expr = parse(value, set(), source=t.source, where=f"{t.name} key 'x_range'")
             v = evaluate(expr, {}, apply_op)
         except (ScenarioError, ArithmeticError, ValueError) as exc:
             raise DataError(str(exc) if isinstance(exc, ScenarioError) else
-                            f"{t.source}: [data] key 'x_range': cannot compute {value!r}") \
+                            f"{t.at('x_range')}: cannot compute {value!r}") \
                 from None
         if isinstance(v, float) and math.isfinite(v):
             return v
@@ -43,7 +43,7 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     noise 0, half for training)."""
     g = Generated.from_table(t, n=200, max_noise=MAX_NOISE)
     text = t.get("y", "sin(x)")
-    cols = compile_columns([text], ["x"], source, "y", what="expression")
+    cols = compile_columns([text], ["x"], source, "y", what="expression", table=t.name)
     rng_values = t.get("x_range", [-math.pi, math.pi])
     if not isinstance(rng_values, list) or len(rng_values) != 2:
         raise t.expected("x_range", "[low, high]")
@@ -52,10 +52,10 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
         raise t.fail("x_range", f"expected low < high, got {show(rng_values)}")
     rng = g.rng()
     x = rng.uniform(low, high, (g.n, 1))
-    y = checked_apply(cols, x, source, "y", what="expression")
+    y = checked_apply(cols, x, t.at("y"), what="expression")
     if g.noise:
         y += rng.normal(0.0, g.noise, y.shape)
-    x_tr, y_tr, x_te, y_te = split(x, y, rng, g.train_fraction, source)
+    x_tr, y_tr, x_te, y_te = split(x, y, rng, g.train_fraction, t.at("train_fraction"))
     description = (f"curve: y = {cols.texts[0]} on [{low:.6g}, {high:.6g}], {g.summary()}; "
                    f"{len(y_tr)} for training, {len(y_te)} for testing.")
     return Dataset("curve", description, x_tr, y_tr, x_te, y_te, ["x"], None, raw_names=["x"],

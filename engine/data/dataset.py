@@ -87,39 +87,39 @@ class Dataset:
 
 
 def split(raw: np.ndarray, y: np.ndarray, rng: np.random.Generator, train_fraction: float,
-          source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+          at: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle with ``rng`` and cut: the first floor(n * train_fraction) rows train, the rest
     test (TensorFlow Playground's split). Refuses a cut that leaves either side empty."""
     n = raw.shape[0]
     k = int(np.floor(n * train_fraction))
     if not 1 <= k <= n - 1:
-        raise DataError(f"{source}: [data] key 'train_fraction': {train_fraction:g} of {n} "
+        raise DataError(f"{at}: {train_fraction:g} of {n} "
                         f"points leaves {k} for training and {n - k} for testing; each needs "
                         "at least 1")
     perm = rng.permutation(n)
     return raw[perm[:k]], y[perm[:k]], raw[perm[k:]], y[perm[k:]]
 
 
-def with_features(ds: Dataset, columns: Columns, source: str) -> Dataset:
+def with_features(ds: Dataset, columns: Columns, at: str) -> Dataset:
     """Compute the network inputs X_* from raw_* through ``columns`` (the raw ones if identity)."""
     ds.columns = None if columns.is_identity() else columns
     ds.feature_names = list(columns.texts)
     for part in ("train", "test", "val"):
         raw = getattr(ds, f"raw_{part}")
         if raw is not None:
-            X = raw if ds.columns is None else checked_apply(columns, raw, source, "features")
+            X = raw if ds.columns is None else checked_apply(columns, raw, at)
             setattr(ds, f"X_{part}", X)
     return ds
 
 
-def hold_out(ds: Dataset, count: int, source: str) -> Dataset:
+def hold_out(ds: Dataset, count: int, at: str) -> Dataset:
     """Move the last ``count`` training examples to the validation set (as Nielsen keeps the
     last 10,000 of MNIST's 60,000); 0 keeps no validation set."""
     n = ds.X_train.shape[0]
     if count == 0:
         return ds
     if count >= n:
-        raise DataError(f"{source}: [data] key 'validation': expected fewer than the {n} "
+        raise DataError(f"{at}: expected fewer than the {n} "
                         f"training examples, got {count}")
     cut = n - count
     ds.description += (f" Validation: the last {count} of the {n} training examples are held "
@@ -131,37 +131,39 @@ def hold_out(ds: Dataset, count: int, source: str) -> Dataset:
     return ds
 
 
-def check_network_fits(ds: Dataset, layers: list[int], regression: bool, source: str) -> None:
+def check_network_fits(ds: Dataset, layers: list[int], regression: bool, source: str,
+                       model: str = "[model]", data: str = "[data]") -> None:
     """Raise ScenarioError unless a network with ``layers`` ([n_in, ..., n_out]) and a
     regression (linear + mse) output or not fits ``ds``: n_in = the number of features, n_out =
-    the number of classes (1 for two classes, or for one regression target)."""
+    the number of classes (1 for two classes, or for one regression target). ``model`` and
+    ``data`` name the two tables in messages ("[variants.deep.model]")."""
     n_in, n_out = layers[0], layers[-1]
     names = ds.feature_names
     listed = ", ".join(names) if len(names) <= 8 else f"{', '.join(names[:8])}, ..."
     if n_in != ds.n_features:
-        raise ScenarioError(f"{source}: [model] key 'layers': n_in = {n_in} but [data] gives "
+        raise ScenarioError(f"{source}: {model} key 'layers': n_in = {n_in} but {data} gives "
                             f"{ds.n_features} input feature{'s' if ds.n_features != 1 else ''} "
                             f"({listed})")
     if regression != ds.regression:
         what = "regression (linear + mse)" if regression else "classification"
-        data = "a regression target" if ds.regression else f"{ds.n_classes} classes"
-        raise ScenarioError(f"{source}: [model] keys 'output' and 'cost': the network does "
-                            f"{what} but [data] source '{ds.source}' has {data}")
+        has = "a regression target" if ds.regression else f"{ds.n_classes} classes"
+        raise ScenarioError(f"{source}: {model} keys 'output' and 'cost': the network does "
+                            f"{what} but {data} source '{ds.source}' has {has}")
     if ds.regression:
         if n_out != ds.n_targets:
-            raise ScenarioError(f"{source}: [model] key 'layers': n_out = {n_out} but [data] "
+            raise ScenarioError(f"{source}: {model} key 'layers': n_out = {n_out} but {data} "
                                 f"has {ds.n_targets} regression target(s)")
         return
     k = max(ds.n_classes or 0, 2)
     capacity = 2 if n_out == 1 else n_out  # one output separates two classes
     top = k - 1
     if top >= capacity and top in ds.label_where:
-        raise ScenarioError(f"{source}: [data] key 'label': class {top} "
+        raise ScenarioError(f"{source}: {data} key 'label': class {top} "
                             f"({ds.label_where[top]}) can't be represented by n_out = {n_out} "
                             f"output{'s' if n_out != 1 else ''} (classes 0 to {capacity - 1})")
     if not (n_out == k or (k == 2 and n_out == 1)):
         need = "1 (or 2)" if k == 2 else str(k)
-        raise ScenarioError(f"{source}: [model] key 'layers': n_out = {n_out} but [data] source "
+        raise ScenarioError(f"{source}: {model} key 'layers': n_out = {n_out} but {data} source "
                             f"'{ds.source}' has {k} classes: n_out must be {need}")
 
 
@@ -200,9 +202,9 @@ class Generated:
 
 def classification_2d(name: str, pts: np.ndarray, labels: np.ndarray, g: Generated,
                       rng: np.random.Generator, plane: list[tuple[float, float]], what: str,
-                      source: str) -> Dataset:
+                      at: str) -> Dataset:
     """A two-class set of points (x1, x2), split by ``g.train_fraction``; features come later."""
-    raw_tr, y_tr, raw_te, y_te = split(pts, labels, rng, g.train_fraction, source)
+    raw_tr, y_tr, raw_te, y_te = split(pts, labels, rng, g.train_fraction, at)
     description = (f"{name}: {what} {g.summary()}; {len(y_tr)} for training, {len(y_te)} for "
                    "testing.")
     return Dataset(name, description, raw_tr, y_tr, raw_te, y_te, ["x1", "x2"], 2,

@@ -17,7 +17,7 @@ from ..errors import DataError
 from ..validate import Table
 from .dataset import Dataset
 from .idx import COLS, PIXELS, ROWS
-from .mnist import find_mnist_dir, load_mnist
+from .mnist import load_mnist
 
 KEYS = ("path", "train_limit", "test_limit")
 
@@ -30,10 +30,10 @@ def _options(t: Table, base_dir: Path) -> tuple[Path | None, dict[str, int | Non
     return folder, {k: t.integer(k, None, low=1) for k in ("train_limit", "test_limit")}
 
 
-def _named(exc: DataError, folder: Path | None, source: str) -> DataError:
+def _named(exc: DataError, folder: Path | None, t: Table) -> DataError:
     """load_mnist's message, after the scenario and the key (or the source) it concerns."""
     where = "key 'path'" if folder is not None else "source 'mnist'"
-    return DataError(f"{source}: [data] {where}: {exc}")
+    return DataError(f"{t.source}: {t.name} {where}: {exc}")
 
 
 def _dataset(description: str, train_images: np.ndarray, train_labels: np.ndarray,
@@ -51,19 +51,17 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     try:
         data = load_mnist(folder, **limits)
     except DataError as exc:
-        raise _named(exc, folder, source) from None
+        raise _named(exc, folder, t) from None
     return _dataset(f"mnist: {data.source}; {ROWS}x{COLS} images, pixels 0-255 scaled by 1/255.",
                     data.train_images, data.train_labels, data.test_images, data.test_labels,
                     data.is_subset)
 
 
 def shape_only(t: Table, base_dir: Path, source: str) -> Dataset:
-    """The keys checked and the folder found, but no image read: a Dataset without rows."""
-    folder, _ = _options(t, base_dir)
-    try:
-        find_mnist_dir(folder)
-    except DataError as exc:
-        raise _named(exc, folder, source) from None
+    """The keys checked, no folder searched and no image read: a Dataset without rows, with
+    MNIST's shape (784 inputs, 10 classes). Reading a scenario stays cheap; the folder is
+    looked for when the data is loaded (``gdlab check``, a run)."""
+    _options(t, base_dir)
     none = np.zeros((0, PIXELS), np.uint8)
     return _dataset("mnist (not loaded)", none, np.zeros(0, np.uint8), none,
                     np.zeros(0, np.uint8), False)

@@ -41,4 +41,4 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     pad = 0.5 + 3 * g.noise  # the moons span [-1, 2] x [-0.5, 1], plus the noise
     plane = [(-1.0 - pad, 2.0 + pad), (-0.5 - pad, 1.0 + pad)]
     what = "scikit-learn's two moons (class 0 the outer, class 1 the inner),"
-    return classification_2d(name, pts, labels, g, rng, plane, what, source)
+    return classification_2d(name, pts, labels, g, rng, plane, what, t.at("train_fraction"))

@@ -45,19 +45,21 @@ SOURCES: dict[str, Source] = {
 }
 
 
-def dataset_from_table(table: Any, base_dir: Path, source: str, *, load: bool = True) -> Dataset:
+def dataset_from_table(table: Any, base_dir: Path, source: str, *, load: bool = True,
+                       where: str = "[data]") -> Dataset:
     """Build the Dataset a scenario's [data] table describes; DataError (a ScenarioError) names
-    the file and the key. ``base_dir``: the scenario's folder (CSV files, MNIST paths).
+    the file and the key. ``base_dir``: the scenario's folder (CSV files, MNIST paths);
+    ``where``: the table as messages name it ("[variants.noisy.data]" for a variant's).
 
-    ``load=False`` checks the table without reading MNIST's images (for ``gdlab check`` and
-    listing): the MNIST folder must be findable, and the Dataset has no rows but its shape
-    (784 features, 10 classes), enough for ``check_network_fits``. Every other source is
-    cheap to build and is built either way.
+    ``load=False`` checks the table without looking for MNIST's folder or reading its images
+    (for reading a scenario and listing): the Dataset has no rows but its shape (784
+    features, 10 classes), enough for ``check_network_fits``. Every other source is cheap to
+    build and is built either way.
     """
-    t = Table(table, "[data]", source, DataError)
+    t = Table(table, where, source, DataError)
     if "source" not in t:
         names = ", ".join(repr(s) for s in SOURCES)
-        raise DataError(f"{source}: [data] key 'source' is missing (one of {names})")
+        raise DataError(f"{t.at('source')} is missing (one of {names})")
     name = t.choice("source", tuple(SOURCES))
     spec = SOURCES[name]
     allowed = ("source", *spec.keys, *(("features",) if spec.features else ()),
@@ -66,12 +68,12 @@ def dataset_from_table(table: Any, base_dir: Path, source: str, *, load: bool = 
     ds = spec.build(t, Path(base_dir), source, name) if load or name != "mnist" else \
         mnist_source.shape_only(t, Path(base_dir), source)
     if spec.features:
-        ds = with_features(ds, features_from_table(t.get("features"), ds.raw_names, source),
-                           source)
+        ds = with_features(ds, features_from_table(t.get("features"), ds.raw_names, source,
+                                                   where), t.at("features"))
     if spec.validation:
         count = t.integer("validation", 0, low=0)
         if len(ds.y_train):  # (an MNIST shape without rows is checked when it is loaded)
-            ds = hold_out(ds, count, source)
+            ds = hold_out(ds, count, t.at("validation"))
     return ds
 
 

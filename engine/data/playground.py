@@ -104,4 +104,5 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     g = Generated.from_table(t, n=500, max_noise=MAX_NOISE, even=name != "xor")
     rng = g.rng()
     pts, labels = GENERATORS[name](g.n, g.noise, rng)
-    return classification_2d(name, pts, labels, g, rng, PLANE, _WHAT[name], source)
+    return classification_2d(name, pts, labels, g, rng, PLANE, _WHAT[name],
+                             t.at("train_fraction"))

@@ -1,54 +1,87 @@
-"""The network kind: a dense network trained on a data set with mini-batches, record per epoch.
+"""The network kind: a dense network of any shape trained with mini-batches, a record per epoch.
 
-Tables: [model] (the network: engine.mlp's layers, activation, cost, init, weight decay, seed),
-[data] (the data set: MNIST, with limits and a validation split) and [run] (the shared run
-configuration plus report_every and patience). Variants may change any key of the three
-(``[variants.big.model] layers = [784, 100, 10]``). The record stream is ``engine.train.train``.
+Tables: [model] (the network: engine.models.config), [data] (its data: engine.data.network_data,
+any registered source) and [run] (the shared run configuration plus report_every and patience).
+Variants may change any key of the three (``[variants.big.model] layers = [784, 100, 10]``).
+
+Validation builds each variant's data without its images (MNIST's shape only; the small sources
+in full, they cost milliseconds) and checks that the layers fit it, so that a scenario that loads
+is one that runs. ``check`` also loads the images. The record stream is ``engine.train.train``
+on an ``engine.models.dense.DenseNet``:
+
+    ds = dataset(...);  cfg = DenseConfig from [model] (regression if the data are)
+    check_network_fits(ds, cfg.layers, cfg.regression)
+    net = DenseNet(cfg, dtype=cfg.dtype or ds.dtype, n_train=len(ds.y_train),
+                   input_scale=ds.input_scale)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import validate as v
-from ..data.split import DataSplit, labels_max
 from ..errors import ScenarioError
 from ..records import BatchRecord, EpochRecord, NetworkSummary
 from ..run import SHARED_KEYS, RunConfig, run_config
 from .base import FLAT_TABLE, Kind, Scenario
 
-if TYPE_CHECKING:  # the network itself is imported when a network scenario is read
-    from ..mlp import MLP, MLPConfig
+if TYPE_CHECKING:  # the network and its data are imported when a network scenario is read
+    from ..data.dataset import Dataset
+    from ..models.config import DenseConfig
+    from ..models.dense import DenseNet
 
 RUN_KEYS = ("report_every", "shuffle_seed", "patience", *SHARED_KEYS)
 #: what a network's [run] leaves out (seed: None means the model's seed)
 DEFAULTS = {"lr": 3.0, "batch_size": 10, "epochs": 30, "seed": None, "report_every": 500}
-DATA_KEYS = ("source", "path", "train_limit", "test_limit", "validation")
-SOURCES = ("mnist",)
+
+
+def _key(table: dict[str, Any]) -> str:
+    """A table as a dictionary key (its values are TOML values: repr is exact)."""
+    return repr(sorted(table.items()))
 
 
 @dataclass
 class NetworkScenario(Scenario):
     """A network scenario: [model], [data] and [run], each variant a change of any of them."""
 
+    #: each distinct [data] built without MNIST's images (what validation and the model read)
+    _shapes: dict[str, Dataset] = field(default_factory=dict, init=False, repr=False,
+                                        compare=False)
+
     @property
     def label(self) -> str:
         return "network"
 
-    def model_config(self, variant: str | None = None) -> MLPConfig:
-        """The network ``variant`` trains (None: the plain [model])."""
-        from ..mlp import mlp_config_from_table
+    @property
+    def base_dir(self) -> Path:
+        """The folder [data] paths are relative to: the scenario's own."""
+        return self.path.parent if self.path is not None else Path.cwd()
 
-        return mlp_config_from_table(self.table("model", variant), self.source,
-                                     self.where("model", variant))
+    def dataset(self, variant: str | None = None, *, load: bool = True) -> Dataset:
+        """``variant``'s data, built from its [data] (``load=False``: MNIST without its images,
+        every other source in full), validation examples held out."""
+        from ..data.network_data import dataset_from_table
 
-    def data_options(self, variant: str | None = None) -> dict[str, Any]:
-        """``variant``'s [data], checked: source, path (resolved), limits, validation."""
-        return data_options(self.table("data", variant), self.path, self.source,
-                            self.where("data", variant))
+        if not load:
+            key = _key(self.table("data", variant))
+            if key not in self._shapes:
+                self._shapes[key] = dataset_from_table(
+                    self.table("data", variant), self.base_dir, self.source, load=False,
+                    where=self.where("data", variant))
+            return self._shapes[key]
+        return dataset_from_table(self.table("data", variant), self.base_dir, self.source,
+                                  where=self.where("data", variant))
+
+    def model_config(self, variant: str | None = None) -> DenseConfig:
+        """The network ``variant`` trains (None: the plain [model]); without output and cost,
+        linear + mse when the data are a regression."""
+        from ..models.config import dense_config_from_table
+
+        regression = self.dataset(variant, load=False).regression
+        return dense_config_from_table(self.table("model", variant), self.source,
+                                       regression=regression, where=self.where("model", variant))
 
     def config(self, variant: str | None = None, **overrides: Any) -> RunConfig:
         """``variant``'s run configuration; without a seed of its own, the examples are
@@ -60,77 +93,36 @@ class NetworkScenario(Scenario):
             cfg = replace(cfg, seed=self.model_config(variant).seed)
         return cfg
 
-    def build_model(self, variant: str | None = None) -> MLP:
-        """A new network with ``variant``'s initial weights."""
-        from ..mlp import MLP
+    def check_fit(self, variant: str | None, data: Dataset) -> None:
+        """Raise ScenarioError (naming the file, the table and the key) unless ``variant``'s
+        layers fit ``data``: inputs = features, outputs = classes (or regression targets)."""
+        from ..data.dataset import check_network_fits
 
-        return MLP(self.model_config(variant))
+        cfg = self.model_config(variant)
+        check_network_fits(data, cfg.layers, cfg.regression, self.source,
+                           self.where("model", variant), self.where("data", variant))
 
+    def build_model(self, variant: str | None = None, data: Dataset | None = None) -> DenseNet:
+        """A new network with ``variant``'s initial weights, for ``data`` (loaded if None): its
+        precision, its input scaling and its training-set size (the n of l2 and l1)."""
+        from ..models.dense import DenseNet
 
-def data_options(t: dict[str, Any], path: Path | None, source: str,
-                 where: str = "[data]") -> dict[str, Any]:
-    """[data] of a network scenario: source = "mnist", optional path, limits and validation."""
-    for key in t:
-        if key not in DATA_KEYS:
-            raise ScenarioError(f"{source}: {where} unknown key '{key}' for a network scenario "
-                                f"(expected: {', '.join(DATA_KEYS)})")
-    at = lambda key: f"{source}: {where} key '{key}'"  # noqa: E731
-    opts: dict[str, Any] = {"source": v.choice(t.get("source", "mnist"), at("source"), SOURCES)}
-    for key in ("train_limit", "test_limit"):
-        if key in t:
-            opts[key] = v.integer(t[key], at(key), low=1)
-    opts["validation"] = v.integer(t.get("validation", 0), at("validation"), low=0)
-    if "path" in t:
-        if not isinstance(t["path"], str):
-            raise v.fail(at("path"), "a folder path (a string)", t["path"], wrong_type=True)
-        p = Path(t["path"]).expanduser()
-        opts["path"] = p if p.is_absolute() or path is None else path.parent / p
-    return opts
+        ds = data if data is not None else self.dataset(variant)
+        cfg = self.model_config(variant)
+        return DenseNet(cfg, dtype=cfg.dtype or ds.dtype, n_train=len(ds.y_train),
+                        input_scale=ds.input_scale)
 
 
-def load_data(sc: NetworkScenario, variant: str | None = None) -> DataSplit:
-    """Load ``variant``'s data set and hold out its validation examples."""
-    from ..data.mnist import load_mnist
-
-    opts = sc.data_options(variant)
-    d = load_mnist(opts.get("path"), train_limit=opts.get("train_limit"),
-                   test_limit=opts.get("test_limit"))
-    n_val = opts["validation"]
-    if n_val >= len(d.train_images):
-        raise ScenarioError(
-            f"{sc.source}: {sc.where('data', variant)} key 'validation': holding out {n_val} "
-            f"of {len(d.train_images)} training examples leaves none to train on")
-    split = DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels,
-                      description=d.source, is_subset=d.is_subset)
-    if n_val:
-        split = replace(split.hold_out(n_val),
-                        description=f"{d.source}; the last {n_val} training examples held out "
-                               "for validation")
-    return split
-
-
-def check_fit(sc: NetworkScenario, variant: str | None, data: DataSplit) -> None:
-    """Raise ScenarioError (naming the file and the key) unless the layers fit the data."""
-    layers = sc.model_config(variant).layers
-    top = max(labels_max(data.y_train), labels_max(data.y_test))
-    if layers[0] != data.n_features or top >= layers[-1]:
-        raise ScenarioError(
-            f"{sc.source}: {sc.where('model', variant)} key 'layers': {layers} does not fit "
-            f"the data: {data.n_features} inputs per example and labels up to {top} (need "
-            f"layers = [{data.n_features}, ..., {top + 1}])")
-
-
-def load_checked(sc: NetworkScenario, variants: list[str | None]
-                 ) -> dict[str | None, DataSplit]:
+def load_checked(sc: NetworkScenario, variants: list[str | None]) -> dict[str | None, Dataset]:
     """Each variant's data (loaded once per distinct [data]), every variant's layers checked
     against it: all that a run checks before its first record."""
-    loaded: dict[str, DataSplit] = {}
-    out: dict[str | None, DataSplit] = {}
+    loaded: dict[str, Dataset] = {}
+    out: dict[str | None, Dataset] = {}
     for variant in variants:
-        key = repr(sorted(sc.data_options(variant).items()))
+        key = _key(sc.table("data", variant))
         if key not in loaded:
-            loaded[key] = load_data(sc, variant)
-        check_fit(sc, variant, loaded[key])
+            loaded[key] = sc.dataset(variant)
+        sc.check_fit(variant, loaded[key])
         out[variant] = loaded[key]
     return out
 
@@ -138,17 +130,18 @@ def load_checked(sc: NetworkScenario, variants: list[str | None]
 class NetworkStream:
     """The records of one variant's training (batch and epoch records); ``summary`` at the end.
 
-    ``net``: the network being trained (the dashboard reads it between records).
+    ``net``: the network being trained (views read it between records, and after the last);
+    ``data``: its Dataset.
     """
 
-    def __init__(self, sc: NetworkScenario, variant: str | None, *, data: DataSplit | None = None,
-                 net: MLP | None = None, cfg: RunConfig | None = None,
+    def __init__(self, sc: NetworkScenario, variant: str | None, *, data: Dataset | None = None,
+                 net: DenseNet | None = None, cfg: RunConfig | None = None,
                  should_stop: Callable[[], bool] | None = None) -> None:
         self.scenario, self.variant = sc, variant
         self.cfg = cfg or sc.config(variant)
-        self.data = data if data is not None else load_data(sc, variant)
-        check_fit(sc, variant, self.data)
-        self.net = net or sc.build_model(variant)
+        self.data = data if data is not None else sc.dataset(variant)
+        sc.check_fit(variant, self.data)
+        self.net = net or sc.build_model(variant, self.data)
         self.should_stop = should_stop
         self.summary: NetworkSummary | None = None
 
@@ -168,7 +161,7 @@ class NetworkStream:
 
 
 class NetworkKind(Kind):
-    """Dense networks trained on a data set (today: MNIST and the MLP of engine/mlp.py)."""
+    """Dense networks (engine.models) trained on a data source (engine.data.network_data)."""
 
     name = "network"
     tables = ("model", "data", "run")
@@ -182,9 +175,8 @@ class NetworkKind(Kind):
             raise ScenarioError(f"{sc.source}: [model] is missing: a network scenario needs "
                                 "layers = [n_in, ..., n_out]")
         for variant in [None, *variants]:
-            sc.model_config(variant)
-            sc.data_options(variant)
             sc.config(variant)
+            sc.check_fit(variant, sc.dataset(variant, load=False))
         return sc
 
     def check(self, sc: Scenario) -> None:

@@ -89,13 +89,15 @@ def default_output_cost(n_out: int, regression: bool = False, output: str | None
     return output, cost
 
 
-def dense_config_from_table(table: Any, source: str, *, regression: bool = False) -> DenseConfig:
+def dense_config_from_table(table: Any, source: str, *, regression: bool = False,
+                            where: str = "[model]") -> DenseConfig:
     """Return the DenseConfig a scenario's [model] table describes, or raise ScenarioError.
 
-    ``source`` names the file in messages. ``regression``: the data are a regression problem,
-    so a table that names neither ``output`` nor ``cost`` gets linear + mse.
+    ``source`` names the file and ``where`` the table in messages ("[variants.deep.model]").
+    ``regression``: the data are a regression problem, so a table that names neither
+    ``output`` nor ``cost`` gets linear + mse.
     """
-    t = Table(table, "[model]", source)
+    t = Table(table, where, source)
     if "weight_decay" in t:
         raise t.fail("weight_decay", "not a [model] key: write l2 = lambda (the cost gains "
                      "(lambda/2n) sum w^2, Nielsen ch. 3), or weight_decay in [run] (the "
@@ -109,7 +111,7 @@ def dense_config_from_table(table: Any, source: str, *, regression: bool = False
     cfg.output, cfg.cost = default_output_cost(layers[-1], regression, output, cost)
     if (cfg.output, cfg.cost) not in PAIRS:
         pairs = ", ".join(f"{o} + {c}" for o, c in PAIRS)
-        raise ScenarioError(f"{source}: [model] keys 'output' and 'cost': output "
+        raise ScenarioError(f"{source}: {where} keys 'output' and 'cost': output "
                             f"'{cfg.output}' with cost '{cfg.cost}' is not a pair that makes "
                             f"sense (pairs: {pairs})")
     if cfg.output == "softmax" and layers[-1] < 2:
@@ -134,7 +136,7 @@ def dense_config_from_table(table: Any, source: str, *, regression: bool = False
 
 def _layers(t: Table) -> list[int]:
     if "layers" not in t:
-        raise ScenarioError(f"{t.source}: [model] key 'layers' is missing, e.g. "
+        raise ScenarioError(f"{t.at('layers')} is missing, e.g. "
                             "layers = [2, 4, 2, 1] (inputs, hidden layers, outputs)")
     layers = t.get("layers")
     if not isinstance(layers, list) or len(layers) < 2:
@@ -143,7 +145,7 @@ def _layers(t: Table) -> list[int]:
         if type(n) is not int or n < 1:
             raise t.fail("layers", f"expected layer sizes >= 1, got {show(n)} in {show(layers)}")
         if n > MAX_LAYER_SIZE:
-            raise t.fail("layers", f"expected layer sizes <= {MAX_LAYER_SIZE}, got {n} in "
+            raise t.fail("layers", f"expected layer sizes <= {MAX_LAYER_SIZE}, got {show(n)} in "
                          f"{show(layers)}")
     if len(layers) - 2 > MAX_HIDDEN_LAYERS:
         raise t.fail("layers", f"at most {MAX_HIDDEN_LAYERS} hidden layers, got "
@@ -183,7 +185,7 @@ def _given(t: Table, cfg: DenseConfig) -> None:
         return
     sizes = cfg.layers
     if "weights" not in t:
-        raise ScenarioError(f"{t.source}: [model] key 'weights' is missing: init = \"given\" "
+        raise ScenarioError(f"{t.at('weights')} is missing: init = \"given\" "
                             "needs one matrix per layer, W_l with n_l rows of n_(l-1) numbers")
     weights = t.get("weights")
     L = len(sizes) - 1
@@ -202,7 +204,7 @@ def _given(t: Table, cfg: DenseConfig) -> None:
     cfg.weights = weights
     if "biases" not in t:
         if cfg.bias_init is None:
-            raise ScenarioError(f"{t.source}: [model] key 'biases' is missing: init = \"given\" "
+            raise ScenarioError(f"{t.at('biases')} is missing: init = \"given\" "
                                 "needs one vector per layer, or a number in bias_init")
         return
     biases = t.get("biases")

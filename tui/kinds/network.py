@@ -1,6 +1,7 @@
 """The network kind's views: ``gdlab run`` (one row per epoch, epoch 0 first, printed as epochs
 finish), ``gdlab compare`` (the variants side by side per epoch and a summary table), CSV,
-JSONL, ``--plot``, and the app's training dashboard.
+JSONL, ``--plot`` (loss and accuracy per epoch; the decision boundary of a 2-D problem, the
+fitted curve of a 1-D regression), and the app's training dashboard.
 
 Which data is used, progress bars and warnings go to stderr. Every check a run makes (the
 layers against the data's shape) is made before anything is printed. The first Ctrl-C stops
@@ -15,13 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.data.split import DataSplit
+from engine.data.dataset import Dataset
 from engine.kinds.network import NetworkScenario, NetworkStream, load_checked
 from engine.records import BatchRecord, EpochRecord
 from engine.scenario import Scenario
 
 from .. import network_report as nr
 from .. import report
+from ..plots import use_color
 from ..progress import ProgressBar
 from .base import EXIT_INTERRUPTED, Views, chosen_variant, first_interrupt_stops
 
@@ -49,11 +51,29 @@ class _Output:
 
 
 def _describe(sc: NetworkScenario, variant: str | None) -> str:
-    """The settings line: optimizer, lr, batch, epochs, layers, activation, cost."""
-    cfg, model = sc.config(variant), sc.model_config(variant)
+    """The settings line: optimizer, lr, batch, epochs, layers, activations, output and cost,
+    init and regularisation."""
+    cfg, m = sc.config(variant), sc.model_config(variant)
     name = sc.name + (f" [{variant}]" if variant else "")
+    hidden = "/".join(dict.fromkeys(m.activations)) or "no hidden layer"
+    reg = "".join(f", {k} {x:g}" for k, x in (("l2", m.l2), ("l1", m.l1)) if x)
     return (f"{name}: {cfg.optimizer}, lr {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} "
-            f"epochs, layers {model.layers}, {model.activation}, {model.cost}")
+            f"epochs, layers {m.layers}, {hidden}, {m.output} + {m.cost}, init {m.init}{reg}")
+
+
+def _drawn(o: nr.NetworkOutcome, stream: NetworkStream, plot: bool) -> None:
+    """With --plot, what the engine draws of the trained network: its decision surface over a
+    2-D input plane, or its curve along a 1-D regression's input."""
+    if not plot:
+        return
+    from engine.models.surface import decision_surface, fitted_curve, has_curve, has_plane
+
+    from ..network_plots import MAP_COLUMNS, MAP_ROWS
+
+    if has_plane(stream.data):
+        o.surface = decision_surface(stream.net, stream.data, MAP_COLUMNS, 2 * MAP_ROWS)
+    elif has_curve(stream.data):
+        o.curve = fitted_curve(stream.net, stream.data)
 
 
 def _clear_line(bar: ProgressBar | None) -> None:
@@ -85,7 +105,7 @@ class NetworkViews(Views):
     name = "network"
 
     def _prepare(self, sc: NetworkScenario, variants: list[str | None]
-                 ) -> dict[str | None, DataSplit]:
+                 ) -> dict[str | None, Dataset]:
         """Load and check every variant's data, so that every mistake is reported before
         anything is printed; then say which data is used."""
         data = load_checked(sc, variants)
@@ -125,11 +145,14 @@ class NetworkViews(Views):
             else:
                 held.append(rec)
 
+        plot = getattr(args, "plot", False) and fmt_name == "table" and not emit.out
         with first_interrupt_stops() as should_stop:
             stream = NetworkStream(sc, variant, data=data, should_stop=should_stop)
             _train(stream, "", on_record)
         summary = stream.summary
         assert summary is not None  # training always ends with a summary
+        outcome = nr.NetworkOutcome(variant, epochs, summary)
+        _drawn(outcome, stream, plot)
         if fmt_name == "jsonl":
             emit(nr.summary_json(summary))
         elif fmt_name == "csv":
@@ -144,8 +167,8 @@ class NetworkViews(Views):
         if summary.stop_reason == "diverged":
             print(f"gdlab: {name} diverged at epoch {summary.diverged_epoch}, batch "
                   f"{summary.diverged_batch}: try a smaller learning rate", file=sys.stderr)
-        if getattr(args, "plot", False) and fmt_name == "table" and not emit.out and epochs:
-            _print_charts([nr.NetworkOutcome(variant, epochs, summary)])
+        if plot and epochs:
+            _print_charts([outcome], data)
         return EXIT_INTERRUPTED if summary.stop_reason == "stopped" else 0
 
     def compare(self, sc: Scenario, args: argparse.Namespace, variants: list[str | None]) -> int:
@@ -155,6 +178,7 @@ class NetworkViews(Views):
         emit = _Output(args)
         outcomes: list[nr.NetworkOutcome] = []
         stopped = False
+        plot = getattr(args, "plot", False) and fmt_name == "table" and not emit.out
         with first_interrupt_stops() as should_stop:
             for v in variants:
                 o = nr.NetworkOutcome(v)
@@ -170,6 +194,7 @@ class NetworkViews(Views):
                 stream = NetworkStream(sc, v, data=data[v], should_stop=should_stop)
                 _train(stream, f"{v or 'run'}: ", on_record)
                 o.summary = stream.summary
+                _drawn(o, stream, plot)
                 if fmt_name == "jsonl" and o.summary is not None:
                     emit(nr.summary_json(o.summary))
                 if o.summary is not None and o.summary.stop_reason == "stopped":
@@ -181,8 +206,8 @@ class NetworkViews(Views):
             emit(f"{sc.title}\n" + "".join(f"{_describe(sc, o.variant)}\n" for o in outcomes)
                  + nr.compare_table(outcomes, max(1, getattr(args, "every", 1))))
         emit.close()
-        if getattr(args, "plot", False) and fmt_name == "table" and not emit.out:
-            _print_charts(outcomes)
+        if plot:
+            _print_charts(outcomes, data[variants[0]])
         return EXIT_INTERRUPTED if stopped else 0
 
     def screen(self, app: Any, sc: Scenario, ref: str | Path, variant: str | None) -> Any:
@@ -191,13 +216,12 @@ class NetworkViews(Views):
         return MnistScreen(sc, variant or sc.default_variant())
 
 
-def _print_charts(outcomes: list[nr.NetworkOutcome]) -> None:
-    charts = nr.epoch_charts(outcomes)
-    if not sys.stdout.isatty():
-        import plotext as plt
+def _print_charts(outcomes: list[nr.NetworkOutcome], data: Dataset) -> None:
+    """--plot: the charts after the tables, in colour only into a terminal (and not NO_COLOR)."""
+    from ..network_plots import network_charts
 
-        charts = plt.uncolorize(charts)
-    sys.stdout.write(charts)
+    sys.stdout.write(network_charts(outcomes, use_color(sys.stdout), data.class_names))
+    sys.stdout.flush()
 
 
 VIEWS = NetworkViews()

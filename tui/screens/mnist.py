@@ -1,4 +1,9 @@
-"""The MNIST dashboard: train an MLP live and watch loss, accuracy, digits and backprop numbers.
+"""The network dashboard: train a network live and watch loss, accuracy and backprop numbers
+(and, for MNIST, the test digits).
+
+Any network scenario opens here: MNIST shows its digits beside the confusion matrix; a small
+classification problem shows its confusion matrix; a regression shows its losses only (the
+network screen of a 2-D problem, with its decision boundary, is the next issue's).
 
 Training runs in a thread worker that owns the network; it posts messages back (a batch loss
 with the layers' backprop numbers, an epoch record with the test predictions, the summary) and
@@ -29,7 +34,7 @@ from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
 
 from engine.errors import GdlabError
-from engine.kinds.network import NetworkScenario, check_fit, load_data
+from engine.kinds.network import NetworkScenario
 from engine.records import BatchRecord, EpochRecord, NetworkSummary
 from engine.train import train
 
@@ -67,8 +72,18 @@ def loss_curve(points: list[tuple[float, float]], limit: int) -> tuple[list[floa
     return pts[:, 0].tolist(), pts[:, 1].tolist()
 
 
+def _train_figure(r: EpochRecord) -> float | None:
+    """What the right-hand plot shows of an epoch: accuracy in %, or the loss (regression)."""
+    return r.train_loss if r.train_accuracy is None else r.train_accuracy * 100
+
+
+def _test_figure(r: EpochRecord) -> float | None:
+    return r.test_loss if r.test_accuracy is None else r.test_accuracy * 100
+
+
 class MnistScreen(Screen):
-    """Live training of an MLP scenario on MNIST: progress, curves, digits, confusion, backprop."""
+    """Live training of a network scenario: progress, curves, digits (MNIST), confusion
+    (classification), backprop numbers per layer."""
 
     DEFAULT_CSS = """
     MnistScreen { layout: vertical; }
@@ -105,10 +120,11 @@ class MnistScreen(Screen):
     ]
 
     class Loaded(Message):
-        """The data is in memory: where it came from and the digits the grid will show."""
+        """The data is in memory: where it came from and the digits the grid will show (None
+        unless MNIST)."""
 
         def __init__(self, run: int, source: str, subset: bool, n_train: int, n_test: int,
-                     images: np.ndarray, labels: np.ndarray) -> None:
+                     images: np.ndarray | None, labels: np.ndarray | None) -> None:
             super().__init__()
             self.run, self.source, self.subset = run, source, subset
             self.n_train, self.n_test = n_train, n_test
@@ -125,8 +141,8 @@ class MnistScreen(Screen):
     class Epoch(Message):
         """An epoch's record, the test predictions of the sample digits and the confusion."""
 
-        def __init__(self, run: int, record: EpochRecord, predictions: np.ndarray,
-                     confusion: np.ndarray) -> None:
+        def __init__(self, run: int, record: EpochRecord, predictions: np.ndarray | None,
+                     confusion: np.ndarray | None) -> None:
             super().__init__()
             self.run, self.record = run, record
             self.predictions, self.confusion = predictions, confusion
@@ -145,6 +161,10 @@ class MnistScreen(Screen):
         self.variant = variant if variant is not None else scenario.default_variant()
         self.config = scenario.model_config(self.variant)
         self.settings = scenario.config(self.variant)
+        shape = scenario.dataset(self.variant, load=False)  # MNIST without its images
+        self.digits = shape.source == "mnist"  # the test digits panel
+        self.regression = self.config.regression
+        self.n_classes = None if shape.regression else max(2, shape.n_classes or 2)
         self.show_timings = show_timings
         self.state = "loading"  # loading, running, paused, finished, diverged, stopped, error
         self.data_source = ""
@@ -179,10 +199,11 @@ class MnistScreen(Screen):
             with Horizontal(id="mnist-middle"):
                 yield DigitGrid(id="mnist-digits")
                 with Vertical(id="mnist-side"):
-                    yield Static(confusion_table(None), id="mnist-confusion",
+                    yield Static(confusion_table(None, self.n_classes or 2), id="mnist-confusion",
                                  classes="mnist-panel")
                     yield Static(layer_table([]), id="mnist-layers", classes="mnist-panel")
-                    yield Static(equations(self.config.cost, self.config.activation),
+                    c = self.config
+                    yield Static(equations(c.pair.bp1_formula, c.output, c.cost, c.activations),
                                  id="mnist-equations", classes="mnist-panel")
         yield Footer()
 
@@ -192,12 +213,15 @@ class MnistScreen(Screen):
         name = sc.name + (f" [{self.variant}]" if self.variant else "")
         return (f"[b]{escape(sc.title)}[/b]  {escape(name)}: {s.optimizer}, lr {s.lr:g}, "
                 f"batch {s.batch_size}, {s.epochs} epochs, layers {c.layers}, "
-                f"{c.activation}, {c.cost}\n{data_line}")
+                f"{'/'.join(dict.fromkeys(c.activations)) or 'no hidden layer'}, "
+                f"{c.output} + {c.cost}\n{data_line}")
 
     def on_mount(self) -> None:
         """Title the panels, start training and the bounded-rate redraw timer."""
         self.query_one("#mnist-digits").border_title = "test digits"
+        self.query_one("#mnist-digits").display = self.digits
         self.query_one("#mnist-confusion").border_title = "confusion matrix (test set)"
+        self.query_one("#mnist-confusion").display = not self.regression
         self.query_one("#mnist-layers").border_title = "backprop, per layer"
         self.query_one("#mnist-equations").border_title = "the four equations"
         self._redraw_plots()
@@ -239,16 +263,17 @@ class MnistScreen(Screen):
     def _train_run(self, run: int, control: _Control, stopped: Callable[[], bool]) -> None:
         """The body of the worker: load, train, post records."""
         sc, variant = self.scenario, self.variant
-        data = load_data(sc, variant)
-        check_fit(sc, variant, data)
-        k = min(SAMPLE_DIGITS, len(data.X_test))
-        sample = data.X_test[:k]
-        self.post_message(self.Loaded(run, data.description, data.is_subset, len(data.X_train),
-                                      len(data.X_test), sample, data.y_test[:k]))
+        data = sc.dataset(variant)
+        sc.check_fit(variant, data)
+        k = min(SAMPLE_DIGITS, len(data.X_test)) if self.digits else 0
+        classes = self.n_classes
+        self.post_message(self.Loaded(
+            run, data.description, data.is_subset, len(data.X_train), len(data.X_test),
+            data.X_test[:k] if k else None, data.y_test[:k] if k else None))
         batches = math.ceil(len(data.X_train) / int(self.settings.batch_size or 1))
         every = min(self.settings.report_every, max(1, batches // POINTS_PER_EPOCH))
         settings = replace(self.settings, report_every=every)
-        net = sc.build_model(variant)
+        net = sc.build_model(variant, data)
         records = train(net, settings, data, should_stop=stopped, scenario=sc.name,
                         variant=variant)
         pending: list[BatchRecord] = []
@@ -270,9 +295,12 @@ class MnistScreen(Screen):
                         flush()
                 elif isinstance(rec, EpochRecord):
                     flush()
-                    pred = net.predict(data.X_test)
-                    conf = confusion_matrix(data.y_test, pred)
-                    self.post_message(self.Epoch(run, rec, pred[:k], conf))
+                    pred = conf = None
+                    if classes is not None:
+                        pred = net.predict(data.X_test)
+                        conf = confusion_matrix(data.y_test, pred, classes)
+                    self.post_message(self.Epoch(run, rec, None if pred is None else pred[:k],
+                                                 conf))
                 else:
                     flush()
                     self.post_message(self.Finished(run, rec))
@@ -305,7 +333,8 @@ class MnistScreen(Screen):
         colour = "yellow" if msg.subset else "green"
         self.query_one("#mnist-head", Static).update(
             self._head(f"data: [{colour}]{escape(msg.source)}[/]"))
-        self.query_one(DigitGrid).set_digits(msg.images, msg.labels)
+        if msg.images is not None and msg.labels is not None:
+            self.query_one(DigitGrid).set_digits(msg.images, msg.labels)
         self.query_one(ProgressBar).update(total=self.batches_per_epoch, progress=0)
         if self.state == "loading":
             self.state = "running" if self._control.resume.is_set() else "paused"
@@ -365,7 +394,10 @@ class MnistScreen(Screen):
             parts.append(f"batch loss {self.losses[-1][1]:.4f}")
         if self.epochs:
             last = self.epochs[-1]
-            parts.append(f"test acc {last.test_accuracy * 100:.2f}%")
+            if last.test_accuracy is not None:
+                parts.append(f"test acc {last.test_accuracy * 100:.2f}%")
+            else:
+                parts.append(f"test loss {last.test_loss:.4g}")
             if self.show_timings:
                 parts.append(f"{last.seconds:.2f} s/epoch")
         if self.summary is not None and self.summary.stop_reason == "diverged":
@@ -385,9 +417,10 @@ class MnistScreen(Screen):
         self.query_one("#mnist-layers", Static).update(layer_table(self.layer_stats))
         if self._epoch_dirty:
             self._epoch_dirty = False
-            self.query_one(DigitGrid).set_predictions(self.predictions)
+            if self.digits:
+                self.query_one(DigitGrid).set_predictions(self.predictions)
             confusion = self.query_one("#mnist-confusion", Static)
-            confusion.update(confusion_table(self.confusion))
+            confusion.update(confusion_table(self.confusion, self.n_classes or 2))
             confusion.border_title = "confusion matrix (test set" + (
                 f", epoch {self.epochs[-1].epoch})" if self.epochs else ")")
 
@@ -411,14 +444,16 @@ class MnistScreen(Screen):
         acc_plot = self.query_one("#mnist-acc", PlotextPlot)
         plt = acc_plot.plt
         plt.clear_data()
-        plt.title("accuracy per epoch (%)")
+        plt.title("loss per epoch" if self.regression else "accuracy per epoch (%)")
         plt.xlabel("epoch")
         if self.epochs:
             xs = [r.epoch for r in self.epochs]
-            plt.plot(xs, [r.train_accuracy * 100 for r in self.epochs], marker="braille",
-                     label="train")
-            plt.plot(xs, [r.test_accuracy * 100 for r in self.epochs], marker="braille",
-                     label="test")
+            for label, get in (("train", _train_figure), ("test", _test_figure)):
+                pts = [(x, get(r)) for x, r in zip(xs, self.epochs, strict=True)]
+                pts = [(x, y) for x, y in pts if y is not None and math.isfinite(y)]
+                if pts:
+                    plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille",
+                             label=label)
         acc_plot.refresh()
 
     # -- keys -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Rich renderables for the MNIST screen: confusion matrix, backprop numbers per layer, equations.
+"""Rich renderables for the network dashboard: confusion matrix, backprop numbers per layer,
+the four equations.
 
 Pure functions of records (no Textual), so the app, tests and a text report can all use them.
 """
@@ -23,9 +24,10 @@ def confusion_matrix(true: np.ndarray, pred: np.ndarray, classes: int = 10) -> n
     return np.bincount(t * classes + p, minlength=classes * classes).reshape(classes, classes)
 
 
-def confusion_table(matrix: np.ndarray | None) -> Table:
-    """A 10x10 table of counts: the diagonal (right) in green, mistakes in red, zeros dim."""
-    n = 10 if matrix is None else matrix.shape[0]
+def confusion_table(matrix: np.ndarray | None, classes: int = 10) -> Table:
+    """A classes x classes table of counts (empty before the first epoch): the diagonal
+    (right) in green, mistakes in red, zeros dim."""
+    n = classes if matrix is None else matrix.shape[0]
     table = Table(box=box.SIMPLE_HEAD, padding=0, pad_edge=False,
                   show_edge=False, expand=False, caption="rows: true label, columns: predicted",
                   caption_style="dim")
@@ -59,7 +61,8 @@ LAYER_HEADER = ("layer", "W shape", "‖δˡ‖ BP1/2", "‖∂C/∂bˡ‖ BP3",
 
 
 def layer_rows(stats: Sequence[dict[str, Any]]) -> list[list[str]]:
-    """Rows of LAYER_HEADER from MLP.layer_stats(): the four equations' quantities per layer."""
+    """Rows of LAYER_HEADER from DenseNet.layer_stats(): the four equations' quantities per
+    layer."""
     rows = []
     last = len(stats)
     for s in stats:
@@ -85,19 +88,23 @@ def layer_table(stats: Sequence[dict[str, Any]]) -> Table:
     return table
 
 
-def equations(cost: str, activation: str) -> Text:
-    """The four backpropagation equations, BP1 in the form this network's cost uses."""
-    act = {"sigmoid": "σ'", "tanh": "tanh'", "relu": "relu'"}.get(activation, "act'")
-    if cost == "cross_entropy":
-        bp1 = "δᴸ = softmax(zᴸ) − onehot(y)"
-        note = "(cross-entropy)"
-    else:
-        bp1 = "δᴸ = (aᴸ − y) ⊙ σ'(zᴸ)"
-        note = "(quadratic cost)"
+ACT_SYMBOL = {"sigmoid": "σ'", "tanh": "tanh'", "relu": "relu'", "linear": "1"}
+
+
+def equations(bp1: str, output: str, cost: str, activations: Sequence[str]) -> Text:
+    """The four backpropagation equations: BP1 as the network's output and cost make it (the
+    engine's formula, ``OutputCost.bp1_formula``), BP2 with its hidden activation."""
+    names = set(activations)
+    act = ACT_SYMBOL.get(activations[0], "act'") if len(names) == 1 else "actˡ'" if names \
+        else "σ'"
+    bp2 = f"δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ {act}(zˡ)" if act != "1" else "δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹"
+    bp1 = (bp1.replace("delta_L", "δᴸ").replace("a_L", "aᴸ").replace("z_L", "zᴸ")
+           .replace("sigmoid'", "σ'"))
+    note = f"({output} + {cost.replace('_', '-')})"
     text = Text()
     lines = [
         ("BP1", bp1, note),
-        ("BP2", f"δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ {act}(zˡ)", "(back a layer)"),
+        ("BP2", bp2, "(back a layer)" if names else "(no hidden layer: not used)"),
         ("BP3", "∂C/∂bˡ = δˡ", ""),
         ("BP4", "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ", ""),
     ]
