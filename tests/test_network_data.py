@@ -353,8 +353,11 @@ def test_checking_without_loading_mnist_keeps_its_shape(tmp_path: Path) -> None:
     check_network_fits(ds, [784, 30, 10], False, "d.toml")
     assert "n_in = 785 but [data] gives 784 input features (pixel 0, pixel 1" in \
         fit_error(ds, [785, 10])
+    # the folder is looked for when the images are loaded, not when the table is read
+    nowhere = dataset_from_table({"source": "mnist", "path": "x"}, tmp_path, "d.toml", load=False)
+    assert nowhere.X_train.shape == (0, 784)
     with pytest.raises(DataError, match=r"^d.toml: \[data\] key 'path': .*no such folder"):
-        dataset_from_table({"source": "mnist", "path": "x"}, tmp_path, "d.toml", load=False)
+        dataset_from_table({"source": "mnist", "path": "x"}, tmp_path, "d.toml")
     with pytest.raises(DataError, match="key 'train_limit'"):
         dataset_from_table({"source": "mnist", "train_limit": -1}, tmp_path, "d.toml", load=False)
     circle = dataset_from_table({"source": "circle"}, tmp_path, "d.toml", load=False)
