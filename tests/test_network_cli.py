@@ -71,7 +71,11 @@ def test_table_prints_one_row_per_epoch_from_epoch_0(capsys: pytest.CaptureFixtu
     assert [r.split()[0] for r in rows] == ["0", "1", "2"]
     assert rows[0].split()[5] == "0.00"  # epoch 0: no training time
     assert "stopped: epochs after 2 epochs" in lines[header + 5]
-    assert lines[-1].startswith("speed l = ||dC/db_l||")
+    assert lines[-3].startswith("speed l = ||dC/db_l||")
+    first, last = (ln.split() for ln in lines[-2:])
+    speeds = [float(lines[header + 2].split()[-2]), float(lines[header + 2].split()[-1])]
+    assert first[:6] == ["epoch", "0:", "speed", "2", "/", "speed"] and last[:2] == ["epoch", "2:"]
+    assert float(first[8].rstrip(":")) == pytest.approx(speeds[1] / speeds[0], rel=2e-3)
 
 
 def test_every_keeps_multiples_and_the_last_epoch(capsys: pytest.CaptureFixture[str]) -> None:

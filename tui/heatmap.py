@@ -10,7 +10,7 @@ Colours: each class has a hue (TensorFlow Playground's orange for class 0 and bl
 then green, purple, ...). With several outputs a point takes the hue of its predicted class,
 brighter the surer the network is (the largest output, from 1/k up to 1). With one output the
 map diverges from a dark neutral at the threshold to orange (class 0's value) and blue (class
-1's). Points are drawn in their class's full colour with a glyph per set and class: "●" / "○"
+1's). Points are drawn in their class's hue, lightened, with a glyph per set and class: "●" / "○"
 (training / test) for class 0, "▲" / "△" for class 1, "■" / "□", "◆" / "◇", ..., so they read
 without colour too (``to_plain``: the map as shades, the points as glyphs).
 """
@@ -30,7 +30,8 @@ CLASS_RGB: list[RGB] = [(245, 147, 34), (8, 119, 189), (46, 184, 92), (170, 90, 
                         (230, 200, 40), (220, 60, 60), (40, 190, 200), (200, 120, 170)]
 CLASS_NAMES = ["orange", "blue", "green", "purple", "yellow", "red", "cyan", "pink"]
 NEUTRAL: RGB = (36, 36, 40)  # the map where the network cannot tell
-MAP_STRENGTH = 0.62  # the surest region's colour, as a fraction of the class hue
+MAP_STRENGTH = 0.45  # the surest region's colour, as a fraction of the class hue
+POINT_TINT = 0.3  # points: the class hue mixed this much with white, to stand out on its region
 TRAIN_GLYPHS = "●▲■◆★✚"
 TEST_GLYPHS = "○△□◇☆✛"
 PLAIN_SHADES = " ░▒▓"  # to_plain: class k's region (class 0 blank); beyond 4 classes, digits
@@ -51,6 +52,11 @@ class Cell:
 def class_rgb(k: int) -> RGB:
     """The hue of class ``k``."""
     return CLASS_RGB[k % len(CLASS_RGB)]
+
+
+def point_rgb(k: int) -> RGB:
+    """The colour of a point of class ``k``: its hue, lightened (POINT_TINT)."""
+    return _rgb([c + POINT_TINT * (255 - c) for c in class_rgb(k)])
 
 
 def _mix(rgb: RGB | np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -135,7 +141,7 @@ def place_points(rows: list[list[Cell]], points: np.ndarray, labels: np.ndarray,
         cell = rows[row][col]
         under = cell.bg if cell.char != UPPER else _rgb(
             (np.asarray(cell.fg) + np.asarray(cell.bg)) / 2)
-        rows[row][col] = Cell(glyph(int(k), train), class_rgb(int(k)), under, cell.klass,
+        rows[row][col] = Cell(glyph(int(k), train), point_rgb(int(k)), under, cell.klass,
                               cell.sure)
         drawn += 1
     return drawn

@@ -66,12 +66,22 @@ def table_row(cols: Sequence[Column], rec: EpochRecord) -> str:
     return "  ".join(f(rec).rjust(w) for _, w, f in cols) + "\n"
 
 
-def speed_note(first: EpochRecord) -> str:
-    """What the speed columns are."""
+def speed_note(first: EpochRecord, last: EpochRecord | None = None) -> str:
+    """What the speed columns are; with two layers or more, how much faster the last layer
+    learns than the first, at the first and at the last epoch (Nielsen ch. 5)."""
     if not first.layer_grad_norm:
         return ""
-    return ("speed l = ||dC/db_l|| over the first 1,000 training examples: how fast layer l "
+    text = ("speed l = ||dC/db_l|| over the first 1,000 training examples: how fast layer l "
             "learns\n")
+    L = len(first.layer_grad_norm)
+    if L >= 2:
+        for rec in [first] + ([last] if last is not None and last.epoch != first.epoch else []):
+            s = rec.layer_grad_norm
+            ratio = s[-1] / s[0] if s[0] > 0 else math.inf
+            shown = f"{ratio:.3g}" if math.isfinite(ratio) else fmt(ratio)
+            text += (f"epoch {rec.epoch}: speed {L} / speed 1 = {shown}: layer {L} learns "
+                     f"{shown} times as fast as layer 1\n")
+    return text
 
 
 def summary_line(name: str, s: NetworkSummary) -> str:

@@ -162,7 +162,7 @@ class NetworkViews(Views):
                 emit(nr.table_row(cols, rec))
             emit(nr.summary_line(name, summary))
             if epochs:
-                emit(nr.speed_note(epochs[0]))
+                emit(nr.speed_note(epochs[0], epochs[-1]))
         emit.close()
         if summary.stop_reason == "diverged":
             print(f"gdlab: {name} diverged at epoch {summary.diverged_epoch}, batch "
