@@ -1,4 +1,4 @@
-"""Benchmark gdlab's MNIST MLP against PyTorch (CPU) and a network.py-style per-example loop.
+"""Benchmark gdlab's MNIST networks against PyTorch (CPU) and a network.py-style per-example loop.
 
 Prints figures, never asserts. Every measurement runs in a fresh subprocess whose environment
 fixes the BLAS thread count before numpy is imported (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
@@ -109,6 +109,25 @@ def worker_info(args: argparse.Namespace) -> dict[str, Any]:
     return info
 
 
+def gdlab_network(layers: list[int], cost: str) -> Any:
+    """The network of ``layers`` with N(0, 1/fan_in) weights, sigmoid hidden layers, sigmoid
+    output + quadratic cost or softmax + cross-entropy, float32 on uint8 pixels: the dense
+    network (engine.models) of this tree, or an older tree's engine/mlp.py MLP."""
+    try:
+        import numpy as np
+
+        from engine.models.config import dense_config_from_table
+        from engine.models.dense import DenseNet
+    except ImportError:  # a tree from before the dense network
+        from engine.mlp import MLP, MLPConfig
+
+        return MLP(MLPConfig(layers, "sigmoid", cost, "scaled", 0.0, 1))
+    table = {"layers": layers, "output": "sigmoid" if cost == "quadratic" else "softmax",
+             "cost": cost, "init": "scaled", "seed": 1}
+    return DenseNet(dense_config_from_table(table, "bench"), dtype=np.float32,
+                    input_scale=1 / 255)
+
+
 def gdlab_epochs(root: Path, layers: list[int], cost: str, bs: int, epochs: int,
                  data: Any) -> tuple[list[float], float]:
     """(seconds of each training epoch by train()'s own clock, CPU seconds of the whole
@@ -116,18 +135,16 @@ def gdlab_epochs(root: Path, layers: list[int], cost: str, bs: int, epochs: int,
     or an older one (engine.mlp_train, before the scenario kinds), for before/after figures.
     CPU time, because on a shared machine the wall clock moves with the other processes."""
     sys.path.insert(0, str(root))
-    from engine.mlp import MLP, MLPConfig
-
-    cfg = MLPConfig(layers, "sigmoid", cost, "scaled", 0.0, 1)
     try:
-        from engine.data.split import DataSplit
         from engine.records import EpochRecord
         from engine.run import RunConfig
         from engine.train import train
     except ImportError:  # a tree from before the scenario kinds
+        from engine.mlp import MLPConfig
         from engine.mlp_train import EpochRecord, TrainSettings  # type: ignore[no-redef]
         from engine.mlp_train import train as old_train
 
+        cfg = MLPConfig(layers, "sigmoid", cost, "scaled", 0.0, 1)
         settings = TrainSettings("sgd", 0.1, {}, bs, epochs, report_every=10**9)
         start = time.process_time()
         records = list(old_train(cfg, settings, data))
@@ -135,9 +152,12 @@ def gdlab_epochs(root: Path, layers: list[int], cost: str, bs: int, epochs: int,
         return [r.seconds for r in records if isinstance(r, EpochRecord)], cpu
     run = RunConfig(optimizer="sgd", lr=0.1, batch_size=bs, epochs=epochs, seed=1,
                     report_every=10**9)
-    split = DataSplit(data.train_images, data.train_labels, data.test_images, data.test_labels)
+    split = SimpleNamespace(X_train=data.train_images, y_train=data.train_labels,
+                            X_test=data.test_images, y_test=data.test_labels, X_val=None,
+                            y_val=None, description="")
+    net = gdlab_network(layers, cost)
     start = time.process_time()
-    records = list(train(MLP(cfg), run, split))
+    records = list(train(net, run, split))
     cpu = time.process_time() - start
     return [r.seconds for r in records if isinstance(r, EpochRecord) and r.epoch > 0], cpu
 
@@ -261,24 +281,25 @@ def worker_loop(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def worker_memory(args: argparse.Namespace) -> dict[str, Any]:
-    """Peak RSS (ru_maxrss) of one full-data training epoch of mnist_mlp_ce, with evaluation."""
+    """Peak RSS (ru_maxrss) of one full-data training epoch of mnist_mlp_ce through the network
+    kind, with evaluation: after the imports, after loading MNIST, at the end."""
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
+    from engine.kinds.network import NetworkStream
+
+    os.environ["GDLAB_MNIST_DIR"] = str(DATA_DIR)
+    sc = load_scenario("mnist_mlp_ce", None, ["run.epochs=1"])
+    variant = sc.default_variant()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    data = load_data()
+    data = sc.dataset(variant)
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    from dataclasses import replace
-
-    from engine.data.split import DataSplit
-    from engine.train import train
-
-    sc = load_scenario("mnist_mlp_ce", None)
-    split = DataSplit(data.train_images, data.train_labels, data.test_images, data.test_labels)
-    records = list(train(sc.build_model(), replace(sc.config(), epochs=1), split))
+    stream = NetworkStream(sc, variant, data=data)
+    for _ in stream:
+        pass
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"after_imports_mb": before / 1024, "after_loading_mb": loaded / 1024,
-            "peak_mb": after / 1024, "test_accuracy": records[-1].final_test_accuracy,
+            "peak_mb": after / 1024, "test_accuracy": stream.summary.final_test_accuracy,
             "numpy": np.__version__}
 
 
@@ -291,25 +312,21 @@ def load_scenario(name: str, variant: str | None, overrides: list[str] | None = 
 
 
 def worker_accuracy(args: argparse.Namespace) -> dict[str, Any]:
-    """Train a scenario (optionally another seed/epochs) on the full data; per-epoch figures."""
-    from engine.data.split import DataSplit
-    from engine.records import EpochRecord, NetworkSummary
-    from engine.train import train
+    """Train a scenario (optionally another seed/epochs) on the full data through its kind;
+    per-epoch figures."""
+    from engine.kinds import get
+    from engine.records import EpochRecord
 
     overrides = []
     if args.seed is not None:
         overrides += [f"model.seed={args.seed}", f"run.seed={args.seed}"]
     if args.run_epochs:
         overrides.append(f"run.epochs={args.run_epochs}")
+    os.environ["GDLAB_MNIST_DIR"] = str(DATA_DIR)
     sc = load_scenario(args.scenario, args.variant, overrides)
-    data = load_data()
-    split = DataSplit(data.train_images, data.train_labels, data.test_images, data.test_labels)
-    epochs, summary = [], None
-    for r in train(sc.build_model(args.variant), sc.config(args.variant), split):
-        if isinstance(r, EpochRecord) and r.epoch > 0:
-            epochs.append(r.to_json())
-        elif isinstance(r, NetworkSummary):
-            summary = r.to_json()["summary"]
+    stream = get("network").stream(sc, args.variant or sc.default_variant())
+    epochs = [r.to_json() for r in stream if isinstance(r, EpochRecord) and r.epoch > 0]
+    summary = stream.summary.to_json()["summary"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"epochs": epochs, "summary": summary, "seed": sc.model_config(args.variant).seed,
             "peak_mb": peak}

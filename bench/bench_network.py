@@ -1,23 +1,25 @@
-"""Benchmark the dense network (engine.models.dense) against PyTorch (CPU) and engine/mlp.py.
+"""Benchmark the network kind (engine.models.dense through engine.train) against PyTorch (CPU).
 
-Prints figures, never asserts. Three measurements, each against a reference timed in the same
+Prints figures, never asserts. Two measurements, each against a reference timed in the same
 run, alternating the two so that a busy machine slows both alike:
 
-1. One epoch of ``circle`` with TensorFlow Playground's defaults: [2, 4, 2, 1], tanh hidden and
-   output, quadratic cost, Playground's U(-0.5, 0.5) weights and 0.1 biases, plain SGD with
-   lr 0.03, mini-batches of 10, 250 training points; a new shuffle every epoch. gdlab: DenseNet
-   + engine.optim SGD in a plain loop; PyTorch: nn.Sequential + torch.optim.SGD in a plain loop
-   (zero_grad, forward, cost, backward, step), in float64 (the same arithmetic as gdlab) and in
-   float32 (PyTorch's default).
+1. One epoch of the bundled ``circle`` scenario (its ``playground`` variant: TensorFlow
+   Playground's defaults, [2, 4, 2, 1], tanh hidden and output, quadratic cost, U(-0.5, 0.5)
+   weights and 0.1 biases, plain SGD with lr 0.03, mini-batches of 10, 250 training points, a
+   new shuffle every epoch). gdlab through the network kind, as ``gdlab run`` trains it: the
+   epoch records' own seconds (shuffle, mini-batches, steps) and the whole epoch with its
+   evaluation of both sets and the layers' speeds; and DenseNet + engine.optim SGD in a bare
+   loop. PyTorch: nn.Sequential + torch.optim.SGD in a plain loop (zero_grad, forward, cost,
+   backward, step), in float64 (the same arithmetic as gdlab) and in float32 (its default).
 2. The decision boundary: the network's output on a 200 x 100 grid of the input plane
    (DenseNet.output_grid), against one torch.no_grad() forward pass of the same grid; also with
-   the grid's features computed (Dataset.plane_grid) and for Playground's largest network.
-3. One MNIST epoch of [784, 30, 10] (sigmoid, quadratic cost) and of [784, 100, 10] (softmax
-   + cross-entropy), batch 10, float32, through engine.train.train with the earlier
-   engine/mlp.py MLP and with DenseNet (skipped when the full MNIST or engine/mlp.py is
-   missing).
+   the grid's features computed (Dataset.plane_grid), for Playground's largest network, and the
+   whole of what ``--plot`` computes and draws (engine.models.surface + tui.heatmap).
 
-    OPENBLAS_NUM_THREADS=1 python bench/bench_network.py [--repeats 5] [--no-mnist]
+MNIST through the kind is bench/bench_mnist.py's (--reference DIR times another tree, e.g. main
+before this change, in the same run).
+
+    OPENBLAS_NUM_THREADS=1 python bench/bench_network.py [--repeats 5]
 
 BLAS and torch run with one thread (set here before numpy is imported unless the environment
 says otherwise): these matrices are far too small for a second thread to help.
@@ -42,11 +44,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.data.network_data import dataset_from_table  # noqa: E402
+from engine.kinds.network import NetworkScenario, NetworkStream  # noqa: E402
 from engine.models.config import dense_config_from_table  # noqa: E402
 from engine.models.dense import DenseNet  # noqa: E402
 from engine.optim import make_optimizer  # noqa: E402
+from engine.records import EpochRecord  # noqa: E402
+from engine.scenario import load_scenario  # noqa: E402
 
-MNIST_DIR = Path(os.environ.get("GDLAB_MNIST_DIR", "/work/shared/data/mnist"))
 PLAYGROUND = {"layers": [2, 4, 2, 1], "activation": "tanh", "output": "tanh",
               "cost": "quadratic", "init": "uniform", "seed": 1}
 LR, BATCH = 0.03, 10
@@ -109,6 +113,18 @@ def torch_epoch_runner(ds, net: DenseNet, dtype_name: str):
     return epoch
 
 
+def kind_epochs(count: int) -> tuple[float, float]:
+    """``count`` epochs of circle [playground] through the network kind: (the epoch records'
+    mean seconds, the wall seconds per epoch of the whole stream with its evaluations)."""
+    sc = load_scenario("circle", [f"run.epochs={count}"])
+    assert isinstance(sc, NetworkScenario)
+    stream = NetworkStream(sc, "playground")
+    start = time.perf_counter()
+    seconds = [r.seconds for r in stream if isinstance(r, EpochRecord) and r.epoch > 0]
+    wall = (time.perf_counter() - start) / count
+    return sum(seconds) / len(seconds), wall
+
+
 def time_epochs(epoch, count: int) -> float:
     start = time.perf_counter()
     for _ in range(count):
@@ -117,7 +133,7 @@ def time_epochs(epoch, count: int) -> float:
 
 
 def bench_circle(repeats: int, epochs: int) -> None:
-    ds = dataset_from_table({"source": "circle", "seed": 1}, ROOT, "bench")
+    ds = load_scenario("circle").dataset("playground")
     print(f"## One epoch of circle: {len(ds.y_train)} training points, [2, 4, 2, 1] tanh, "
           f"batch {BATCH}, SGD lr {LR}")
     gd_epoch, net = gdlab_epoch_runner(ds)
@@ -132,16 +148,24 @@ def bench_circle(repeats: int, epochs: int) -> None:
         print("torch is not installed: no PyTorch reference (pip install torch)")
     for run in runners.values():  # warm up
         time_epochs(run, 20)
-    times: dict[str, list[float]] = {k: [] for k in runners}
+    kind_epochs(20)
+    kind, whole = "gdlab, the kind: training", "gdlab, the kind: with evaluation"
+    times: dict[str, list[float]] = {k: [] for k in [kind, whole, *runners]}
     for _ in range(repeats):
+        train_s, wall_s = kind_epochs(epochs)
+        times[kind].append(train_s)
+        times[whole].append(wall_s)
         for name, run in runners.items():
             times[name].append(time_epochs(run, epochs))
-    base = stats(times["gdlab (float64)"])[0]
     print(f"best (median) of {repeats} alternated runs of {epochs} epochs, seconds per epoch:")
+    torch_names = [k for k in times if k.startswith("PyTorch")]
     for name, t in times.items():
         best, med = stats(t)
-        ratio = "" if name.startswith("gdlab") else f"   gdlab / this = {base / best:.3f}x"
-        print(f"  {name:28s} {best * 1e3:8.3f} ms ({med * 1e3:.3f}){ratio}")
+        ratios = "".join(f"   / {k.split()[-1]} = {best / stats(times[k])[0]:.3f}x"
+                         for k in torch_names if not name.startswith("PyTorch"))
+        print(f"  {name:34s} {best * 1e3:8.3f} ms ({med * 1e3:.3f}){ratios}")
+    print("  (the kind: training = the epoch records' seconds; with evaluation = the stream's "
+          "wall time per epoch, both sets evaluated and the layers' speeds measured)")
     print()
 
 
@@ -211,96 +235,33 @@ def bench_grid(repeats: int) -> None:
     print()
 
 
-# --- 3. MNIST against engine/mlp.py ---------------------------------------------------------
+def bench_plot(repeats: int) -> None:
+    """What --plot adds after training circle: the surface (64 x 64 points through the network)
+    and the heat map drawn with the points over it, as text with colour escapes."""
+    from engine.models.surface import decision_surface
+    from tui.network_plots import MAP_COLUMNS, MAP_ROWS, boundary_text
 
+    sc = load_scenario("circle", ["run.epochs=5"])
+    assert isinstance(sc, NetworkScenario)
+    stream = NetworkStream(sc, "playground")
+    for _ in stream:
+        pass
 
-MNIST_CASES = [  # (label, layers, output, cost, init, lr)
-    ("[784, 30, 10], sigmoid output + quadratic cost, lr 3.0", [784, 30, 10], "sigmoid",
-     "quadratic", "normal", 3.0),
-    ("[784, 100, 10], softmax output + cross-entropy, lr 0.5", [784, 100, 10], "softmax",
-     "cross_entropy", "scaled", 0.5),
-]
+    def draw() -> None:
+        s = decision_surface(stream.net, stream.data, MAP_COLUMNS, 2 * MAP_ROWS)
+        boundary_text(s, "decision boundary", True)
 
-
-def bench_mnist(repeats: int) -> None:
-    try:
-        from engine.mlp import MLP, MLPConfig
-    except ImportError:
-        print("engine/mlp.py is gone: nothing to compare with")
-        return
-    from engine.data.mnist import load_mnist
-    from engine.data.split import DataSplit
-    from engine.records import EpochRecord
-    from engine.run import RunConfig
-    from engine.train import train
-
-    if not MNIST_DIR.is_dir():
-        print(f"no full MNIST at {MNIST_DIR}: skipped (set GDLAB_MNIST_DIR)")
-        return
-    d = load_mnist(MNIST_DIR)
-    data = DataSplit(d.train_images, d.train_labels, d.test_images, d.test_labels)
-    for label, layers, output, cost, init, lr in MNIST_CASES:
-        print(f"## MNIST {label}, sigmoid hidden layer, batch 10, float32")
-        mc = MLPConfig(layers, "sigmoid", "quadratic" if cost == "quadratic" else "cross_entropy",
-                       init, 0.0, 1)
-        table = {"layers": layers, "output": output, "cost": cost, "init": init, "seed": 1}
-        settings = RunConfig(lr=lr, batch_size=10, epochs=2, seed=1, report_every=10**9)
-        makers = {
-            "engine/mlp.py MLP": lambda mc=mc: MLP(mc),
-            "engine.models DenseNet": lambda table=table: DenseNet(
-                dense_config_from_table(table, "bench"), dtype=np.float32, input_scale=1 / 255),
-        }
-        seconds: dict[str, list[float]] = {k: [] for k in makers}
-        accuracy: dict[str, list[float]] = {k: [] for k in makers}
-        for _ in range(repeats):
-            for name, make in makers.items():
-                for r in train(make(), settings, data):
-                    if isinstance(r, EpochRecord) and r.epoch > 0:
-                        seconds[name].append(r.seconds)
-                        accuracy[name].append(r.test_accuracy)
-        print(f"seconds per 60,000-image epoch (train()'s own clock), best (median) of "
-              f"{2 * repeats} epochs from {repeats} alternated runs:")
-        ref = stats(seconds["engine/mlp.py MLP"])[0]
-        for name in makers:
-            best, med = stats(seconds[name])
-            print(f"  {name:24s} {best:.3f} s ({med:.3f})   ratio to engine/mlp.py "
-                  f"{best / ref:.3f}x   test accuracy after 2 epochs {accuracy[name][-1]:.4f}")
-        interleaved(makers, data, lr, 40 * repeats)
-        print()
-
-
-def interleaved(makers: dict, data, lr: float, blocks: int, size: int = 200) -> None:
-    """Mini-batch steps (backward + SGD on every parameter) in blocks of ``size`` batches,
-    alternating the networks block by block, so that a busy machine slows both alike: the
-    median of the per-block ratios is robust where whole epochs are not."""
-    nets = {name: make() for name, make in makers.items()}
-    X = data.X_train[: size * 10].astype(np.float32) / np.float32(255)
-    opt = make_optimizer("sgd", lr)
-    per_block: dict[str, list[float]] = {k: [] for k in nets}
-    with np.errstate(over="ignore"):
-        for _ in range(blocks):
-            for name, net in nets.items():
-                T = net.targets(data.y_train[: size * 10].astype(np.intp))
-                steps = [(k, p, net.grads[k]) for k, p in net.params.items()]
-                start = time.perf_counter()
-                for b in range(0, size * 10, 10):
-                    net.backward(X[b : b + 10], T[b : b + 10])
-                    for k, p, g in steps:
-                        opt.step(k, p, g)
-                per_block[name].append(time.perf_counter() - start)
-    names = list(nets)
-    ratios = [b / a for a, b in zip(per_block[names[0]], per_block[names[1]], strict=True)]
-    us = {k: statistics.median(v) / size * 1e6 for k, v in per_block.items()}
-    print(f"  interleaved blocks of {size} mini-batches ({blocks} each): median "
-          f"{us[names[0]]:.1f} us vs {us[names[1]]:.1f} us per mini-batch, median ratio "
-          f"{statistics.median(ratios):.3f}x")
+    draw()
+    best, med = stats(time_calls(draw, 10 * repeats))
+    print(f"## --plot's decision boundary of circle: {MAP_COLUMNS} x {2 * MAP_ROWS} points, "
+          f"500 points drawn over it: {best * 1e3:.1f} ms ({med * 1e3:.1f})")
+    print()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=100, help="circle epochs per timed run")
-    ap.add_argument("--no-mnist", action="store_true")
     args = ap.parse_args()
     print(f"# command: python bench/bench_network.py {' '.join(sys.argv[1:])}".rstrip())
     print(f"# python {platform.python_version()}, numpy {np.__version__}, "
@@ -308,8 +269,7 @@ def main() -> None:
     print()
     bench_circle(args.repeats, args.epochs)
     bench_grid(args.repeats)
-    if not args.no_mnist:
-        bench_mnist(max(1, args.repeats // 2))
+    bench_plot(args.repeats)
 
 
 if __name__ == "__main__":
