@@ -111,14 +111,15 @@ def test_loss_curve_drops_nan_and_averages_down_to_the_limit() -> None:
 # -- the screen -----------------------------------------------------------------------------
 
 class MnistApp(App[None]):
-    """A tiny app that opens the MNIST screen on mnist_mlp with fast overrides."""
+    """A tiny app that opens the dashboard on ``scenario`` (mnist_mlp) with fast overrides."""
 
-    def __init__(self, overrides: list[str], show_timings: bool = True) -> None:
+    def __init__(self, overrides: list[str], show_timings: bool = True,
+                 scenario: str = "mnist_mlp") -> None:
         super().__init__()
-        self.overrides, self.show_timings = overrides, show_timings
+        self.overrides, self.show_timings, self.scenario = overrides, show_timings, scenario
 
     def on_mount(self) -> None:
-        sc = load_scenario("mnist_mlp", self.overrides)
+        sc = load_scenario(self.scenario, self.overrides)
         self.push_screen(MnistScreen(sc, show_timings=self.show_timings))
 
     def action_picker(self) -> None:
@@ -233,3 +234,26 @@ def test_dashboard_snapshot(snap_compare: Any) -> None:
 
     app = MnistApp(FAST, show_timings=False)
     assert snap_compare(app, terminal_size=(160, 50), run_before=run_before)
+
+
+@pytest.mark.parametrize("scenario,classes", [("three_class", 3), ("sin_fit", None)])
+async def test_other_network_scenarios_show_curves_without_digits(scenario: str,
+                                                                  classes: int | None) -> None:
+    """A non-MNIST network trains on the dashboard: no digit panel; the confusion matrix of its
+    classes, or, for a regression, losses in place of accuracies and no confusion matrix."""
+    app = MnistApp(["run.epochs=3"], scenario=scenario)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MnistScreen)
+        await finish(pilot, screen)
+        assert screen.state == "finished" and [r.epoch for r in screen.epochs] == [0, 1, 2, 3]
+        assert not screen.query_one(DigitGrid).display
+        confusion = screen.query_one("#mnist-confusion")
+        if classes is None:
+            assert not confusion.display and screen.confusion is None
+            status = str(screen.query_one("#mnist-status", Static).render())
+            assert f"test loss {screen.epochs[-1].test_loss:.4g}" in status
+        else:
+            assert confusion.display and screen.confusion is not None
+            assert screen.confusion.shape == (classes, classes)
+            assert screen.confusion.sum() == len(load_scenario(scenario).dataset().y_test)

@@ -15,10 +15,6 @@ closing the screen stops the worker at its next check (a few milliseconds of tra
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,7 +23,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
@@ -35,32 +30,16 @@ from textual_plotext import PlotextPlot
 
 from engine.errors import GdlabError
 from engine.kinds.network import NetworkScenario
-from engine.records import BatchRecord, EpochRecord, NetworkSummary
+from engine.records import EpochRecord, NetworkSummary
 from engine.train import train
 
 from ..widgets.digits import DigitGrid
-from ..widgets.mnist_panels import confusion_matrix, confusion_table, equations, layer_table
+from ..widgets.mnist_panels import confusion_table, equations, layer_table
+from .training import Batch, Control, Epoch, Finished, Loaded, post_training
 
-SAMPLE_DIGITS = 40  # test digits sent to the grid (it shows as many as fit)
-POINTS_PER_EPOCH = 100  # batch losses reported per epoch for the live curve (at most)
 REDRAW_SECONDS = 0.2  # numbers and digits are redrawn at most this often
 PLOT_SECONDS = 0.6  # plots at most this often: a plotext build costs tens of milliseconds
 MAX_LOSS_POINTS = 150  # the loss curve averages batch losses into at most this many points
-POST_SECONDS = 0.05  # the worker posts batch losses at most this often
-
-
-@dataclass
-class _Control:
-    """One training run's switches, shared with its worker thread."""
-
-    stop: threading.Event
-    resume: threading.Event  # set while running, clear while paused
-
-    @classmethod
-    def new(cls) -> _Control:
-        resume = threading.Event()
-        resume.set()
-        return cls(threading.Event(), resume)
 
 
 def loss_curve(points: list[tuple[float, float]], limit: int) -> tuple[list[float], list[float]]:
@@ -119,40 +98,7 @@ class MnistScreen(Screen):
         Binding("q", "quit_app", "Quit"),
     ]
 
-    class Loaded(Message):
-        """The data is in memory: where it came from and the digits the grid will show (None
-        unless MNIST)."""
-
-        def __init__(self, run: int, source: str, subset: bool, n_train: int, n_test: int,
-                     images: np.ndarray | None, labels: np.ndarray | None) -> None:
-            super().__init__()
-            self.run, self.source, self.subset = run, source, subset
-            self.n_train, self.n_test = n_train, n_test
-            self.images, self.labels = images, labels
-
-    class Batch(Message):
-        """Batch losses since the last message, with the backprop numbers of the newest batch."""
-
-        def __init__(self, run: int, records: list[BatchRecord],
-                     stats: list[dict[str, Any]]) -> None:
-            super().__init__()
-            self.run, self.records, self.stats = run, records, stats
-
-    class Epoch(Message):
-        """An epoch's record, the test predictions of the sample digits and the confusion."""
-
-        def __init__(self, run: int, record: EpochRecord, predictions: np.ndarray | None,
-                     confusion: np.ndarray | None) -> None:
-            super().__init__()
-            self.run, self.record = run, record
-            self.predictions, self.confusion = predictions, confusion
-
-    class Finished(Message):
-        """The run's summary (or the one-line error that stopped it)."""
-
-        def __init__(self, run: int, summary: NetworkSummary | None, error: str = "") -> None:
-            super().__init__()
-            self.run, self.summary, self.error = run, summary, error
+    Loaded, Batch, Epoch, Finished = Loaded, Batch, Epoch, Finished  # the worker's messages
 
     def __init__(self, scenario: NetworkScenario, variant: str | None = None, *,
                  show_timings: bool = True, name: str | None = None) -> None:
@@ -180,7 +126,7 @@ class MnistScreen(Screen):
         self._epoch_dirty = False
         self._plots_dirty = False
         self._run = 0
-        self._control = _Control.new()
+        self._control = Control.new()
         self._worker: Worker[None] | None = None
         self._dirty = False
 
@@ -234,7 +180,7 @@ class MnistScreen(Screen):
     def _start(self) -> None:
         """Begin a fresh run (a new network from the scenario's seed)."""
         self._run += 1
-        self._control = _Control.new()
+        self._control = Control.new()
         self.state = "loading"
         self.epoch = self.batch = 0
         self.losses, self.epochs, self.summary = [], [], None
@@ -246,7 +192,7 @@ class MnistScreen(Screen):
         self._worker = self._train(self._run, self._control)
 
     @work(thread=True, exclusive=True, group="mnist-train")
-    def _train(self, run: int, control: _Control) -> None:
+    def _train(self, run: int, control: Control) -> None:
         """Load the data, train, and post what the screen shows (runs in a thread)."""
         worker = get_current_worker()
 
@@ -254,62 +200,11 @@ class MnistScreen(Screen):
             return control.stop.is_set() or worker.is_cancelled
 
         try:
-            self._train_run(run, control, stopped)
+            post_training(self, run, control, stopped, train)
         except GdlabError as exc:
             self.post_message(self.Finished(run, None, str(exc)))
         except Exception as exc:  # an engine bug: report it on screen, keep the app alive
             self.post_message(self.Finished(run, None, f"{type(exc).__name__}: {exc}"))
-
-    def _train_run(self, run: int, control: _Control, stopped: Callable[[], bool]) -> None:
-        """The body of the worker: load, train, post records."""
-        sc, variant = self.scenario, self.variant
-        data = sc.dataset(variant)
-        sc.check_fit(variant, data)
-        k = min(SAMPLE_DIGITS, len(data.X_test)) if self.digits else 0
-        classes = self.n_classes
-        self.post_message(self.Loaded(
-            run, data.description, data.is_subset, len(data.X_train), len(data.X_test),
-            data.X_test[:k] if k else None, data.y_test[:k] if k else None))
-        batches = math.ceil(len(data.X_train) / int(self.settings.batch_size or 1))
-        every = min(self.settings.report_every, max(1, batches // POINTS_PER_EPOCH))
-        settings = replace(self.settings, report_every=every)
-        net = sc.build_model(variant, data)
-        records = train(net, settings, data, should_stop=stopped, scenario=sc.name,
-                        variant=variant)
-        pending: list[BatchRecord] = []
-        posted = time.monotonic()
-
-        def flush() -> None:
-            nonlocal posted
-            if pending:
-                self.post_message(self.Batch(run, list(pending), net.layer_stats()))
-                pending.clear()
-            posted = time.monotonic()
-
-        try:
-            for rec in records:
-                # The trainer is suspended here: reading the network is safe.
-                if isinstance(rec, BatchRecord):
-                    pending.append(rec)
-                    if time.monotonic() - posted >= POST_SECONDS:
-                        flush()
-                elif isinstance(rec, EpochRecord):
-                    flush()
-                    pred = conf = None
-                    if classes is not None:
-                        pred = net.predict(data.X_test)
-                        conf = confusion_matrix(data.y_test, pred, classes)
-                    self.post_message(self.Epoch(run, rec, None if pred is None else pred[:k],
-                                                 conf))
-                else:
-                    flush()
-                    self.post_message(self.Finished(run, rec))
-                if not control.resume.is_set():
-                    flush()
-                while not control.resume.is_set() and not stopped():
-                    control.resume.wait(0.1)  # paused; should_stop ends the run when stopped
-        finally:
-            records.close()
 
     def _stop_worker(self) -> None:
         """Ask the running worker to stop (it checks every reported batch and image chunk)."""
