@@ -55,3 +55,17 @@ def test_divergence_names_its_epoch_and_batch(capsys: pytest.CaptureFixture[str]
     assert summary["message"] == (f"the loss became NaN or infinite at epoch 1, batch "
                                   f"{summary['diverged_batch']}: try a smaller learning rate")
     assert [d["epoch"] for d in epochs] == [0]
+
+
+def test_regularisation_counts_the_examples_left_after_validation() -> None:
+    """n in (lambda/2n) sum w^2 is the training-set size once the validation set is held out."""
+    from engine.kinds.network import NetworkScenario
+    from engine.scenario import load_scenario
+
+    sc = load_scenario("circle", ["model.l2=1.0", "data.validation=50"])
+    assert isinstance(sc, NetworkScenario)
+    data = sc.dataset("playground")
+    net = sc.build_model("playground", data)
+    assert net.n_train == len(data.y_train) == 250 - 50
+    w = sum(float((net.params[f"W{l}"] ** 2).sum()) for l in (1, 2, 3))
+    assert net.penalty() == pytest.approx(1.0 / (2 * 200) * w, rel=1e-12)
