@@ -179,3 +179,10 @@ def test_compare_plot_draws_each_variants_boundary(capsys: pytest.CaptureFixture
         assert f"decision boundary ({v})" in out
     assert "class 2: ■ train □ test" in out
     assert "■" in out.split("decision boundary (softmax)")[1]
+
+
+def test_plot_of_a_diverged_regression_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    out = plot(capsys, "run", "sin_fit", "--variant", "relu_10", "--set", 'run.optimizer="sgd"',
+               "--set", "run.lr=1e30", "--plot")
+    assert "stopped: diverged" in out
+    assert "the network's output is not finite at 200 of 200 points (it diverged)" in out

@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import heatmap
 from .network_report import NetworkOutcome
 
@@ -110,12 +112,18 @@ def curve_text(curve: Any, title: str, colour: bool, width: int = 80, height: in
     for (x, y), label, marker in ((curve.train, "train", "•"), (curve.test, "test", "x")):
         if len(x):
             plt.scatter(x.tolist(), y.tolist(), marker=marker, label=label)
-    plt.plot(curve.x.tolist(), curve.y.tolist(), marker="braille", label="network")
+    finite = np.isfinite(curve.y)
+    if finite.any():
+        plt.plot(curve.x[finite].tolist(), curve.y[finite].tolist(), marker="braille",
+                 label="network")
     plt.title(title)
     plt.xlabel(curve.name)
-    text = _maybe_plain(plt.build(), colour)
+    text = _maybe_plain(plt.build(), colour) + "\n"
     plt.clear_figure()
-    return text + "\n"
+    if not finite.all():  # a diverged network: say so under the data it could not fit
+        text += (f"the network's output is not finite at {int((~finite).sum())} of "
+                 f"{len(finite)} points (it diverged): not drawn\n")
+    return text
 
 
 def network_charts(outcomes: Sequence[NetworkOutcome], colour: bool,
