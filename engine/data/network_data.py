@@ -3,7 +3,7 @@
 SOURCES is the one place a data source is registered: its name, its own keys, its builder
 (a module of engine/data), and whether ``features`` apply. The keys every source shares are
 read here: ``features`` (expressions over the raw inputs) and ``validation`` (training examples
-held out). docs/scenarios.md ("Network scenarios: [model] and [data]") documents every key.
+held out). docs/scenarios.md ("The network kind") documents every key.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every mistake is one line naming the file and the key, e.g.
 ``xor.toml: [model] key 'layers': expected layer sizes >= 1, got 0 in [2, 0, 1]``.
-docs/scenarios.md ("Network scenarios: [model] and [data]") documents every key.
+docs/scenarios.md ("The network kind") documents every key.
 """
 
 from __future__ import annotations
