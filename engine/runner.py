@@ -84,24 +84,52 @@ class Run:
         """Evaluate the current state, take the rule's step (unless it stops), return the record."""
         if self.summary is not None:
             raise RuntimeError("the run has stopped; reset() to start again")
+        limit = "epochs" if self._batches.epoch_limit_reached(self.iteration) else None
+        rec, stop, message = self._evaluate(limit, stopping=True)
+        if stop is not None:
+            return self._finish(rec, stop, message)
+        self.last = rec
+        self.iteration += 1
+        return rec
+
+    def peek(self) -> IterationRecord:
+        """The record of the current state as a last one (no step), leaving the run as it was:
+        the row a paused trace ends on. A stopped run's is its final record."""
+        if self.summary is not None:
+            assert self.last is not None
+            return self.last
+        fixed = getattr(self.rule, "fixed", None)
+        try:
+            rec, _, _ = self._evaluate("paused", stopping=False)
+        finally:
+            if isinstance(self.rule, TargetRule):
+                self.rule.fixed = fixed
+        rec.step = {}
+        return rec
+
+    def _evaluate(self, limit: str | None, stopping: bool
+                  ) -> tuple[IterationRecord, str | None, str]:
+        """Evaluate the current state and let the rule decide (``limit``: a stop imposed here,
+        so that no step is taken); return its record, the stop reason (None: stepped) and a
+        message. ``stopping``: a step of the run (should_stop asked, the app's detail kept)."""
         g, cfg = self.graph, self.cfg
         epoch, batch = self._batches.next(self.iteration)
         params = {p: _copy(g.value(p)) for p in g.params}
         try:
             g.forward()
         except NumericError as exc:
-            return self._finish(IterationRecord(self.iteration, params, {}, float("nan"),
-                                                epoch=epoch, batch=batch, rule=cfg.rule),
-                                "diverged", f"{exc.message} at node '{exc.node}'")
+            return (IterationRecord(self.iteration, params, {}, float("nan"), epoch=epoch,
+                                    batch=batch, rule=cfg.rule),
+                    "diverged", f"{exc.message} at node '{exc.node}'")
         values = {n: float(g.value(n)) for n in g.order if np.ndim(g.value(n)) == 0}
+        detail = self.detail and stopping
         node_grads = None
-        if self.detail:  # at this state, before the rule moves the parameters
+        if detail:  # at this state, before the rule moves the parameters
             try:
                 node_grads = g.named_gradients(cfg.output)
             except NumericError:
                 node_grads = None
-        limit = "epochs" if self._batches.epoch_limit_reached(self.iteration) else None
-        if self.should_stop is not None and self.should_stop():
+        if stopping and self.should_stop is not None and self.should_stop():
             limit = "stopped"  # this state is the last: recorded, and no step taken
         try:
             v: Visit = self.rule.visit(g, self.iteration, epoch or 0, limit)
@@ -109,14 +137,10 @@ class Run:
             v = Visit(g.value(cfg.output), stop="diverged",
                       message=f"{exc.message} at node '{exc.node}'")
         rec = self._record(params, values, v, epoch, batch)
-        if self.detail:
+        if detail:
             self.details = (*self.details[-1:], StepDetail(self.iteration, v.optimizer,
                                                            v.opt_before, v.opt_state, node_grads))
-        if v.stop is not None:
-            return self._finish(rec, v.stop, v.message)
-        self.last = rec
-        self.iteration += 1
-        return rec
+        return rec, v.stop, v.message
 
     def _record(self, params: dict[str, Value], values: dict[str, float], v: Visit,
                 epoch: int | None, batch: int | None) -> IterationRecord:
@@ -179,6 +203,7 @@ class _Batcher:
             self.per_epoch = max(1, -(-self.n // cfg.batch_size))
         self.rng = np.random.default_rng(cfg.seed)
         self.order: np.ndarray | None = None
+        self.drawn: int | None = None  # the epoch whose order of rows ``order`` is
 
     def epoch_limit_reached(self, iteration: int) -> bool:
         return self.cfg.epochs is not None and iteration >= self.cfg.epochs * self.per_epoch
@@ -188,8 +213,8 @@ class _Batcher:
         if not self.cfg.batch_size or not self.n:
             return (iteration if self.cfg.rule == "gradient" else None), None
         epoch, batch = divmod(iteration, self.per_epoch)
-        if batch == 0 or self.order is None:
-            self.order = self.rng.permutation(self.n)
+        if epoch != self.drawn:  # each epoch's order is drawn once (a state seen again: none)
+            self.order, self.drawn = self.rng.permutation(self.n), epoch
         idx = self.order[batch * self.cfg.batch_size:(batch + 1) * self.cfg.batch_size]
         for d, v in self.full.items():
             if np.ndim(v) > 0:

@@ -266,19 +266,22 @@ class Session:
     # --- results ------------------------------------------------------------------------
 
     def outcome(self) -> report.Outcome:
-        """The trace so far as a report Outcome (a run still going ends as 'paused')."""
+        """The trace so far as a report Outcome. A run still going ends as 'paused', on the state
+        it reached: that state's row (no step taken from it) ends the trace, and the summary's
+        output is that row's, as a run stopped at the same iteration would end."""
         run = self._need_run()
-        summary = run.summary
-        if summary is None:
-            last = self.records[-1] if self.records else None
-            summary = GraphSummary(
-                scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
-                updates=len([r for r in self.records if r.step]),
-                final_params={p: run.graph.value(p) for p in run.graph.params},
-                final_output=last.output if last else float("nan"),
-            )
-        return report.Outcome(self.variant, run.cfg, list(run.graph.params), list(self.records),
-                              summary)
+        with self.lock:  # the app's worker may be stepping this run
+            records = list(self.records)
+            summary = run.summary
+            if summary is None:
+                last = run.peek()
+                records.append(last)
+                summary = GraphSummary(
+                    scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
+                    updates=len([r for r in self.records if r.step]),
+                    final_params=dict(last.params), final_output=last.output,
+                )
+        return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
 
     def script(self) -> str:
         """The session as a replay script (JSON)."""
