@@ -80,6 +80,13 @@ class Run:
         self.details = ()
         self._t0 = time.perf_counter()
 
+    def continue_from(self, old: Run) -> None:
+        """Go on from ``old`` (this scenario under other settings): its parameter values, its
+        iteration and its epoch count (so the learning-rate schedule goes on too)."""
+        self.reset(params={p: old.graph.value(p) for p in old.graph.params})
+        self.iteration = old.iteration
+        self._batches.carry_on(old._batches, old.iteration)
+
     def step(self) -> IterationRecord:
         """Evaluate the current state, take the rule's step (unless it stops), return the record."""
         if self.summary is not None:
@@ -201,21 +208,47 @@ class _Batcher:
                     f"length, got " + ", ".join(f"{d}: {n}" for d, n in lengths.items())
                 )
             self.per_epoch = max(1, -(-self.n // cfg.batch_size))
+        self.size = cfg.batch_size if self.n else None  # rows per batch; None: full batch
         self.rng = np.random.default_rng(cfg.seed)
         self.order: np.ndarray | None = None
         self.drawn: int | None = None  # the epoch whose order of rows ``order`` is
+        # iteration iter0 starts epoch epoch0 (0, 0 unless a session changed the batching)
+        self.iter0, self.epoch0 = 0, 0
+
+    def position(self, iteration: int) -> tuple[int, int | None]:
+        """(epoch, batch within the epoch) of ``iteration``; batch None without mini-batches,
+        where each iteration is an epoch."""
+        if self.size is None:
+            return self.epoch0 + iteration - self.iter0, None
+        epoch, batch = divmod(iteration - self.iter0, self.per_epoch)
+        return self.epoch0 + epoch, batch
 
     def epoch_limit_reached(self, iteration: int) -> bool:
-        return self.cfg.epochs is not None and iteration >= self.cfg.epochs * self.per_epoch
+        return self.cfg.epochs is not None and \
+            iteration - self.iter0 >= (self.cfg.epochs - self.epoch0) * self.per_epoch
+
+    def carry_on(self, old: _Batcher, iteration: int) -> None:
+        """Go on from ``old`` (the same data under other settings) at ``iteration``: with the
+        same batch size the epoch in progress goes on with its order of rows; with another,
+        the epoch in progress ends there and the next one starts (each full batch is an
+        epoch). Orders are drawn on from where ``old`` drew them."""
+        self.rng.bit_generator.state = old.rng.bit_generator.state
+        if self.size == old.size:
+            self.iter0, self.epoch0 = old.iter0, old.epoch0
+            self.order, self.drawn = old.order, old.drawn
+            return
+        epoch, batch = old.position(iteration)
+        self.iter0, self.epoch0 = iteration, epoch + (1 if batch else 0)
 
     def next(self, iteration: int) -> tuple[int | None, int | None]:
         """Set the data for ``iteration``; return (epoch, batch within the epoch)."""
-        if not self.cfg.batch_size or not self.n:
-            return (iteration if self.cfg.rule == "gradient" else None), None
-        epoch, batch = divmod(iteration, self.per_epoch)
+        epoch, batch = self.position(iteration)
+        if batch is None or self.size is None:
+            return (epoch if self.cfg.rule == "gradient" else None), None
         if epoch != self.drawn:  # each epoch's order is drawn once (a state seen again: none)
             self.order, self.drawn = self.rng.permutation(self.n), epoch
-        idx = self.order[batch * self.cfg.batch_size:(batch + 1) * self.cfg.batch_size]
+        assert self.order is not None
+        idx = self.order[batch * self.size:(batch + 1) * self.size]
         for d, v in self.full.items():
             if np.ndim(v) > 0:
                 self.g.set_value(d, v[idx])

@@ -236,9 +236,7 @@ class Session:
             self._details = [*old.details, *self._details][:4]
             if old.stopped and self.records and old.last is self.records[-1]:
                 self.records.pop()  # the final state is evaluated again under the new settings
-            current = {p: old.graph.value(p) for p in old.graph.params}
-            run.reset(params=current)
-            run.iteration = old.iteration
+            run.continue_from(old)  # its values, iteration and epoch count
             first = self.records[0] if self.records else None
             if cfg.factor == "fixed" and first is not None and first.factors \
                     and set(first.factors) == set(cfg.train):
