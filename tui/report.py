@@ -103,7 +103,8 @@ def compare_table(outcomes: Sequence[Outcome], every: int = 1) -> str:
         groups.append((f" {o.variant or 'run'} ", len(cols)))
         header += [h for h, _ in cols]
     n = max(len(o.records) for o in outcomes)
-    iters = [i for i in range(n) if i % every == 0 or i == n - 1] if every > 1 else range(n)
+    lasts = {len(o.records) - 1 for o in outcomes}  # each variant's last row is always shown
+    iters = [i for i in range(n) if i % every == 0 or i in lasts]
     rows = []
     for i in iters:
         row = [str(i)]
