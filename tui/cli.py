@@ -37,7 +37,15 @@ def _parser() -> argparse.ArgumentParser:
                     "Without a command, opens the app.",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    # every command takes --debug after its name too (SUPPRESS: one given before is kept)
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks for errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(parent: argparse._SubParsersAction, name: str, **kw: str
+            ) -> argparse.ArgumentParser:
+        return parent.add_parser(name, parents=[debug], **kw)
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("scenario", help="a scenario file, or the name of a bundled one")
@@ -49,42 +57,40 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
         sp.add_argument("--every", type=int, default=1, metavar="N",
                         help="table: show every Nth iteration (and the last)")
-        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help=argparse.SUPPRESS)
 
-    run = sub.add_parser("run", help="run a scenario and print its iteration table")
+    run = add(sub, "run", help="run a scenario and print its iteration table")
     common(run)
     run.add_argument("--variant", help="the variant to run (default: the first)")
 
-    cmp_ = sub.add_parser("compare", help="run a scenario's variants side by side")
+    cmp_ = add(sub, "compare", help="run a scenario's variants side by side")
     common(cmp_)
     cmp_.add_argument("--variants", help="comma-separated variants (default: all)")
 
-    lst = sub.add_parser("list", help="list bundled scenarios and those in the given folders")
+    lst = add(sub, "list", help="list bundled scenarios and those in the given folders")
     lst.add_argument("dirs", nargs="*", type=Path)
 
-    chk = sub.add_parser("check", help="validate scenario files")
+    chk = add(sub, "check", help="validate scenario files")
     chk.add_argument("scenarios", nargs="+")
     chk.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
-    op = sub.add_parser("open", help="open a scenario in the app")
+    op = add(sub, "open", help="open a scenario in the app")
     op.add_argument("scenario", nargs="?")
     op.add_argument("dirs", nargs="*", type=Path, help="folders of scenarios for the picker")
 
-    rp = sub.add_parser("replay", help="replay a recorded app session headlessly")
+    rp = add(sub, "replay", help="replay a recorded app session headlessly")
     rp.add_argument("script", type=Path)
     rp.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
 
-    data = sub.add_parser("data", help="datasets")
+    data = add(sub, "data", help="datasets")
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION")
-    fetch = dsub.add_parser("fetch", help="download a dataset into the cache")
+    fetch = add(dsub, "fetch", help="download a dataset into the cache")
     fetch.add_argument("dataset", choices=("mnist",))
     fetch.add_argument("--dest", type=Path, help="folder (default: the user cache)")
     fetch.add_argument("--mirror", action="append", metavar="URL",
                        help="download from this mirror (repeatable; default: the usual public "
                             "mirrors, in turn)")
 
-    sv = sub.add_parser("serve", help="serve the app in a web browser (needs textual-serve)")
+    sv = add(sub, "serve", help="serve the app in a web browser (needs textual-serve)")
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--host", default="localhost")
     return p

@@ -80,6 +80,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"ok: {sc.source} ({sc.name}: {sc.label}, "
                   f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''})")
         except GdlabError as exc:
+            if args.debug:
+                raise
             print(f"gdlab: error: {exc}", file=sys.stderr)
             bad += 1
     return 2 if bad else 0
