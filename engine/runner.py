@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import NumericError
+from .errors import NumericError, ScenarioError
 from .graph import Graph
 from .records import STOP_REASONS, GraphSummary, IterationRecord, StepDetail
 from .rules import GradientRule, TargetRule, Visit, make_rule
@@ -80,6 +80,32 @@ class Run:
         self.details = ()
         self._t0 = time.perf_counter()
 
+    def check_batches(self) -> None:
+        """Evaluate the graph on a mini-batch of each size its epochs have (the last one may be
+        shorter), without a step: data whose shapes do not fit a mini-batch are refused here
+        (ScenarioError naming the file and the node, as the step that met them would say)."""
+        batches = self._batches
+        try:
+            for rows in batches.sizes():
+                batches.take(rows)
+                try:
+                    self._forward()
+                except NumericError:
+                    pass  # numbers are the run's business: a divergence, with its iteration
+        finally:
+            batches.take(None)
+
+    def _forward(self) -> None:
+        """Evaluate the graph; shapes that do not fit, met in a mini-batch, say so."""
+        try:
+            self.graph.forward()
+        except ScenarioError as exc:
+            rows = self._batches.rows
+            if rows is None:
+                raise
+            raise ScenarioError(f"{exc}, in a mini-batch of {rows} row{'s' if rows != 1 else ''} "
+                                f"(batch_size = {self._batches.size})") from None
+
     def continue_from(self, old: Run) -> None:
         """Go on from ``old`` (this scenario under other settings): its parameter values, its
         iteration and its epoch count (so the learning-rate schedule goes on too)."""
@@ -123,7 +149,7 @@ class Run:
         epoch, batch = self._batches.next(self.iteration)
         params = {p: _copy(g.value(p)) for p in g.params}
         try:
-            g.forward()
+            self._forward()
         except NumericError as exc:
             return (IterationRecord(self.iteration, params, {}, float("nan"), epoch=epoch,
                                     batch=batch, rule=cfg.rule),
@@ -202,7 +228,6 @@ class _Batcher:
             lengths = {d: np.shape(v)[0] for d, v in self.full.items() if np.ndim(v) > 0}
             self.n = min(lengths.values()) if lengths else 0
             if len(set(lengths.values())) > 1:
-                from .errors import ScenarioError
                 raise ScenarioError(
                     f"{g.source}: [run] key 'batch_size': mini-batches need data arrays of one "
                     f"length, got " + ", ".join(f"{d}: {n}" for d, n in lengths.items())
@@ -214,6 +239,7 @@ class _Batcher:
         self.drawn: int | None = None  # the epoch whose order of rows ``order`` is
         # iteration iter0 starts epoch epoch0 (0, 0 unless a session changed the batching)
         self.iter0, self.epoch0 = 0, 0
+        self.rows: int | None = None  # rows in the data nodes now (None: every row)
 
     def position(self, iteration: int) -> tuple[int, int | None]:
         """(epoch, batch within the epoch) of ``iteration``; batch None without mini-batches,
@@ -226,6 +252,17 @@ class _Batcher:
     def epoch_limit_reached(self, iteration: int) -> bool:
         return self.cfg.epochs is not None and \
             iteration - self.iter0 >= (self.cfg.epochs - self.epoch0) * self.per_epoch
+
+    def sizes(self) -> list[int]:
+        """The batch sizes an epoch has: batch_size, and a shorter last batch if any."""
+        return [] if self.size is None else sorted({self.size, self.n % self.size} - {0})
+
+    def take(self, rows: int | None) -> None:
+        """Set the data nodes to their first ``rows`` rows (None: every row)."""
+        for d, v in self.full.items():
+            if np.ndim(v) > 0:
+                self.g.set_value(d, v if rows is None else v[:rows])
+        self.rows = rows
 
     def carry_on(self, old: _Batcher, iteration: int) -> None:
         """Go on from ``old`` (the same data under other settings) at ``iteration``: with the
@@ -252,4 +289,5 @@ class _Batcher:
         for d, v in self.full.items():
             if np.ndim(v) > 0:
                 self.g.set_value(d, v[idx])
+        self.rows = len(idx)
         return epoch, batch

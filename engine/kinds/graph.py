@@ -154,11 +154,12 @@ class GraphKind(Kind):
         return sc
 
     def check(self, sc: Scenario) -> None:
-        """A run of every variant can start: its mini-batches fit the data (no step taken)."""
+        """A run of every variant can start and go on: its data arrays have one length and
+        the graph evaluates on a mini-batch of each size an epoch has (no step taken)."""
         from ..runner import Run
 
         for variant in sc.variants or [None]:
-            Run(sc, variant)  # type: ignore[arg-type]
+            Run(sc, variant).check_batches()  # type: ignore[arg-type]
 
     def stream(self, sc: Scenario, variant: str | None, *,
                should_stop: Callable[[], bool] | None = None) -> RecordStream:

@@ -125,8 +125,6 @@ class NetworkViews(Views):
         cols: list[nr.Column] = []
         held: list[EpochRecord] = []  # the newest epoch row not printed yet (--every)
         last = sc.config(variant).epochs
-        if fmt_name == "table":
-            emit(f"{sc.title}\n{_describe(sc, variant)}\n")
 
         def on_record(rec: BatchRecord | EpochRecord) -> None:
             if fmt_name == "jsonl":
@@ -148,6 +146,8 @@ class NetworkViews(Views):
         plot = getattr(args, "plot", False) and fmt_name == "table" and not emit.out
         with first_interrupt_stops() as should_stop:
             stream = NetworkStream(sc, variant, data=data, should_stop=should_stop)
+            if fmt_name == "table":  # the network is built: every check has passed
+                emit(f"{sc.title}\n{_describe(sc, variant)}\n")
             _train(stream, "", on_record)
         summary = stream.summary
         assert summary is not None  # training always ends with a summary
