@@ -181,16 +181,16 @@ def compare_rosenbrock(r: Result) -> None:
     assert all(f"{v}: " in legend for v in names), legend
 
 
-def epochs_of(r: Result, scenario: str, variant: str | None = None,
-              overrides: list[str] | None = None) -> int:
-    sc = load_scenario(scenario, overrides or [])
-    return sc.config(variant or sc.default_variant()).epochs
+def epochs_of(scenario: str) -> int:
+    """The epochs of a bundled network scenario's first variant."""
+    sc = load_scenario(scenario)
+    return sc.config(sc.default_variant()).epochs
 
 
 def run_circle(r: Result) -> None:
     """`gdlab run circle --plot`: a network, one row per epoch from epoch 0, then its loss and
     accuracy curves and its decision boundary."""
-    epochs = epochs_of(r, "circle")
+    epochs = epochs_of("circle")
     assert first_cells(r.out) == list(range(epochs + 1))
     assert r.out.splitlines()[1].startswith("circle [playground]: ")
     has_charts(r.out, "loss per epoch", "accuracy per epoch", "decision boundary (playground)")
@@ -210,7 +210,7 @@ def compare_xor(r: Result) -> None:
 def run_sin_fit(r: Result) -> None:
     """`gdlab run sin_fit --plot`: a 1-10-1 network fitting a sine: the fitted curve."""
     assert "layers [1, 10, 1]" in r.out.splitlines()[1]
-    assert first_cells(r.out) == list(range(epochs_of(r, "sin_fit") + 1))
+    assert first_cells(r.out) == list(range(epochs_of("sin_fit") + 1))
     has_charts(r.out, "loss per epoch", "fitted curve (tanh_10)")
 
 
