@@ -124,7 +124,10 @@ def parse(
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if op is None:
-                raise fail(f"operator not allowed: {seg(node)!r}")
+                hint = ""
+                if isinstance(node.op, ast.BitXor):  # x^2 as written in prose: ^ is xor in Python
+                    hint = f" (use ** for powers: {seg(node).replace('^', '**')})"
+                raise fail(f"operator not allowed: {seg(node)!r}{hint}")
             return Expr("op", seg(node), name=op, args=(conv(node.left), conv(node.right)))
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.UAdd):
