@@ -38,6 +38,10 @@ def norm(values: Iterable[Value]) -> float:
     vals = list(values)
     if all(type(v) is float for v in vals):
         return math.hypot(*vals)
+    with np.errstate(over="ignore", under="ignore"):
+        sq = sum(float(np.sum(np.square(v))) for v in vals)
+    if 1e-290 < sq < math.inf:  # no square overflowed, and none that matters underflowed
+        return math.sqrt(sq)
     flat = [np.abs(np.asarray(v, dtype=float)).ravel() for v in vals]
     m = max((float(np.max(a)) for a in flat if a.size), default=0.0)
     if m == 0.0 or not math.isfinite(m):
