@@ -32,12 +32,14 @@ def norm(values: Iterable[Value]) -> float:
     """The Euclidean norm of all components of some floats and arrays, without overflow.
 
     sqrt(sum x_i^2) overflows once a component passes about 1.34e154 (and underflows to 0 below
-    about 1e-162), although the norm itself is representable. As in ``math.hypot``, the
+    about 1e-162), although the norm itself is representable. Then, as in ``math.hypot``, the
     components are scaled by the largest magnitude m first: ||x|| = m * sqrt(sum (x_i / m)^2).
+    Otherwise the plain sum of squares is kept: the same last digit as every earlier output.
     """
     vals = list(values)
     if all(type(v) is float for v in vals):
-        return math.hypot(*vals)
+        sq = sum(v * v for v in vals)
+        return math.sqrt(sq) if 1e-290 < sq < math.inf else math.hypot(*vals)
     with np.errstate(over="ignore", under="ignore"):
         sq = sum(float(np.sum(np.square(v))) for v in vals)
     if 1e-290 < sq < math.inf:  # no square overflowed, and none that matters underflowed

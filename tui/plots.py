@@ -3,7 +3,8 @@
 Every function takes a plotext-like ``plt`` (the ``plotext`` module itself on the command line,
 or a ``PlotextPlot``'s ``.plt`` in the app) and draws from data the runner already recorded.
 Log scales are drawn as log10 values on a linear axis with labelled ticks: plotext's own log
-axis raises "math domain error" on redraw.
+axis raises "math domain error" on redraw. Series differ by colour and by marker, and a series
+drawn under another says so in the legend, so that no line is told apart by colour alone.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from typing import Any, TextIO
 
 import numpy as np
 
-COLORS = ["cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white"]
-RGB = [(0, 215, 255), (255, 165, 0), (0, 215, 0), (255, 0, 255), (255, 255, 0), (255, 60, 60)]
+# one colour per series (RGB: named colours are mapped differently by terminals and by
+# textual-plotext, which draws yellow as orange); none is blue, so paths show on the landscape
+PALETTE = [(255, 165, 0), (0, 230, 118), (255, 64, 129), (255, 235, 59), (0, 229, 255),
+           (213, 0, 249), (170, 170, 170), (190, 130, 70)]
+PALETTE_NAMES = ["orange", "green", "pink", "yellow", "cyan", "purple", "grey", "brown"]
+MARKERS = ["•", "+", "x", "o", "*", "#", "=", "%"]  # one per series when there are several
 MAX_POINTS = 2000
 
 Series = dict[str, tuple[Sequence[float], Sequence[float]]]
@@ -32,6 +37,50 @@ def use_color(stream: TextIO | None = None) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def series_style(i: int, n: int) -> tuple[tuple[int, int, int], str]:
+    """(colour, marker) of series ``i`` of ``n``: a braille line when alone, else a symbol."""
+    return PALETTE[i % len(PALETTE)], "braille" if n == 1 else MARKERS[i % len(MARKERS)]
+
+
+def int_ticks(lo: float, hi: float, most: int = 6) -> list[int]:
+    """At most ``most`` whole-number ticks from ``lo`` to ``hi`` at a step of 1, 2 or 5 x 10^k."""
+    a, b = math.ceil(lo), math.floor(hi)
+    if b < a:
+        return [round(lo)]
+    step = 1
+    while (b - a) // step + 1 > most:
+        step = _next_step(step)
+    return list(range(math.ceil(a / step) * step, b + 1, step))
+
+
+def _next_step(step: int) -> int:
+    """1, 2, 5, 10, 20, 50, ..."""
+    lead = int(str(step)[0])
+    return step * 2 if lead in (1, 5) else step // 2 * 5
+
+
+def hidden_under(series: dict[str, list[tuple[float, float]]], span: float
+                 ) -> dict[str, str]:
+    """Series (label -> label) drawn under a later one that covers every one of its points.
+
+    A point is covered when the later series has the same x and a y within 1% of the chart's
+    ``span``: on a terminal chart the two lines are then the same cells.
+    """
+    out: dict[str, str] = {}
+    labels = list(series)
+    tol = 0.01 * span if span > 0 else 0.0
+    for i, a in enumerate(labels):
+        pts = dict(series[a])
+        if not pts:
+            continue
+        for b in reversed(labels[i + 1:]):
+            other = dict(series[b])
+            if all(x in other and abs(other[x] - y) <= tol for x, y in pts.items()):
+                out[a] = b
+                break
+    return out
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int = MAX_POINTS
@@ -59,20 +108,39 @@ def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
 
 
+def _draw_series(plt: Any, series: dict[str, list[tuple[float, float]]]) -> None:
+    """One line per series, each its colour and marker; a hidden one is named in the legend."""
+    ys = [y for pts in series.values() for _, y in pts]
+    span = (max(ys) - min(ys)) if ys else 0.0
+    under = hidden_under(series, span)
+    n = len(series)
+    xs_all = [x for pts in series.values() for x, _ in pts]
+    for i, (label, pts) in enumerate(series.items()):
+        if not pts:
+            continue
+        color, marker = series_style(i, n)
+        text = f"{label} (under {under[label]})" if label in under else label
+        plt.plot([p[0] for p in pts], [p[1] for p in pts], label=text if n > 1 else label,
+                 color=color, marker=marker)
+    if xs_all:
+        ticks = int_ticks(min(xs_all), max(xs_all))
+        plt.xticks(ticks, [str(t) for t in ticks])
+
+
 def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
                ylabel: str = "|delta|") -> None:
     """One line per series of |delta| (or loss) per iteration; log10 axis when ``log``."""
     lo, hi = math.inf, -math.inf
-    for i, (label, (xs, ys)) in enumerate(series.items()):
+    drawn: dict[str, list[tuple[float, float]]] = {}
+    for label, (xs, ys) in series.items():
         xs, ys = downsample(list(xs), list(ys))
         vals = _log10_series(ys) if log else [float(y) if y is not None else math.nan for y in ys]
         pts = [(x, y) for x, y in zip(xs, vals, strict=True) if math.isfinite(y)]
-        if not pts:
-            continue
-        lo = min(lo, min(p[1] for p in pts))
-        hi = max(hi, max(p[1] for p in pts))
-        plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
-                 color=COLORS[i % len(COLORS)], marker="braille")
+        drawn[label] = pts
+        if pts:
+            lo = min(lo, min(p[1] for p in pts))
+            hi = max(hi, max(p[1] for p in pts))
+    _draw_series(plt, drawn)
     if log and math.isfinite(lo):
         pos, labels = _log_ticks(lo, hi)
         plt.yticks(pos, labels)
@@ -82,12 +150,12 @@ def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
 
 def draw_trajectories(plt: Any, series: Series, title: str = "parameters") -> None:
     """Each parameter's value per iteration."""
-    for i, (label, (xs, ys)) in enumerate(series.items()):
+    drawn = {}
+    for label, (xs, ys) in series.items():
         xs, ys = downsample(list(xs), list(ys))
-        pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
-        if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
-                     color=COLORS[i % len(COLORS)], marker="braille")
+        drawn[label] = [(x, y) for x, y in zip(xs, ys, strict=True)
+                        if y is not None and math.isfinite(y)]
+    _draw_series(plt, drawn)
     plt.title(title)
     plt.xlabel("iteration")
 
@@ -121,7 +189,7 @@ def landscape_matrix(z: np.ndarray, paths: dict[str, Sequence[tuple[float, float
 
     for k, path in enumerate(paths.values()):
         for px, py in path[1:]:
-            mark(px, py, RGB[k % len(RGB)])
+            mark(px, py, PALETTE[k % len(PALETTE)])
     for path in paths.values():  # the starts last, on top of every path
         if len(path):
             mark(*path[0], (255, 255, 255))
@@ -177,14 +245,26 @@ def landscape_size(land: Any) -> tuple[int, int]:
     return len(land.xs) + max(len(t) for t in yl) + 2, len(land.ys) + 4
 
 
-def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None) -> None:
-    """The command line's --plot: |delta| or loss per iteration, parameters, and the landscape."""
+def _show(plt: Any, color: bool) -> None:
+    """Print the figure: with colour codes only when ``color`` (else plain characters)."""
+    text = plt.build()
+    print(text if color else plt.uncolorize(text))
+
+
+def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None,
+                     color: bool | None = None) -> None:
+    """The command line's --plot: |delta| or loss per iteration, parameters, and the landscape.
+
+    ``color`` defaults to ``use_color()``: escape codes only into a terminal without NO_COLOR;
+    otherwise the landscape is drawn in characters (``plot_text``).
+    """
     import shutil
 
     import plotext as plt
 
-    from engine.landscape import compute_landscape, landscape_params
+    from engine.landscape import compute_landscape, grid_bounds, landscape_params
 
+    color = use_color() if color is None else color
     cols, _ = shutil.get_terminal_size((100, 30))
     width = width or max(60, min(cols, 160))
     rule = outcomes[0].cfg.rule
@@ -198,7 +278,7 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None)
     plt.plotsize(width, 20)
     plt.theme("pro")
     draw_error(plt, err, log=True, ylabel="|delta|" if rule == "target" else "loss")
-    plt.show()
+    _show(plt, color)
     for o in outcomes:
         traj: Series = {}
         for p in o.cfg.train:
@@ -210,7 +290,7 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None)
             plt.plotsize(width, 15)
             plt.theme("pro")
             draw_trajectories(plt, traj, title=f"parameters ({o.variant or sc.name})")
-            plt.show()
+            _show(plt, color)
     g = sc.build_graph()
     names = landscape_params(g, outcomes[0].cfg)
     if names is None:
@@ -218,20 +298,19 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None)
     paths = {o.variant or sc.name: [(float(r.params[names[0]]), float(r.params[names[1]]))
                                     for r in o.records] for o in outcomes}
     allpts = [p for path in paths.values() for p in path]
-    from engine.landscape import grid_bounds
-
     for p, v in outcomes[-1].records[-1].params.items():
         if p not in names:
             g.set_value(p, v)
     nx = max(20, width - 14)
     land = compute_landscape(g, outcomes[0].cfg, allpts, nx=nx, ny=24, bounds=grid_bounds(allpts))
+    if not color:
+        from .plot_text import landscape_text
+
+        print(landscape_text(land, paths))
+        return
     plt.clear_figure()
     plt.plotsize(*landscape_size(land))
     draw_landscape(plt, land, paths)
-    plt.show()
+    _show(plt, color)
     print("darker is lower; white = start; " + ", ".join(
-        f"{name}: {_color_name(k)}" for k, name in enumerate(paths)))
-
-
-def _color_name(k: int) -> str:
-    return ["cyan", "orange", "green", "magenta", "yellow", "red"][k % 6]
+        f"{name}: {PALETTE_NAMES[k % len(PALETTE_NAMES)]}" for k, name in enumerate(paths)))

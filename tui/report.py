@@ -75,12 +75,12 @@ def stop_line(s: Summary) -> str:
     return text + (f" ({s.message})" if s.message else "")
 
 
-def table(o: Outcome, every: int = 1) -> str:
-    """The iteration table of one run followed by its stop reason."""
+def table(o: Outcome, every: int = 1, width: int | None = None) -> str:
+    """The iteration table of one run followed by its stop reason (in blocks that fit ``width``)."""
     cols = columns(o)
     recs = _thin(o.records, every)
     rows = [[f(r) for _, f in cols] for r in recs]
-    return render_table([h for h, _ in cols], rows) + "\n" + stop_line(o.summary) + "\n"
+    return render_table([h for h, _ in cols], rows, width=width) + "\n" + stop_line(o.summary) + "\n"
 
 
 def _thin(recs: Sequence[Record], every: int) -> list[Record]:
@@ -92,8 +92,11 @@ def _thin(recs: Sequence[Record], every: int) -> list[Record]:
     return keep
 
 
-def compare_table(outcomes: Sequence[Outcome], every: int = 1) -> str:
-    """The variants side by side (one column group each), then a summary per variant."""
+def compare_table(outcomes: Sequence[Outcome], every: int = 1, width: int | None = None) -> str:
+    """The variants side by side (one column group each), then a summary per variant.
+
+    With ``width``, the variants that do not fit beside each other continue in further blocks.
+    """
     groups: list[tuple[str, int]] = [("", 1)]
     header = ["iter"]
     per: list[list[tuple[str, callable]]] = []
@@ -112,7 +115,8 @@ def compare_table(outcomes: Sequence[Outcome], every: int = 1) -> str:
             rec = o.records[i] if i < len(o.records) else None
             row += [f(rec) if rec else "" for _, f in cols]
         rows.append(row)
-    out = render_table(header, rows, groups) + "\n\n" + summary_table(outcomes) + "\n"
+    out = render_table(header, rows, groups, width=width) + "\n\n" + \
+        summary_table(outcomes, width) + "\n"
     return out
 
 
@@ -121,7 +125,7 @@ def _fixed_params(o: Outcome) -> set[str]:
     return {p for p in o.params if p not in o.cfg.train}
 
 
-def summary_table(outcomes: Sequence[Outcome]) -> str:
+def summary_table(outcomes: Sequence[Outcome], width: int | None = None) -> str:
     """Updates to converge, stop reason, final parameters and output, one row per variant."""
     params = [p for p in outcomes[0].params]
     header = ["variant", "updates", "stop", *params, "final output"]
@@ -130,7 +134,7 @@ def summary_table(outcomes: Sequence[Outcome]) -> str:
         s = o.summary
         rows.append([o.variant or "run", str(s.updates), s.stop_reason,
                      *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output)])
-    lines = render_table(header, rows)
+    lines = render_table(header, rows, width=width)
     notes = [f"{o.variant}: {o.summary.message}" for o in outcomes if o.summary.message]
     return lines + ("\n" + "\n".join(notes) if notes else "")
 

@@ -1,0 +1,91 @@
+"""The command line and the terminal: tables fit $COLUMNS, charts colour only a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+
+import pytest
+from test_cli import GDLAB, cli
+
+from engine.runner import Run
+from engine.scenario import load_scenario
+from tui import report
+
+ESC = "\x1b"
+
+
+def test_compare_fits_columns_by_wrapping_the_variants(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    rc, out, _ = cli(capsys, "compare", "rosenbrock", "--every", "500")
+    assert rc == 0
+    assert max(len(line) for line in out.splitlines()) <= 100
+    sc = load_scenario("rosenbrock")
+    blocks = out.split("\n\n")
+    for v in sc.variants:  # every variant has a titled block of its own
+        assert any(re.search(rf"-+ {v} -+", b.splitlines()[0]) for b in blocks), v
+        # ...whose rows hold the variant's own numbers: its last parameters at full format
+        last = report.Outcome.of(Run(sc, v)).records[-1]
+        assert report.fmt(last.params["x"]) in out and report.fmt(last.output) in out
+    for b in blocks[:-1]:  # each block of the wide table starts with the iteration column
+        assert b.splitlines()[1].split()[0] == "iter"
+
+
+def test_run_table_wraps_its_columns_at_a_narrow_width(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    rc, out, _ = cli(capsys, "run", "rosenbrock", "--every", "5000")
+    table, stop = out.rstrip("\n").rsplit("\n", 1)  # the stop line is prose: the terminal wraps it
+    assert rc == 0 and stop.startswith("rosenbrock [sgd]: stopped")
+    assert max(len(line) for line in table.splitlines()) <= 60
+    headers = [b.splitlines()[0].split() for b in table.split("\n\n")]
+    assert all(h[0] == "iter" for h in headers)
+    names = [c for h in headers for c in h[1:]]  # "step x" is two words: joined back below
+    assert " ".join(names) == "x y f df/dx df/dy |grad| step x step y"
+
+
+def test_a_pipe_gets_the_whole_table_without_columns(capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    rc, out, _ = cli(capsys, "compare", "rosenbrock", "--every", "5000")
+    assert rc == 0 and "\n\n" in out  # the table, a blank line, the summary: no wrapping
+    assert len(out.split("\n\n")) == 2
+    assert max(len(line) for line in out.splitlines()) > 500
+
+
+def _plot(env: dict[str, str], tty: bool) -> str:
+    """``gdlab compare rosenbrock --plot`` with stdout into a pipe or into a pseudo-terminal."""
+    env = {**os.environ, **env}
+    env.pop("COLUMNS", None)
+    args = [GDLAB, "compare", "rosenbrock", "--every", "5000", "--plot"]
+    if not tty:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+    main, child = pty.openpty()
+    p = subprocess.Popen(args, stdout=child, stderr=subprocess.PIPE, env=env)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    assert p.wait(timeout=120) == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_plot_colours_a_terminal_only():
+    piped = _plot({}, tty=False)
+    assert ESC not in piped
+    assert "landscape of the output over (x, y)" in piped  # drawn in characters instead
+    assert "S = start" in piped and "f = adam" in piped
+    coloured = _plot({}, tty=True)
+    assert ESC + "[" in coloured
+    assert ESC not in _plot({"NO_COLOR": "1"}, tty=True)
