@@ -13,6 +13,7 @@ from textual import events
 from textual.widgets import Input, Select, TabbedContent
 
 from tui.app import GdlabApp
+from tui.formatting import fmt_sig
 from tui.screens.run import SPEEDS, RunScreen
 from tui.widgets.iter_table import IterationTable
 
@@ -20,15 +21,15 @@ SIZE = (120, 40)
 
 
 def rows(app: GdlabApp) -> list[list[str]]:
-    """The iteration table's cells as text."""
+    """The iteration table's cells in view, as text."""
     t = app.screen.query_one(IterationTable)
-    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+    return [list(t.row_texts(i).values()) for i in range(t.row_count)]
 
 
 def column(app: GdlabApp, header: str) -> list[str]:
+    """One column of the table, as text (numbers in the table's significant digits)."""
     t = app.screen.query_one(IterationTable)
-    i = [h for h, _ in t.columns_spec].index(header)
-    return [r[i] for r in rows(app)]
+    return [t.row_texts(i)[header] for i in range(t.row_count)]
 
 
 def explain(app: GdlabApp) -> str:
@@ -43,8 +44,10 @@ async def test_three_steps_of_target_z_show_three_rows() -> None:
         assert rows(app) == []
         for _ in range(3):
             await pilot.press("s")
-        assert column(app, "b") == ["4.000000", "3.809524", "3.806068"]
-        assert column(app, "z")[0] == "162.000000"
+        # six significant digits at this width: b = 4, 4 - 12/63 = 3.8095238, 3.8060680
+        assert app.screen.query_one(IterationTable).fit.sig == 6
+        assert column(app, "b") == ["4", "3.80952", "3.80607"]
+        assert column(app, "z")[0] == "162"
         assert column(app, "step b")[0] == "0.190476"
         text = explain(app)
         assert "iteration 2" in text
@@ -90,10 +93,10 @@ async def test_switching_the_factor_changes_the_next_step() -> None:
         await pilot.pause()
         assert app.session.config().factor == "recomputed"
         await pilot.press("s")
-        assert column(app, "b")[-1] == "3.806068"
-        assert column(app, "dz/db")[-1] == "60.672822"  # recomputed at b = 3.806068
+        assert column(app, "b")[-1] == "3.80607"
+        assert column(app, "dz/db")[-1] == "60.6728"  # recomputed at b = 3.806068: 60.672822
         await pilot.press("s")
-        assert column(app, "b")[-1] == "3.805937"  # fixed would give 3.805942
+        assert column(app, "b")[-1] == "3.80594"  # 3.805937; fixed would give 3.805942
 
 
 async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
@@ -103,11 +106,11 @@ async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
         app.open_scenario("target_z", "recomputed")
         await pilot.pause()
         await pilot.press("s", "s")
-        assert column(app, "dz/db")[-1] == "60.714286"
+        assert column(app, "dz/db")[-1] == "60.7143"  # 60.714286
         app.screen.query_one("#set-factor", Select).value = "fixed"
         await pilot.pause()
         await pilot.press("s")
-        assert column(app, "dz/db")[-1] == "63.000000"
+        assert column(app, "dz/db")[-1] == "63"
 
 
 async def test_editing_a_start_value_and_training_resets() -> None:
@@ -126,8 +129,8 @@ async def test_editing_a_start_value_and_training_resets() -> None:
         await pilot.pause()
         assert app.session.config().train == ("w", "b")
         await pilot.press("s")
-        assert column(app, "b") == ["5.000000"]
-        assert "step w" in [h for h, _ in app.screen.query_one(IterationTable).columns_spec]
+        assert column(app, "b") == ["5"]
+        assert "step w" in app.screen.query_one(IterationTable).shown
 
 
 async def test_a_bad_setting_is_reported_not_applied() -> None:
@@ -145,7 +148,7 @@ async def test_a_bad_setting_is_reported_not_applied() -> None:
         lr.value = "0.1"
         lr.focus()
         await pilot.press("enter", "escape", "s", "s")
-        assert column(app, "x") == ["1.200000", "0.960000"]
+        assert column(app, "x") == ["1.2", "0.96"]
 
 
 async def test_keys_run_pause_speed_reset_log() -> None:
@@ -162,7 +165,7 @@ async def test_keys_run_pause_speed_reset_log() -> None:
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert app.session.run.stopped
-        assert column(app, "b")[-1] == "3.805937"
+        assert column(app, "b")[-1] == "3.80594"
         assert len(rows(app)) == 6
         await pilot.press("r")
         assert rows(app) == [] and not app.session.run.stopped
@@ -274,7 +277,8 @@ async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> 
         assert table.page == 2 and (its[0], its[-1], len(its)) == ("2000", "2999", 1000)
         assert "rows 2,000-2,999 of 5,001" in str(note.render())
         recs = app.session.records
-        assert rows(app)[0] == [f(recs[2000]) for _, f in table.columns_spec]
+        assert rows(app)[0] == [fmt_sig(table.specs[i].value(recs[2000]), table.fit.sig)
+                                for i in table.fit.shown]
         for _ in range(3):
             await pilot.press("left_square_bracket")
         assert table.page == 0 and column(app, "iter")[0] == "0"
@@ -329,7 +333,7 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
         cfg = app.session.config()
         assert (cfg.optimizer, cfg.hyper, cfg.schedule, cfg.step_size, cfg.gamma) == \
             ("adam", {"betas": [0.8, 0.99]}, "step", 2, 0.5)
-        assert "lr" in [h for h, _ in screen.query_one(IterationTable).columns_spec]
+        assert "lr" in screen.query_one(IterationTable).headers
         sets = [(a["key"], a["value"]) for a in app.session.actions if a["do"] == "set"]
         assert sets == [("optimizer", "momentum"), ("tolerance", None), ("momentum", 0.5), ("nesterov", True),
                         ("schedule", "step"), ("step_size", 2), ("gamma", 0.5),
@@ -412,3 +416,45 @@ async def test_go_to_an_iteration(tmp_path: Path) -> None:
         assert app.screen is screen and table.page == 2
         await pilot.press("f")
         assert table.page is None
+
+
+async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() -> None:
+    app = GdlabApp(scenario="gd_square")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        tabs = screen.query_one(TabbedContent)
+        for key, pane in (("2", "tab-graph"), ("3", "tab-plots"), ("1", "tab-explain")):
+            await pilot.press(key)
+            assert tabs.active == pane and app.focused is None
+        await pilot.press("5")
+        await pilot.pause()
+        assert tabs.active == "tab-settings"
+        assert app.focused is screen.query_one("#set-lr", Input)  # the first field to type in
+        await pilot.press("0", ".", "0", "5", "enter")  # replaces the selected 0.3
+        assert app.session.config().lr == 0.05
+        assert app.session.records == [] and not screen.running  # enter applied, ran nothing
+        assert app.focused is None
+        await pilot.press("s")  # keys act on the run again
+        assert len(app.session.records) == 1
+        await pilot.press("4")
+        await pilot.pause()
+        assert tabs.active == "tab-params"
+        assert app.focused is screen.query_one("#start-0", Input)
+        await pilot.press("2", "enter")
+        assert app.session.scenario.params["x"] == 2.0 and app.session.records == []
+
+
+async def test_params_say_trained_or_fixed_in_words() -> None:
+    app = GdlabApp(scenario="target_z")  # trains b, holds w fixed
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        w, b = app.screen.query_one("#train-0"), app.screen.query_one("#train-1")
+        assert (str(w.label), w.BUTTON_INNER) == ("fixed", " ")
+        assert (str(b.label), b.BUTTON_INNER) == ("trained", "X")
+        w.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.session.config().train == ("w", "b")
+        w = app.screen.query_one("#train-0")
+        assert (str(w.label), w.BUTTON_INNER) == ("trained", "X")

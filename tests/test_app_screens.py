@@ -206,7 +206,8 @@ async def test_help_lists_every_key_and_palette_has_commands() -> None:
             assert key in text
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Step", "Run / pause", "Run to stop", "Compare variants", "Export"} <= set(titles)
+        assert {"Step", "Run/pause", "To stop", "Compare", "Export", "Go to iteration"} <= \
+            set(titles)
 
 
 async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
@@ -278,3 +279,30 @@ async def test_each_kind_opens_its_own_screen(monkeypatch, tmp_path: Path) -> No
         assert isinstance(screen, MnistScreen) and screen.variant == "lr_3"
         assert app.session.run is None  # a network is not stepped in a session
         screen._stop_worker()  # the app's exit waits for the worker, which stops at once
+
+
+async def test_export_dialog_shows_its_choices_by_text_and_follows_a_typed_name(
+        tmp_path: Path) -> None:
+    from tui.widgets.toggles import StateCheckbox, StateRadioButton
+
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s", "e")
+        screen = app.screen
+        assert isinstance(screen, ExportScreen)
+        radios = list(screen.query(StateRadioButton))
+        assert [r.BUTTON_INNER for r in radios] == ["●", " ", " ", " "]
+        force = screen.query_one("#export-force", StateCheckbox)
+        assert force.value is False and force.BUTTON_INNER == " "
+        field = screen.query_one("#export-path", Input)
+        field.value = str(tmp_path / "picture.svg")
+        await pilot.pause()
+        assert screen.kind == "svg" and [r.value for r in radios] == [False, False, True, False]
+        assert field.value == str(tmp_path / "picture.svg")  # the typed name stays
+        field.value = str(tmp_path / "numbers.jsonl")
+        await pilot.pause()
+        assert screen.kind == "jsonl" and radios[1].value and radios[1].BUTTON_INNER == "●"
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "numbers.jsonl").read_text().startswith('{"iteration": 0')

@@ -7,6 +7,7 @@ of everything that changes the computation); the screens show it and change it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -19,7 +20,7 @@ from engine.scenario import Scenario, load_scenario, parse_scenario
 from .kinds import get as kind_views
 from .screens.compare import CompareScreen
 from .screens.export import ExportScreen
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, commands_of
 from .screens.new_scenario import NewScenarioScreen
 from .screens.picker import PickerScreen
 from .screens.run import RunScreen
@@ -119,7 +120,7 @@ class GdlabApp(App):
 
     def action_show_help(self) -> None:
         """Show the keys and what each view shows."""
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(type(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -127,22 +128,5 @@ class GdlabApp(App):
         yield SystemCommand("New scenario", "Type a function and explore it",
                             self.action_new_scenario)
         yield SystemCommand("Help", "Keys and views of gdlab", self.action_show_help)
-        if isinstance(screen, RunScreen):
-            for title, help_, action in (
-                ("Step", "Take one step", screen.action_step),
-                ("Run / pause", "Run continuously at the playback speed", screen.action_toggle_run),
-                ("Run to stop", "Run to the stop condition", screen.action_run_to_end),
-                ("Faster", "More iterations per second", screen.action_faster),
-                ("Slower", "Fewer iterations per second", screen.action_slower),
-                ("Reset", "Back to the starting values", screen.action_reset),
-                ("Backward walk-through", "Next chain-rule term", screen.action_walk),
-                ("Log / linear", "Toggle the error chart's axis", screen.action_toggle_log),
-                ("Older rows", "Page the iteration table back 1,000 rows", screen.action_older),
-                ("Newer rows", "Page the iteration table forward", screen.action_newer),
-                ("Follow", "The table follows the newest row again", screen.action_follow),
-                ("Graph diagram / tree", "Draw the graph with arrows, or as a tree",
-                 screen.action_diagram),
-                ("Compare variants", "The variants side by side", screen.action_compare),
-                ("Export", "Trace, screenshot or session script", screen.action_export),
-            ):
-                yield SystemCommand(title, help_, action)
+        for title, help_, action in commands_of(screen):  # every key of the screen
+            yield SystemCommand(title, help_, partial(screen.run_action, action))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import numpy as np
@@ -178,3 +179,65 @@ def _render(header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequen
     lines.append("  ".join("-" * w for w in widths))
     lines.extend(cells(r) for r in rows)
     return "\n".join(lines)
+
+
+# --- columns that fit a width (the app's iteration table) ---------------------------------
+
+@dataclass(frozen=True)
+class Fit:
+    """How a table fits its width: digits, columns in view (indices), columns hidden to make
+    room, and how many scrollable columns are out of view on the left and on the right."""
+
+    sig: int
+    shown: list[int]
+    hidden: list[int]
+    left: int
+    right: int
+
+
+def fit_columns(widths: dict[int, list[int]], rank: Sequence[int], available: int,
+                chosen: set[int] | None = None, offset: int = 0) -> Fit:
+    """Fit columns to ``available`` characters; column 0 (the iteration) always shows.
+
+    ``widths[sig][i]`` is column i's width (padding included) with ``sig`` significant digits.
+    In order: all ``chosen`` columns (default all) at the most digits that fit; then, unless a
+    person chose the columns, without the columns of rank 2 or more, highest rank first (most
+    digits that fit); then at the fewest digits, scrolled sideways from the ``offset``-th
+    scrollable column, as many as fit (``left`` and ``right`` count those out of view).
+    """
+    n = len(rank)
+    cols = [i for i in range(n) if i == 0 or chosen is None or i in chosen]
+    sigs = sorted(widths, reverse=True)
+
+    def total(cs: Sequence[int], sig: int) -> int:
+        return sum(widths[sig][i] for i in cs)
+
+    for sig in sigs:
+        if total(cols, sig) <= available:
+            return Fit(sig, cols, [], 0, 0)
+    hidden: list[int] = []
+    if chosen is None:
+        for i in sorted((i for i in cols if rank[i] >= 2), key=lambda i: (-rank[i], -i)):
+            cols.remove(i)
+            hidden.append(i)
+            fits = [sig for sig in sigs if total(cols, sig) <= available]
+            if fits:
+                return Fit(fits[0], cols, sorted(hidden), 0, 0)
+        cols = [i for i in range(n) if i not in hidden or rank[i] < 3]
+        hidden = [i for i in hidden if i not in cols]
+    sig = sigs[-1]
+    scroll = cols[1:]
+    room = available - widths[sig][0] - 4  # the pinned column, and the arrows on the headers
+    # the largest offset at which the last columns still fill the width
+    last_start, used = len(scroll), 0
+    while last_start > 0 and used + widths[sig][scroll[last_start - 1]] <= room:
+        last_start -= 1
+        used += widths[sig][scroll[last_start]]
+    offset = max(0, min(offset, max(0, min(last_start, len(scroll) - 1))))
+    shown, used = [0], 0
+    for i in scroll[offset:]:
+        if used + widths[sig][i] > room and len(shown) > 1:
+            break
+        shown.append(i)
+        used += widths[sig][i]
+    return Fit(sig, shown, sorted(hidden), offset, len(scroll) - offset - (len(shown) - 1))

@@ -10,9 +10,10 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.errors import GdlabError
 from engine.records import GraphSummary as Summary
@@ -41,30 +42,42 @@ class Outcome:
 
 # --- table ------------------------------------------------------------------------------
 
-def columns(o: Outcome) -> list[tuple[str, callable]]:
-    """(header, record -> text) for the columns a person reads in the tutorial."""
+def value_columns(o: Outcome) -> list[tuple[str, Callable[[Record], Any], int]]:
+    """(header, record -> value, rank) of the columns a person reads in the tutorial.
+
+    The rank says what a narrow view gives up first: 0 never (the iteration), 1 the trained
+    parameters, the output and the steps, 2 delta and the derivatives, 3 the rest.
+    """
     cfg = o.cfg
     out = cfg.output
-    cols: list[tuple[str, callable]] = [("iter", lambda r: str(r.iteration))]
+    cols: list[tuple[str, Callable[[Record], Any], int]] = [("iter", lambda r: r.iteration, 0)]
     if cfg.rule == "gradient" and cfg.batch_size:
-        cols.append(("epoch", lambda r: "" if r.epoch is None else str(r.epoch)))
+        cols.append(("epoch", lambda r: r.epoch, 3))
     for p in o.params:
-        cols.append((p, lambda r, p=p: fmt(r.params.get(p))))
+        cols.append((p, lambda r, p=p: r.params.get(p), 1 if p in cfg.train else 3))
     if cfg.rule == "target":
-        cols.append((out, lambda r: fmt(r.output)))
-        cols.append(("delta", lambda r: fmt(r.delta)))
+        cols.append((out, lambda r: r.output, 1))
+        cols.append(("delta", lambda r: r.delta, 2))
         for p in cfg.train:
-            cols.append((f"d{out}/d{p}", lambda r, p=p: fmt((r.factors or {}).get(p))))
+            cols.append((f"d{out}/d{p}", lambda r, p=p: (r.factors or {}).get(p), 2))
     else:
-        cols.append((out, lambda r: fmt(r.loss if r.loss is not None else r.output)))
+        cols.append((out, lambda r: r.loss if r.loss is not None else r.output, 1))
         for p in cfg.train:
-            cols.append((f"d{out}/d{p}", lambda r, p=p: fmt((r.grads or {}).get(p))))
-        cols.append(("|grad|", lambda r: fmt(r.grad_norm)))
+            cols.append((f"d{out}/d{p}", lambda r, p=p: (r.grads or {}).get(p), 2))
+        cols.append(("|grad|", lambda r: r.grad_norm, 3))
         if cfg.schedule != "constant":
-            cols.append(("lr", lambda r: fmt(r.lr)))
+            cols.append(("lr", lambda r: r.lr, 3))
     for p in cfg.train:
-        cols.append((f"step {p}", lambda r, p=p: fmt(r.step.get(p)) if r.step else ""))
+        cols.append((f"step {p}", lambda r, p=p: r.step.get(p) if r.step else None, 1))
     return cols
+
+
+def columns(o: Outcome) -> list[tuple[str, Callable[[Record], str]]]:
+    """(header, record -> text) for the columns a person reads in the tutorial."""
+    def text(v: Any) -> str:
+        return str(v) if isinstance(v, int) else fmt(v)
+
+    return [(h, lambda r, f=f: text(f(r))) for h, f, _ in value_columns(o)]
 
 
 def stop_line(s: Summary) -> str:

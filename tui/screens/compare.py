@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Label, Static, TabbedContent, TabPane
 
 from engine.errors import GdlabError
 from engine.runner import Run
@@ -22,6 +22,7 @@ from engine.scenario import Scenario
 from .. import report
 from ..formatting import fmt
 from ..widgets.charts import ErrorChart
+from ..widgets.footer import FitFooter
 from .export import ExportScreen
 
 MAX_ROWS = 1000
@@ -29,6 +30,9 @@ MAX_ROWS = 1000
 
 class CompareScreen(Screen):
     """Every variant of one scenario, run to its stop condition."""
+
+    HELP_TITLE = "compare view"
+    HELP_ORDER = 20
 
     NARROW = 120  # before the tables' widths are known, narrower screens use tabs
 
@@ -63,7 +67,7 @@ class CompareScreen(Screen):
         with Horizontal(id="cmp-bottom"):
             yield ErrorChart(id="cmp-chart")
             yield DataTable(id="cmp-summary", cursor_type="none")
-        yield Footer()
+        yield FitFooter()
 
     def on_resize(self) -> None:
         self._layout()

@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
 
@@ -34,6 +34,7 @@ from engine.records import EpochRecord, NetworkSummary
 from engine.train import train
 
 from ..widgets.digits import DigitGrid
+from ..widgets.footer import FitFooter
 from ..widgets.mnist_panels import confusion_table, equations, layer_table
 from .training import Batch, Control, Epoch, Finished, Loaded, post_training
 
@@ -63,6 +64,9 @@ def _test_figure(r: EpochRecord) -> float | None:
 class MnistScreen(Screen):
     """Live training of a network scenario: progress, curves, digits (MNIST), confusion
     (classification), backprop numbers per layer."""
+
+    HELP_TITLE = "MNIST dashboard"
+    HELP_ORDER = 50
 
     DEFAULT_CSS = """
     MnistScreen { layout: vertical; }
@@ -151,7 +155,7 @@ class MnistScreen(Screen):
                     c = self.config
                     yield Static(equations(c.pair.bp1_formula, c.output, c.cost, c.activations),
                                  id="mnist-equations", classes="mnist-panel")
-        yield Footer()
+        yield FitFooter()
 
     def _head(self, data_line: str) -> str:
         """The two head lines: scenario, variant and settings; then which data is used."""

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from engine.errors import GdlabError
 from engine.optim import OPTIMIZERS
 from engine.scenario import parse_scenario
 
 from .. import report
+from ..widgets.footer import FitFooter
 
 
 def parse_starts(text: str) -> dict[str, float]:
@@ -60,6 +61,9 @@ def scenario_toml(name: str, function: str, starts: dict[str, float], rule: str,
 class NewScenarioScreen(Screen):
     """Type a function, its starting values and a rule; explore it at once or save it."""
 
+    HELP_TITLE = "new-scenario form"
+    HELP_ORDER = 40
+
     BINDINGS = [Binding("escape", "back", "Back"), Binding("ctrl+s", "save", "Save")]
 
     def compose(self) -> ComposeResult:
@@ -91,7 +95,7 @@ class NewScenarioScreen(Screen):
                 yield Button("Save", id="new-save")
                 yield Button("Back", id="new-back")
             yield Static("", id="new-error", markup=False)
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.title = "new scenario"

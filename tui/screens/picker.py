@@ -9,10 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Static
+from textual.widgets import Header, Input, Label, ListItem, ListView, Static
 
 from engine.errors import GdlabError
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
+
+from ..widgets.footer import FitFooter
 
 
 @dataclass
@@ -51,6 +53,9 @@ def load_entries(files: list[Path]) -> list[Entry]:
 class PickerScreen(Screen):
     """A list of scenarios; enter opens the highlighted one."""
 
+    HELP_TITLE = "scenario picker"
+    HELP_ORDER = 30
+
     BINDINGS = [
         Binding("n", "app.new_scenario", "New scenario"),
         Binding("a", "add_path", "Add folder/file"),
@@ -79,7 +84,7 @@ class PickerScreen(Screen):
             with VerticalScroll(id="preview-pane"):
                 yield Static("", id="error-panel", markup=False)
                 yield Static("", id="preview", markup=False)
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.title = "gdlab: open a scenario"

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
 from engine.errors import GdlabError
@@ -30,11 +30,13 @@ from ..plots import fit_landscape
 from ..session import HYPER_KEYS, INT_SETTINGS, Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
+from ..widgets.footer import FitFooter
 from ..widgets.graph_view import GraphPanel, walk_lines
 from ..widgets.iter_table import RUNNING_ROWS, IterationTable
 from ..widgets.params import ParamsPanel
 from ..widgets.probe import Probe, explain_gradient, explain_target
 from ..widgets.settings import SettingsPanel
+from .columns import ColumnsScreen
 from .goto import GotoScreen
 
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
@@ -51,28 +53,45 @@ def speed_text(speed: int) -> str:
 class RunScreen(Screen):
     """One scenario being stepped, run and explained."""
 
+    HELP_TITLE = "run view"
+    HELP_ORDER = 10
+
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
 
+    TABS = Binding.Group("Tabs", compact=True)
+    SPEED = Binding.Group("Speed", compact=True)
+    SIDEWAYS = Binding.Group("Columns", compact=True)
+
+    # most important first: the footer shows as many as fit, ? help and the palette show all
     BINDINGS = [
         Binding("s", "step", "Step"),
         Binding("space", "toggle_run", "Run/pause"),
         Binding("enter", "run_to_end", "To stop"),
-        Binding("plus", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("r", "reset", "Reset"),
-        Binding("b", "walk", "Backward"),
-        Binding("l", "toggle_log", "Log/lin"),
-        Binding("left_square_bracket", "older", "Older rows", key_display="[", show=False),
-        Binding("right_square_bracket", "newer", "Newer rows", key_display="]", show=False),
-        Binding("f", "follow", "Follow the newest row", show=False),
-        Binding("g", "goto", "Go to iteration", show=False),
-        Binding("d", "diagram", "Graph: diagram/tree", show=False),
-        Binding("c", "compare", "Compare"),
-        Binding("o", "open", "Open"),
-        Binding("e", "export", "Export"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
-        Binding("escape", "blur", "Unfocus", show=False),
+        Binding("1", "tab('tab-explain')", "Explain tab", group=TABS),
+        Binding("2", "tab('tab-graph')", "Graph tab", group=TABS),
+        Binding("3", "tab('tab-plots')", "Plots tab", group=TABS),
+        Binding("4", "tab('tab-params')", "Params tab", group=TABS),
+        Binding("5", "tab('tab-settings')", "Settings tab", group=TABS),
+        Binding("c", "compare", "Compare"),
+        Binding("e", "export", "Export"),
+        Binding("o", "open", "Open"),
+        Binding("r", "reset", "Reset"),
+        Binding("b", "walk", "Backward"),
+        Binding("g", "goto", "Go to iteration"),
+        Binding("t", "columns", "Table columns"),
+        Binding("less_than_sign", "columns_left", "Columns left", key_display="<", group=SIDEWAYS),
+        Binding("greater_than_sign", "columns_right", "Columns right", key_display=">",
+                group=SIDEWAYS),
+        Binding("left_square_bracket", "older", "Older rows", key_display="["),
+        Binding("right_square_bracket", "newer", "Newer rows", key_display="]"),
+        Binding("f", "follow", "Follow the newest row"),
+        Binding("l", "toggle_log", "Log/lin"),
+        Binding("d", "diagram", "Graph: diagram/tree"),
+        Binding("plus", "faster", "Faster", key_display="+", group=SPEED),
+        Binding("minus", "slower", "Slower", key_display="-", group=SPEED),
+        Binding("escape", "blur", "Leave the field", show=False),
     ]
 
     AUTO_FOCUS = None
@@ -135,7 +154,7 @@ class RunScreen(Screen):
                     yield ParamsPanel(id="params")
                 with TabPane("Settings", id="tab-settings"):
                     yield SettingsPanel(id="settings")
-        yield Footer()
+        yield FitFooter()
 
     async def on_mount(self) -> None:
         await self.resync()
@@ -182,8 +201,8 @@ class RunScreen(Screen):
         cfg = run.cfg
         self._probe = Probe(s.effective(), cfg)
         table = self.query_one(IterationTable)
-        table.set_columns(report.columns(report.Outcome(s.variant, cfg, list(run.graph.params),
-                                                       [], None)))
+        table.set_columns(report.value_columns(report.Outcome(s.variant, cfg,
+                                                             list(run.graph.params), [], None)))
         self._shown = 0
         self._xs, self._err = [], []
         self._traj = {p: [] for p in cfg.train if np.ndim(run.start[p]) == 0}
@@ -235,7 +254,6 @@ class RunScreen(Screen):
         if run is None or self._probe is None:
             return
         self._sync_table()
-        table = self.query_one(IterationTable)
         rec = s.records[-1] if s.records and s.generation == self._generation else None
         state = "running " + speed_text(SPEEDS[self.speed_index]) if self.running else \
             f"paused, speed {speed_text(SPEEDS[self.speed_index])}"
@@ -245,17 +263,10 @@ class RunScreen(Screen):
         cfg = run.cfg
         rule = (f"target rule: {cfg.output} -> {cfg.target:g}, {cfg.factor} factor"
                 if cfg.rule == "target" else f"gradient rule: {cfg.optimizer}, lr {cfg.lr:g}")
-        self.query_one("#status", Static).update(
-            f"{state}  |  {len(s.records)} records  |  {rule}")
-        note = ""
         n = len(s.records)
-        if table.page is not None:
-            note = f"{table.position(n)}  ([ older, ] newer, g: go to, f: follow the newest)"
-        elif n > table.row_count:
-            note = f"{table.position(n)}  ([ older rows, g: go to an iteration, e: export all)"
-        elif not s.records:
-            note = "s: one step   space: run/pause   enter: run to the stop   ?: help"
-        self.query_one("#table-note", Static).update(note)
+        self.query_one("#status", Static).update(
+            f"{state}  |  {n:,} record{'' if n == 1 else 's'}  |  {rule}")
+        self.query_one("#table-note", Static).update(self._table_note())
         params = rec.params if rec else dict(run.start)
         point = self._probe.at(params)
         if rec is None:
@@ -278,6 +289,20 @@ class RunScreen(Screen):
         graph.show(self._probe.graph, cfg.output, cfg.train, point, highlight)
         self.query_one(ParamsPanel).show_current(params)
         self._draw_charts()
+
+    def _table_note(self) -> str:
+        """Where the table is in the trace, what is out of view, and the keys for both."""
+        table = self.query_one(IterationTable)
+        n = len(self.session.records)
+        if table.page is not None:
+            rows = f"{table.position(n)} ([ ] page, g go to, f follow)"
+        elif n > table.row_count:
+            rows = f"{table.position(n)} ([ older, g go to)"
+        elif not n:
+            rows = "s: one step   space: run/pause   enter: run to the stop   ?: help"
+        else:
+            rows = ""
+        return "  ·  ".join(p for p in (rows, table.column_note()) if p)
 
     def _draw_charts(self) -> None:
         s = self.session
@@ -487,6 +512,43 @@ class RunScreen(Screen):
 
         self.app.push_screen(GotoScreen(len(records) - 1), show)
 
+    def action_tab(self, pane: str) -> None:
+        """Open a tab; in Params and Settings the first field takes the keys typed next."""
+        self.query_one(TabbedContent).active = pane
+        self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        if pane not in ("tab-params", "tab-settings"):
+            self.set_focus(None)  # keys act on the run
+            return
+        box = self.query_one(f"#{pane}")
+        fields = [w for w in (*box.query("Input"), *box.query("Select, Checkbox")) if w.focusable]
+        self.set_focus(fields[0] if fields else None)
+
+    def action_columns(self) -> None:
+        """Choose the columns of the iteration table."""
+        table = self.query_one(IterationTable)
+
+        def chosen(headers: set[str] | None) -> None:
+            if headers is not None:
+                table.choose(None if headers == set(table.headers) else headers)
+                self.redraw()
+
+        self.app.push_screen(ColumnsScreen(table.headers, set(table.headers) - set(table.hidden)),
+                             chosen)
+
+    def action_columns_left(self) -> None:
+        """Scroll the iteration table one column to the left."""
+        if not self.query_one(IterationTable).scroll_columns(-1):
+            self.notify("the first columns are in view (t: choose the columns)")
+        self.redraw()
+
+    def action_columns_right(self) -> None:
+        """Scroll the iteration table one column to the right."""
+        if not self.query_one(IterationTable).scroll_columns(1):
+            self.notify("the last columns are in view (t: choose the columns)")
+        self.redraw()
+
     def action_compare(self) -> None:
         """Open the compare view of the scenario's variants."""
         self.pause()
@@ -518,14 +580,14 @@ class RunScreen(Screen):
     # --- edits --------------------------------------------------------------------------
 
     async def _edit(self, change: Any, *args: Any) -> None:
+        """Apply an edit from Params or Settings; keys act on the run again afterwards."""
         self.pause()
         try:
             change(*args)
         except GdlabError as exc:
             self.notify(str(exc), severity="error", timeout=8)
-            await self.resync()
-            return
         await self.resync()
+        self.set_focus(None)
 
     @on(ParamsPanel.StartChanged)
     async def _start_changed(self, event: ParamsPanel.StartChanged) -> None:
