@@ -91,7 +91,7 @@ class RunScreen(Screen):
         Binding("d", "diagram", "Graph: diagram/tree"),
         Binding("plus", "faster", "Faster", key_display="+", group=SPEED),
         Binding("minus", "slower", "Slower", key_display="-", group=SPEED),
-        Binding("escape", "blur", "Leave the field", show=False),
+        Binding("escape", "blur", "Leave the field"),
     ]
 
     AUTO_FOCUS = None
@@ -155,6 +155,18 @@ class RunScreen(Screen):
                 with TabPane("Settings", id="tab-settings"):
                     yield SettingsPanel(id="settings")
         yield FitFooter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc (leave the field) is offered only while a field has the keys."""
+        if action == "blur":
+            return self.app.focused is not None
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
 
     async def on_mount(self) -> None:
         await self.resync()

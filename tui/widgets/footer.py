@@ -26,9 +26,12 @@ class FitFooter(Footer):
         entries: list[tuple[Binding, list[str], str, bool, str]] = []
         actions: set[str] = set()
         groups: dict[Binding.Group, list[str]] = {}
+        focused = self.app.focused
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
             if not binding.show or binding.action in actions:
                 continue
+            if focused is not None and focused.check_consume_key(binding.key, _char(binding)):
+                continue  # a text field takes this key: it types, the binding does not act
             actions.add(binding.action)
             key = self.app.get_key_display(binding)
             if binding.group is not None and binding.group in groups:
@@ -77,3 +80,12 @@ def _keys_text(keys: list[str]) -> str:
     if len(keys) > 2 and all(k.isdigit() for k in keys):
         return f"{keys[0]}-{keys[-1]}"
     return "".join(keys) if all(len(k) == 1 for k in keys) else "/".join(keys)
+
+
+def _char(b: Binding) -> str | None:
+    """The character a binding's key types, if any (``plus`` types ``+``)."""
+    if len(b.key) == 1:
+        return b.key
+    if b.key == "space":
+        return " "
+    return b.key_display if b.key_display and len(b.key_display) == 1 else None
