@@ -61,7 +61,7 @@ async def test_first_step_is_explained_with_the_chain_rule() -> None:
         text = explain(app)
         assert "delta_z = z - target = 162 - 150 = 12" in text
         assert "factor_b = dz/db = 63" in text
-        assert "= dz/dx*dx/db + dz/dy*dy/db = 9*3 + 18*2" in text
+        assert "= dz/dx·∂x/∂b + dz/dy·∂y/∂b = 9·3 + 18·2" in text
         assert "step_b = delta_z / factor_b = 12 / 63 = 0.190476" in text
         assert "b = 4 - 0.190476 = 3.809524" in text
         graph = app.screen.query_one("#graph-tree")
@@ -79,10 +79,15 @@ async def test_backward_walkthrough_steps_one_edge_at_a_time() -> None:
         for _ in range(5):
             await pilot.press("b")
         assert app.screen.query_one(TabbedContent).active == "tab-graph"
-        walk = str(app.screen.query_one("#walk").render())
-        assert "dz/db += dz/dx * dx/db = 9 * 3 = 27" in walk
-        assert "dz/db += dz/dy * dy/db = 18 * 2 = 36" in walk
-        assert "done: " in walk and "dz/db = 63.000000" in walk
+        walk = str(app.screen.query_one("#walk").render()).splitlines()
+        # z = x*y, x = 2w + 3b, y = 2b + 1 at w = 3, b = 4: x = 18, y = 9
+        assert walk[1:5] == ["∂z/∂x = y = 9", "  dz/dx += ∂z/∂x = 9",
+                             "∂z/∂y = x = 18", "  dz/dy += ∂z/∂y = 18"]
+        assert "∂x/∂b = 3" in walk and "  dz/db += dz/dx · ∂x/∂b = 9 · 3 = 27" in walk
+        assert "∂y/∂b = 2" in walk
+        assert "  dz/db += dz/dy · ∂y/∂b = 18 · 2 = 36   (so far dz/db = 63)" in walk
+        assert walk[-1] == "done: dz/dx = 9, dz/dy = 18, dz/dw = 18, dz/db = 63"
+        assert not any("dz/dz *" in line for line in walk)  # no circular notation
 
 
 async def test_switching_the_factor_changes_the_next_step() -> None:
