@@ -463,3 +463,30 @@ async def test_params_say_trained_or_fixed_in_words() -> None:
         assert app.session.config().train == ("w", "b")
         w = app.screen.query_one("#train-0")
         assert (str(w.label), w.BUTTON_INNER) == ("trained", "X")
+
+
+async def test_the_landscape_frames_the_whole_path_as_the_command_line_does() -> None:
+    from engine.landscape import grid_bounds
+    from engine.runner import Run
+    from engine.scenario import load_scenario
+    from tui.widgets.charts import LandscapeChart
+
+    # the frame `gdlab run rosenbrock --plot` draws: around every point of the sgd path
+    recs, _ = Run(load_scenario("rosenbrock"), "sgd").run_all()
+    (x0, x1), (y0, y1) = grid_bounds([(r.params["x"], r.params["y"]) for r in recs])
+    assert x0 < -1.2 < x1 and round(x0, 2) == -1.75  # the start (-1.2, 1) inside
+    app = GdlabApp(scenario="rosenbrock")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("enter")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.session.records) == len(recs)
+        await pilot.press("3")
+        chart = screen.query_one(LandscapeChart)
+        for _ in range(100):  # drawn once the tab is shown (after a refresh)
+            if chart.landscape is not None:
+                break
+            await pilot.pause()
+        land = chart.landscape
+        assert (land.xs[0], land.xs[-1], land.ys[0], land.ys[-1]) == (x0, x1, y0, y1)

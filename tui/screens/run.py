@@ -23,10 +23,10 @@ from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
 from engine.errors import GdlabError
-from engine.landscape import compute_landscape, landscape_params
+from engine.landscape import compute_landscape, grid_bounds, landscape_params
 
 from .. import report
-from ..plots import fit_landscape
+from ..plots import downsample, fit_landscape
 from ..session import HYPER_KEYS, INT_SETTINGS, Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
@@ -332,12 +332,16 @@ class RunScreen(Screen):
             chart.show(None, {})
         else:
             chart.display = True
-            path = [(float(r.params[names[0]]), float(r.params[names[1]]))
-                    for r in s.records[-2000:]] or \
+            # the whole path from the start, framed as `gdlab run --plot` frames it; drawn
+            # from at most 2,000 of its points (the first and the last among them)
+            full = list(zip(self._traj[names[0]], self._traj[names[1]], strict=True)) or \
                 [(float(run.start[names[0]]), float(run.start[names[1]]))]
+            bounds = grid_bounds(full)
+            path = [full[i] for i in downsample(list(range(len(full))), [0] * len(full))[0]]
             try:
                 land = fit_landscape(
-                    lambda nx, ny: compute_landscape(self._probe.graph, cfg, path, nx=nx, ny=ny),
+                    lambda nx, ny: compute_landscape(self._probe.graph, cfg, path, nx=nx, ny=ny,
+                                                     bounds=bounds),
                     chart.size.width, chart.size.height)
             except (GdlabError, ValueError, ArithmeticError) as exc:
                 chart.show(None, {}, f"no landscape: {exc}")
