@@ -490,3 +490,24 @@ async def test_the_landscape_frames_the_whole_path_as_the_command_line_does() ->
             await pilot.pause()
         land = chart.landscape
         assert (land.xs[0], land.xs[-1], land.ys[0], land.ys[-1]) == (x0, x1, y0, y1)
+
+
+async def test_small_words_a_loss_named_loss_and_vector_nodes() -> None:
+    app = GdlabApp(scenario="regression_linear")  # output "loss"; x, y and y_hat are vectors
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert "  |  1 record  |  " in str(app.screen.query_one("#status").render())
+        text = explain(app)
+        assert "\nloss = " in text and "loss loss" not in text
+        await pilot.press("s")
+        assert "  |  2 records  |  " in str(app.screen.query_one("#status").render())
+        await pilot.press("2")
+        tree = app.screen.query_one("#graph-tree")
+        labels, stack = [], [tree.root]
+        while stack:
+            node = stack.pop()
+            labels.append(str(node.label))
+            stack.extend(node.children)
+        n = len(app.session.scenario.data["x"])
+        assert any(f"= [{n}] norm " in s for s in labels), labels
+        assert not any("|(" in s for s in labels)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, ListView, RadioSet, Select, Static, TabbedContent
 
+from engine.scenario import load_scenario
 from tui.app import GdlabApp
 from tui.cli import main as cli_main
 from tui.screens.compare import CompareScreen
@@ -306,3 +307,47 @@ async def test_export_dialog_shows_its_choices_by_text_and_follows_a_typed_name(
         await pilot.press("enter")
         await pilot.pause()
         assert (tmp_path / "numbers.jsonl").read_text().startswith('{"iteration": 0')
+
+
+async def test_an_edited_target_carries_into_the_title_and_the_compare_view() -> None:
+    from tui.screens.compare import CompareScreen
+
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert screen.title == "Drive z to 150 by changing b"  # the file's own title
+        await pilot.press("5")
+        await pilot.pause()
+        target = screen.query_one("#set-target", Input)
+        assert app.focused is target
+        await pilot.press("1", "4", "0", "enter")
+        assert app.session.config().target == 140.0
+        assert screen.title == "Drive z to 140 by changing b"
+        assert "edited: target = 140" in screen.sub_title
+        await pilot.press("c")
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        await compare.workers.wait_for_complete()
+        await pilot.pause()
+        assert compare.title == "compare: Drive z to 140 by changing b"
+        note = str(compare.query_one("#cmp-edits").render())
+        assert "target = 140" in note and "keeps its own factor" in note
+        for o in compare.outcomes:  # both variants drive z to the edited target
+            assert o.cfg.target == 140.0 and o.summary.stop_reason == "converged"
+            assert abs(o.summary.final_output - 140.0) < o.cfg.tolerance
+        assert [o.cfg.factor for o in compare.outcomes] == ["fixed", "recomputed"]
+
+
+def test_compare_keeps_each_variants_own_keys_and_drops_foreign_hyperparameters() -> None:
+    from tui.session import Session
+
+    s = Session()
+    s.open("rosenbrock", "momentum")
+    s.set("momentum", 0.5)  # momentum's own key: every variant keeps its own
+    s.set("tolerance", 1e-3)
+    s.set_param("x", -1.0)
+    configs = s.compare_configs()
+    assert configs["momentum"].hyper["momentum"] == 0.9 and "momentum" not in configs["adam"].hyper
+    assert all(c.tolerance == 1e-3 for c in configs.values())
+    assert [c.optimizer for c in configs.values()] == list(load_scenario("rosenbrock").variants)
+    assert s.edits() == ["start x = -1", "momentum = 0.5", "tolerance = 0.001"]

@@ -109,7 +109,12 @@ class GdlabApp(App):
         if not sc.variants:
             self.notify(f"{sc.name} has no variants to compare", severity="warning")
             return
-        self.push_screen(CompareScreen(sc))
+        try:
+            configs = self.session.compare_configs()
+        except GdlabError as exc:
+            self.notify(f"cannot compare at the edited values: {exc}", severity="error")
+            return
+        self.push_screen(CompareScreen(sc, configs, self.session.title(), self.session.edits()))
 
     def action_export(self) -> None:
         """Open the export dialog."""

@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine import kinds
 from engine import validate as check
 from engine.errors import GdlabError
@@ -260,6 +262,50 @@ class Session:
             if d.iteration == rec.iteration:
                 return d
         return None
+
+    # --- what the app changed -----------------------------------------------------------
+
+    def edits(self) -> list[str]:
+        """The changes made in the app to the scenario as loaded: "target = 140", "start b = 3"."""
+        if self.base is None or self.scenario is None:
+            return []
+        out = [f"start {p} = {v:g}" for p, v in self.scenario.params.items()
+               if np.ndim(v) == 0 and v != self.base.params.get(p)]
+        for k, v in self.overrides.items():
+            text = "the default" if v is None else ", ".join(map(str, v)) \
+                if isinstance(v, list | tuple) else f"{v:g}" if isinstance(v, float) else str(v)
+            out.append(f"{k} = {text}")
+        return out
+
+    def title(self) -> str:
+        """The title of the run in force: the scenario's, unless an edit made it untrue.
+
+        A target-rule title names the target and what is trained ("Drive z to 150 by changing
+        b"); after either is edited the title is written from the settings in force.
+        """
+        sc = self._need()
+        cfg, base = self.config(), sc.config(self.variant)
+        if cfg.rule == "target" and (cfg.target, cfg.train, cfg.output) != \
+                (base.target, base.train, base.output):
+            return f"Drive {cfg.output} to {cfg.target:g} by changing {' and '.join(cfg.train)}"
+        return sc.title
+
+    def compare_configs(self) -> dict[str, RunConfig]:
+        """Each variant's configuration with the app's changes: the edited starts and settings,
+        except the keys a variant sets itself (what it compares) and hyperparameters its
+        optimizer does not take."""
+        sc = self._need()
+        out = {}
+        for v, tables in sc.variants.items():
+            own = tables.get("run", {})
+            table = sc.run_table(v)
+            mine = {k: x for k, x in self.overrides.items() if k not in own}
+            table.update({k: x for k, x in mine.items() if k not in HYPER_KEYS})
+            takes = HYPERPARAMETERS.get(str(table.get("optimizer", "sgd")), ())
+            table.update({k: x for k, x in mine.items() if k in HYPER_KEYS and k in takes})
+            table = {k: x for k, x in table.items() if x is not None}
+            out[v] = replace(sc, tables={**sc.tables, "run": table}, variants={}).config(None)
+        return out
 
     # --- results ------------------------------------------------------------------------
 

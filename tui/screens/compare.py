@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static, TabbedContent, TabPane
 
 from engine.errors import GdlabError
+from engine.run import RunConfig
 from engine.runner import Run
 from engine.scenario import Scenario
 
@@ -52,15 +53,21 @@ class CompareScreen(Screen):
             self.outcomes = outcomes
             self.error = error
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, configs: dict[str, RunConfig] | None = None,
+                 title: str = "", edits: list[str] | None = None) -> None:
         super().__init__()
         self.scenario = scenario
+        # each variant's configuration (the run view's edits applied), else the file's
+        self.configs = configs or {v: scenario.config(v) for v in scenario.variants}
+        self.headline = title or scenario.title
+        self.edits = edits or []
         self.outcomes: list[report.Outcome] = []
         self.log_scale = True
         self.need = self.NARROW  # columns the tables need side by side
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(self._edits_text(), id="cmp-edits", markup=False)
         yield Static("running the variants...", id="cmp-status", markup=False)
         yield Horizontal(id="cmp-tables")
         yield TabbedContent(id="cmp-tabs")
@@ -80,14 +87,16 @@ class CompareScreen(Screen):
 
     def on_mount(self) -> None:
         self._layout()
-        self.title = f"compare: {self.scenario.title}"
-        self.sub_title = ", ".join(self.scenario.variants)
+        self.title = f"compare: {self.headline}"
+        self.sub_title = ", ".join(self.configs)
+        self.query_one("#cmp-edits").display = bool(self.edits)
         self._run_variants()
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
     def _run_variants(self) -> None:
         try:
-            outcomes = [report.Outcome.of(Run(self.scenario, v)) for v in self.scenario.variants]
+            outcomes = [report.Outcome.of(Run(self.scenario, v, config=cfg))
+                        for v, cfg in self.configs.items()]
         except GdlabError as exc:
             self.post_message(self.Done([], str(exc)))
             return
@@ -131,6 +140,14 @@ class CompareScreen(Screen):
             summary.add_row(o.variant or "run", str(s.updates), s.stop_reason,
                             *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output))
         self._draw()
+
+    def _edits_text(self) -> str:
+        """Says that the variants run at the values edited in the run view, and which."""
+        if not self.edits:
+            return ""
+        own = sorted({k for v in self.scenario.variants.values() for k in v.get("run", {})})
+        return (f"at the run view's edits: {', '.join(self.edits)} (each variant keeps its own "
+                f"{', '.join(own)})")
 
     def _table(self, o: report.Outcome, cls: str) -> DataTable:
         """An empty table for variant ``o`` (filled once mounted); its name is the variant's index."""

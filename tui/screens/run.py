@@ -208,8 +208,10 @@ class RunScreen(Screen):
         sc, run = s.scenario, s.run
         assert sc is not None and run is not None
         self._generation = s.generation
-        self.title = sc.title
-        self.sub_title = sc.name + (f" [{s.variant}]" if s.variant else "")
+        self.title = s.title()
+        edits = s.edits()
+        self.sub_title = sc.name + (f" [{s.variant}]" if s.variant else "") + \
+            (f" · edited: {', '.join(edits)}" if edits else "")
         cfg = run.cfg
         self._probe = Probe(s.effective(), cfg)
         table = self.query_one(IterationTable)

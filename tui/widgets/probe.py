@@ -184,7 +184,7 @@ def explain_gradient(rec: IterationRecord, cfg: RunConfig, optimizer: Optimizer,
     """
     out = cfg.output
     lines = [f"iteration {rec.iteration}" + (f"  (epoch {rec.epoch})" if cfg.batch_size else ""),
-             f"loss {out} = {num(rec.output)}"]
+             f"{'loss' if out == 'loss' else f'loss {out}'} = {num(rec.output)}"]
     if rec.grads is None:
         return lines + ["the run stopped here (no step)"]
     if detail is not None and detail.iteration != rec.iteration:
