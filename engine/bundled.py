@@ -16,3 +16,22 @@ def bundled_dir() -> Path:
 
 
 BUNDLED_DIR = bundled_dir()
+
+
+#: The bundled scenarios in the order of a course: the README's main example (driving z to a
+#: target) first, then the other target-rule lessons, gradient descent from one variable to
+#: optimizers on hard surfaces, and the MNIST network last. Lists and the app's picker use it;
+#: a bundled file missing here comes after these, by name (a test asks for every file here).
+COURSE = (
+    "target_z", "target_z_w", "split_error", "nonlinear_target",
+    "gd_square", "learning_rates", "gd_two_variables",
+    "regression_linear", "regression_quadratic", "regression_csv",
+    "rosenbrock", "beale",
+    "mnist_mlp", "mnist_mlp_ce",
+)
+
+
+def course_rank(path: Path) -> tuple[int, str]:
+    """Sort key of a bundled scenario file: its place in COURSE, then its name."""
+    name = path.stem
+    return (COURSE.index(name) if name in COURSE else len(COURSE), name)

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import kinds
 from . import validate as v
-from .bundled import BUNDLED_DIR
+from .bundled import BUNDLED_DIR, course_rank
 from .errors import ScenarioError
 from .kinds.base import FLAT_TABLE, Scenario
 
@@ -48,8 +48,8 @@ def find_scenario(name_or_path: str | Path, search: list[Path] | None = None) ->
 
 
 def bundled_scenarios() -> list[Path]:
-    """The scenario files shipped with gdlab."""
-    return sorted(BUNDLED_DIR.glob("*.toml"))
+    """The scenario files shipped with gdlab, in the order of a course (``bundled.COURSE``)."""
+    return sorted(BUNDLED_DIR.glob("*.toml"), key=course_rank)
 
 
 def parse_override(text: str) -> dict[str, Any]:

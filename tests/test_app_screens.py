@@ -178,14 +178,14 @@ def test_headless_modules_do_not_import_textual() -> None:
 async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
     app = GdlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         screen = app.screen
         assert isinstance(screen, NewScenarioScreen)
         screen.query_one("#new-path", Input).value = str(tmp_path / "bowl.toml")
         screen.query_one("#new-function", Input).value = "x**2 + sin(y)**2"
         screen.query_one("#new-starts", Input).value = "x = 1.5, y = 0.5"
         screen.query_one("#new-optimizer", Select).value = "adam"
-        screen.action_save()
+        await screen.action_save()
         assert "f = \"x**2 + sin(y)**2\"" in (tmp_path / "bowl.toml").read_text()
         assert 'optimizer = "adam"' in (tmp_path / "bowl.toml").read_text()
         screen.query_one("#new-optimizer", Select).value = "sgd"
@@ -212,7 +212,7 @@ async def test_help_lists_every_key_and_palette_has_commands() -> None:
 
 
 async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
-    """`a` in the picker: a folder adds its scenarios to the list; a bad file shows its error."""
+    """ctrl+o in the picker: a folder adds its scenarios to the list; a bad file shows its error."""
     from textual.widgets import Input, ListView
 
     from tui.app import GdlabApp
@@ -230,7 +230,7 @@ async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
         picker = app.screen
         assert isinstance(picker, PickerScreen)
         before = len(picker.query_one("#scenario-list", ListView).children)
-        await pilot.press("a")
+        await pilot.press("ctrl+o")
         field = picker.query_one("#add-path", Input)
         assert field.has_focus
         field.value = str(folder)
@@ -239,6 +239,8 @@ async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
         names = [e.path.stem for e in picker.entries]
         assert "mine_square" in names
         assert len(picker.query_one("#scenario-list", ListView).children) == before + 1
+        assert not field.display and picker.query_one("#search", Input).has_focus
+        await pilot.press("ctrl+o")
         field.value = str(bad)
         await pilot.press("enter")
         await pilot.pause()
@@ -351,3 +353,67 @@ def test_compare_keeps_each_variants_own_keys_and_drops_foreign_hyperparameters(
     assert all(c.tolerance == 1e-3 for c in configs.values())
     assert [c.optimizer for c in configs.values()] == list(load_scenario("rosenbrock").variants)
     assert s.edits() == ["start x = -1", "momentum = 0.5", "tolerance = 0.001"]
+
+
+async def test_picker_searches_as_you_type_in_the_order_of_a_course(tmp_path: Path) -> None:
+    (tmp_path / "aaa_broken.toml").write_text("[graph]\nJ = 'x +'\n")
+    (tmp_path / "my_bowl.toml").write_text(
+        '[params]\nx = 2.0\n[graph]\nJ = "x**2"\n[run]\nrule = "gradient"\noutput = "J"\n')
+    app = GdlabApp(dirs=[tmp_path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        names = [e.path.stem for e in picker.entries]
+        assert names[0] == "target_z"  # the README's main example first
+        assert names[-2:] == ["my_bowl", "aaa_broken"]  # the folder's files, invalid last
+        await pilot.press(*"rosen")
+        assert [e.path.stem for e in picker.shown] == ["rosenbrock"]
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace",
+                          *"valley optim")  # words of the title, in any order
+        assert [e.path.stem for e in picker.shown] == ["rosenbrock"]
+        await pilot.press("escape")  # clears the search
+        assert len(picker.shown) == len(picker.entries)
+        await pilot.press(*"target", "down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.session.scenario.name == "target_z_w"  # the second of the target lessons
+
+
+async def test_new_scenario_form_fits_80x24_hints_powers_and_saves_into_the_picker(
+        tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = GdlabApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        form = app.screen
+        assert isinstance(form, NewScenarioScreen)
+        for wid in ("#new-explore", "#new-save", "#new-back", "#new-error"):
+            region = form.query_one(wid).region
+            assert region.bottom <= 23 and region.height >= 1, wid  # above the footer
+        form.query_one("#new-function", Input).value = "x^2 + y^2"
+        await pilot.press("ctrl+r")
+        error = str(form.query_one("#new-error", Static).render())
+        assert "use ** for powers: x**2 + y**2" in error
+        assert app.screen is form
+        path = form.query_one("#new-path", Input)
+        assert path.value == str(tmp_path / "my_function.toml")
+        name = form.query_one("#new-name", Input)
+        name.value = "bowl"
+        await pilot.pause()
+        assert path.value == str(tmp_path / "bowl.toml")  # save as follows the name
+        form.query_one("#new-function", Input).value = "x**2 + y**2"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert (tmp_path / "bowl.toml").is_file()
+        path.value = str(tmp_path / "elsewhere.toml")
+        name.value = "renamed"
+        await pilot.pause()
+        assert path.value == str(tmp_path / "elsewhere.toml")  # a typed path stays
+        await pilot.press("escape")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        assert [e.path for e in picker.entries if e.path.stem == "bowl"] == [tmp_path / "bowl.toml"]
+        await pilot.press(*"bowl", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and app.session.scenario.name == "bowl"

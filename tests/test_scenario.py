@@ -497,3 +497,12 @@ def test_the_kind_follows_the_tables_or_the_scenario_table():
 ])
 def test_kind_mistakes(text, message):
     assert error_of(text).startswith(message)
+
+
+def test_bundled_scenarios_come_in_the_order_of_a_course():
+    from engine.bundled import COURSE
+
+    names = [p.stem for p in bundled_scenarios()]
+    assert names[0] == "target_z"  # the README's main example
+    assert sorted(names) == sorted(COURSE), "place every bundled scenario in bundled.COURSE"
+    assert names == list(COURSE)

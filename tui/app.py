@@ -90,6 +90,16 @@ class GdlabApp(App):
             await self.pop_screen()
         await self.push_screen(screen)
 
+    async def remember(self, path: Path) -> None:
+        """A scenario file saved in the app: the picker offers it, now and whenever it opens."""
+        from .screens.picker import load_entries
+
+        if all(Path(d).resolve() != path.resolve() for d in self.dirs):
+            self.dirs.append(path)
+        for screen in self.screen_stack:
+            if isinstance(screen, PickerScreen):
+                await screen.add_entries(load_entries([path]))
+
     # --- screens ------------------------------------------------------------------------
 
     def action_picker(self) -> None:

@@ -64,11 +64,26 @@ class NewScenarioScreen(Screen):
     HELP_TITLE = "new-scenario form"
     HELP_ORDER = 40
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [
+        Binding("ctrl+r", "explore", "Explore"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "back", "Back"),
+    ]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # tall screens space the rows
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._auto_path = self._path_for("my_function")  # follows the name until edited
+
+    @staticmethod
+    def _path_for(name: str) -> str:
+        return str(Path.cwd() / f"{name or 'my_function'}.toml")
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="new-form"):
+            yield Static("enter explores, ctrl+s saves, esc goes back; powers: x**2",
+                         classes="hint")
             for key, label, value in (
                 ("name", "name", "my_function"),
                 ("function", "f =", "x**2 + sin(y)**2"),
@@ -87,21 +102,33 @@ class NewScenarioScreen(Screen):
             for key, label, value in (("lr", "lr", "0.1"), ("target", "target", "0"),
                                       ("tolerance", "tolerance", "1e-6"),
                                       ("max_iterations", "max iter.", "200"),
-                                      ("path", "save as", str(Path.cwd() / "my_function.toml"))):
+                                      ("path", "save as", self._auto_path)):
                 yield Horizontal(Label(label, classes="form-label"),
                                  Input(value, id=f"new-{key}", compact=True), classes="form-row")
-            with Horizontal(id="new-buttons"):
-                yield Button("Explore", id="new-explore", variant="primary")
-                yield Button("Save", id="new-save")
-                yield Button("Back", id="new-back")
             yield Static("", id="new-error", markup=False)
+            with Horizontal(id="new-buttons"):
+                yield Button("Explore", id="new-explore", variant="primary", compact=True)
+                yield Button("Save", id="new-save", compact=True)
+                yield Button("Back", id="new-back", compact=True)
         yield FitFooter()
 
     def on_mount(self) -> None:
         self.title = "new scenario"
+        self.query_one("#new-function", Input).focus()
 
     def _value(self, key: str) -> str:
         return self.query_one(f"#new-{key}", Input).value.strip()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """"save as" follows the name until a path is typed there."""
+        path = self.query_one("#new-path", Input)
+        if event.input.id == "new-name" and path.value == self._auto_path:
+            self._auto_path = self._path_for(event.value.strip())
+            path.value = self._auto_path
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_explore()
 
     def toml(self) -> str:
         """The scenario file of the form, or a GdlabError naming the bad field."""
@@ -119,13 +146,16 @@ class NewScenarioScreen(Screen):
                              str(self.query_one("#new-optimizer", Select).value))
 
     def _error(self, text: str) -> None:
-        self.query_one("#new-error", Static).update(text)
+        error = self.query_one("#new-error", Static)
+        error.update(text)
+        if text:
+            self.call_after_refresh(error.scroll_visible, animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "new-explore":
             self.action_explore()
         elif event.button.id == "new-save":
-            self.action_save()
+            self.run_worker(self.action_save(), exclusive=True, group="new-save")
         else:
             self.action_back()
 
@@ -138,8 +168,8 @@ class NewScenarioScreen(Screen):
             return
         self.app.open_text(text)
 
-    def action_save(self) -> None:
-        """Write the form's scenario file (atomically)."""
+    async def action_save(self) -> None:
+        """Write the form's scenario file (atomically); the picker lists it from now on."""
         try:
             text = self.toml()
             path = Path(self._value("path")).expanduser()
@@ -148,7 +178,10 @@ class NewScenarioScreen(Screen):
             self._error(str(exc))
             return
         self._error("")
-        self.notify(f"wrote {path}")
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            await remember(path)
+        self.notify(f"wrote {path}; the picker (o) lists it")
 
     def action_back(self) -> None:
         """Back to the previous screen."""

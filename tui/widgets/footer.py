@@ -22,17 +22,29 @@ class FitFooter(Footer):
     _width = 0
 
     def items(self) -> list[tuple[Binding, str, str, bool, str]]:
-        """(binding, key shown, description, enabled, tooltip) of each footer item, in order."""
+        """(binding, key shown, description, enabled, tooltip) of each footer item, in order.
+
+        The screen's own bindings in the order it declares them (a key Textual binds for the
+        whole app, such as ctrl+q, or a field binds, such as enter, does not hide the screen's
+        description of it); keys a focused text field would type are left out.
+        """
+        screen = self.screen
+        active = screen.active_bindings
+        focused = self.app.focused
         entries: list[tuple[Binding, list[str], str, bool, str]] = []
         actions: set[str] = set()
         groups: dict[Binding.Group, list[str]] = {}
-        focused = self.app.focused
-        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+        for binding in _declared(type(screen)):
             if not binding.show or binding.action in actions:
                 continue
             if focused is not None and focused.check_consume_key(binding.key, _char(binding)):
                 continue  # a text field takes this key: it types, the binding does not act
+            if "." not in binding.action and screen.check_action(binding.action, ()) is False:
+                continue
             actions.add(binding.action)
+            now = active.get(binding.key)
+            enabled = now.enabled if now is not None and now.binding.action == binding.action \
+                else True
             key = self.app.get_key_display(binding)
             if binding.group is not None and binding.group in groups:
                 groups[binding.group].append(key)
@@ -41,7 +53,7 @@ class FitFooter(Footer):
             if binding.group is not None:
                 groups[binding.group] = keys
             entries.append((binding, keys, binding.group.description if binding.group
-                            else binding.description, enabled, tooltip))
+                            else binding.description, enabled, binding.tooltip))
         return [(b, _keys_text(keys), d, e, t) for b, keys, d, e, t in entries]
 
     def compose(self) -> ComposeResult:
@@ -89,3 +101,8 @@ def _char(b: Binding) -> str | None:
     if b.key == "space":
         return " "
     return b.key_display if b.key_display and len(b.key_display) == 1 else None
+
+
+def _declared(cls: type) -> list[Binding]:
+    """The bindings a screen class declares (tuples made Bindings)."""
+    return [b if isinstance(b, Binding) else Binding(*b) for b in cls.__dict__.get("BINDINGS", [])]
