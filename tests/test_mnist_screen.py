@@ -87,7 +87,12 @@ def test_layer_rows_attach_numbers_to_the_equations() -> None:
     rows = layer_rows(stats)
     assert rows[0][:3] == ["1", "30×784", "0.0200"]
     assert rows[1][0] == "2 out" and rows[1][4] == "0.0700"
-    assert layer_table(stats).row_count == 2
+    table = layer_table(stats)
+    assert table.row_count == 2
+    # what each norm is taken over is said: the two norms of delta are different quantities
+    assert "avg‖δˡ‖ BP1/2" in [str(c.header) for c in table.columns]
+    assert "each example's ‖δˡ‖, averaged" in str(table.caption)
+    assert "‖∂C/∂bˡ‖ = ‖δˡ averaged‖" in str(table.caption)
     from engine.models.costs import PAIRS
 
     ce = equations(PAIRS["softmax", "cross_entropy"].bp1_formula, "softmax", "cross_entropy",
@@ -257,3 +262,20 @@ async def test_other_network_scenarios_show_curves_without_digits(scenario: str,
             assert confusion.display and screen.confusion is not None
             assert screen.confusion.shape == (classes, classes)
             assert screen.confusion.sum() == len(load_scenario(scenario).dataset().y_test)
+
+
+async def test_the_status_line_keeps_its_numbers_at_120_and_80_columns() -> None:
+    for size in ((120, 40), (80, 24)):
+        app = MnistApp(FAST)
+        async with app.run_test(size=size) as pilot:
+            screen = app.screen
+            assert isinstance(screen, MnistScreen)
+            await finish(pilot, screen)
+            status = screen.query_one("#mnist-status", Static)
+            text = str(status.render())
+            acc = f"test acc {screen.epochs[-1].test_accuracy * 100:.2f}%"
+            assert acc in text and f"batch loss {screen.losses[-1][1]:.4f}" in text
+            # drawn in full: the status wraps instead of running under the progress bar
+            strips = screen._compositor.render_strips()  # noqa: SLF001 - the drawn text
+            drawn = "\n".join("".join(seg.text for seg in s) for s in strips)
+            assert acc.split()[-1] in drawn, size

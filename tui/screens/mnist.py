@@ -33,6 +33,7 @@ from engine.kinds.network import NetworkScenario
 from engine.records import EpochRecord, NetworkSummary
 from engine.train import train
 
+from ..plots import int_ticks
 from ..widgets.digits import DigitGrid
 from ..widgets.footer import FitFooter
 from ..widgets.mnist_panels import confusion_table, equations, layer_table
@@ -71,9 +72,10 @@ class MnistScreen(Screen):
     DEFAULT_CSS = """
     MnistScreen { layout: vertical; }
     MnistScreen #mnist-head { height: auto; padding: 0 1; background: $boost; }
-    MnistScreen #mnist-statusbar { height: 1; padding: 0 1; }
-    MnistScreen #mnist-status { width: 1fr; }
+    MnistScreen #mnist-statusbar { height: auto; padding: 0 1; }
+    MnistScreen #mnist-status { width: 1fr; height: auto; }
     MnistScreen #mnist-progress { width: auto; }
+    MnistScreen #mnist-progress Bar { width: 16; }
     MnistScreen #mnist-body { height: 1fr; }
     MnistScreen #mnist-plots { height: 14; }
     MnistScreen #mnist-middle { height: auto; }
@@ -83,7 +85,6 @@ class MnistScreen(Screen):
     MnistScreen .mnist-panel { height: auto; border: round $primary-muted; padding: 0 1;
                                border-title-color: $text-muted; }
     MnistScreen.-tall #mnist-plots { height: 20; }
-    MnistScreen.-narrow #mnist-head { text-wrap: nowrap; text-overflow: ellipsis; }
     MnistScreen.-narrow #mnist-plots { height: 12; }
     MnistScreen.-narrow #mnist-middle { layout: vertical; }
     MnistScreen.-narrow #mnist-digits { height: 18; }
@@ -99,6 +100,7 @@ class MnistScreen(Screen):
         Binding("space", "toggle_pause", "Pause/resume"),
         Binding("r", "restart", "Restart"),
         Binding("escape", "back", "Back"),
+        Binding("question_mark", "app.show_help", "Help", key_display="?"),
         Binding("q", "quit_app", "Quit"),
     ]
 
@@ -302,7 +304,7 @@ class MnistScreen(Screen):
         if self.summary is not None and self.summary.stop_reason == "diverged":
             parts.append(f"loss NaN/inf at epoch {self.summary.diverged_epoch}, batch "
                          f"{self.summary.diverged_batch}: try a smaller learning rate")
-        self.query_one("#mnist-status", Static).update("  ·  ".join(parts))
+        self.query_one("#mnist-status", Static).update(" · ".join(parts))
 
     def _refresh_view(self) -> None:
         """Draw what arrived since the last redraw (called by a timer: a bounded rate)."""
@@ -339,6 +341,8 @@ class MnistScreen(Screen):
         xs, ys = loss_curve(self.losses, MAX_LOSS_POINTS)
         if xs:
             plt.plot(xs, ys, marker="braille")
+            ticks = int_ticks(0, max(xs[-1], 1))
+            plt.xticks(ticks, [str(t) for t in ticks])
         loss_plot.refresh()
         acc_plot = self.query_one("#mnist-acc", PlotextPlot)
         plt = acc_plot.plt
@@ -353,6 +357,8 @@ class MnistScreen(Screen):
                 if pts:
                     plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille",
                              label=label)
+            ticks = int_ticks(xs[0], xs[-1])
+            plt.xticks(ticks, [str(t) for t in ticks])
         acc_plot.refresh()
 
     # -- keys -----------------------------------------------------------------------------
