@@ -94,8 +94,13 @@ def test_int_ticks_examples():
 def test_a_series_under_another_is_named():
     a = [(0, 1.0), (1, 2.0)]
     series = {"sgd": a, "adagrad": [(0, 5.0), (1, 1.0)], "adam": [(0, 1.001), (1, 2.0)]}
-    assert hidden_under(series, span=4.0) == {"sgd": "adam"}
-    assert hidden_under({"a": a, "b": [(0, 1.0)]}, 4.0) == {}  # b does not cover a's x = 1
+    assert hidden_under(series, span=4.0) == {"sgd": "under adam"}
+    assert hidden_under({"a": a, "b": [(0, 1.0)]}, 4.0) == {}  # b covers one point of two
+    # a long series mostly under another that is sampled at other iterations
+    m = [(x, 1.0 / (1 + x)) for x in range(0, 1000, 3)]
+    n = [(x, 1.0 / (1 + x)) for x in range(1, 900, 2)]
+    assert hidden_under({"momentum": m, "nesterov": n}, span=1.0) == \
+        {"momentum": "mostly under nesterov"}
 
 
 def test_landscape_in_characters():

@@ -56,7 +56,8 @@ def test_help_lists_every_binding_of_every_screen() -> None:
         part = section(text, cls.HELP_TITLE)
         for b in bindings(cls):
             line = f"  {key_text(b):<9} {b.description}"
-            assert line in part.splitlines(), (cls.__name__, b.key, part)
+            assert any(ln == line or ln.startswith(line + ": ") for ln in part.splitlines()), \
+                (cls.__name__, b.key, part)
     run = section(text, "run view")
     for key in ("g", "1", "5", "t", "<", ">", "?", "q"):
         assert f"\n  {key} " in run, key
@@ -108,7 +109,7 @@ async def test_the_footer_shows_the_first_keys_that_fit_and_the_palette_whole() 
             assert sum(k.size.width for k in keys) <= width
             # the keys shown are the first of the screen's bindings, in order
             order = [b.key for b in bindings(RunScreen) if b.show]
-            first = [k for k in shown[:-1]]
+            first = shown[:-1]
             assert all(order.index(a) < order.index(b) for a, b in zip(first, first[1:],
                                                                         strict=False))
         if width == 200:

@@ -61,25 +61,38 @@ def _next_step(step: int) -> int:
     return step * 2 if lead in (1, 5) else step // 2 * 5
 
 
-def hidden_under(series: dict[str, list[tuple[float, float]]], span: float
-                 ) -> dict[str, str]:
-    """Series (label -> label) drawn under a later one that covers every one of its points.
+def hidden_under(series: dict[str, list[tuple[float, float]]], span: float,
+                 columns: int = 200, rows: int = 100) -> dict[str, str]:
+    """Series drawn (mostly) under later ones: label -> "under adam" or "mostly under adam".
 
-    A point is covered when the later series has the same x and a y within 1% of the chart's
-    ``span``: on a terminal chart the two lines are then the same cells.
+    A point is hidden when a later series has a point in the same cell of a ``columns`` x
+    ``rows`` grid over the chart (finer than any terminal chart); a series is "under" when all
+    its points are hidden, "mostly under" when four in five are. The later series that hides
+    the most is named. ``span`` is the y range of the chart.
     """
-    out: dict[str, str] = {}
+    xs = [x for pts in series.values() for x, _ in pts]
+    ys = [y for pts in series.values() for _, y in pts]
+    if not xs:
+        return {}
+    x0, xspan = min(xs), (max(xs) - min(xs)) or 1.0
+    y0, yspan = min(ys), span or (max(ys) - min(ys)) or 1.0
+
+    def cells(pts: list[tuple[float, float]]) -> set[tuple[int, int]]:
+        return {(round((x - x0) / xspan * columns), round((y - y0) / yspan * rows))
+                for x, y in pts}
+
+    grid = {label: cells(pts) for label, pts in series.items()}
     labels = list(series)
-    tol = 0.01 * span if span > 0 else 0.0
+    out: dict[str, str] = {}
     for i, a in enumerate(labels):
-        pts = dict(series[a])
-        if not pts:
+        mine = grid[a]
+        later = labels[i + 1:]
+        if not mine or not later:
             continue
-        for b in reversed(labels[i + 1:]):
-            other = dict(series[b])
-            if all(x in other and abs(other[x] - y) <= tol for x, y in pts.items()):
-                out[a] = b
-                break
+        covered = set().union(*(grid[b] for b in later)) & mine
+        if len(covered) >= 0.8 * len(mine):
+            top = max(later, key=lambda b: len(grid[b] & mine))
+            out[a] = ("under " if covered == mine else "mostly under ") + top
     return out
 
 
@@ -119,7 +132,7 @@ def _draw_series(plt: Any, series: dict[str, list[tuple[float, float]]]) -> None
         if not pts:
             continue
         color, marker = series_style(i, n)
-        text = f"{label} (under {under[label]})" if label in under else label
+        text = f"{label} ({under[label]})" if label in under else label
         plt.plot([p[0] for p in pts], [p[1] for p in pts], label=text if n > 1 else label,
                  color=color, marker=marker)
     if xs_all:

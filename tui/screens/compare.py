@@ -38,7 +38,7 @@ class CompareScreen(Screen):
     NARROW = 120  # before the tables' widths are known, narrower screens use tabs
 
     BINDINGS = [
-        Binding("escape,c", "back", "Back"),
+        Binding("escape,c", "back", "Back", key_display="esc/c"),
         Binding("l", "toggle_log", "Log/lin"),
         Binding("e", "export", "Export"),
         Binding("question_mark", "app.show_help", "Help", key_display="?"),

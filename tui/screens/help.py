@@ -23,7 +23,7 @@ KEY_NAMES = {
     "escape": "esc", "enter": "enter", "space": "space",
 }
 EVERYWHERE = [("ctrl+p", "command palette: every key of the screen, by name"),
-              ("tab / shift+tab", "next / previous field"), ("ctrl+q", "quit")]
+              ("tab", "next field (shift+tab: the previous one)"), ("ctrl+q", "quit")]
 
 ABOUT = """\
 Panels of the run view
@@ -89,7 +89,12 @@ def keys_text(current: type[Screen] | None = None) -> str:
         classes.insert(0, current)
     parts = []
     for cls in classes:
-        rows = [f"  {key_text(b):<9} {b.description}" for b in bindings(cls)]
+        rows, last = [], ""
+        for b in bindings(cls):
+            doc = action_doc(cls, b.action)
+            said, last = doc == last, doc  # the tabs 1-5 share one explanation
+            rows.append(f"  {key_text(b):<9} {b.description}" +
+                        (f": {doc[0].lower()}{doc[1:].rstrip('.')}" if doc and not said else ""))
         if rows:
             parts.append(f"{title(cls)}\n" + "\n".join(rows))
     parts.append("everywhere\n" + "\n".join(f"  {k:<9} {d}" for k, d in EVERYWHERE))
@@ -101,7 +106,7 @@ class HelpScreen(ModalScreen[None]):
 
     HELP_TITLE = "help"
     HELP_ORDER = 90
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close the help")]
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close the help", key_display="esc/?/q")]
 
     def __init__(self, current: type[Screen] | None = None) -> None:
         super().__init__()
@@ -121,13 +126,22 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss()
 
 
+def action_doc(cls: type, action: str) -> str:
+    """The first line of the docstring of the method behind ``action`` ("" if none)."""
+    name = action.split("(")[0]
+    if name.startswith("app."):
+        from ..app import GdlabApp
+
+        cls, name = GdlabApp, name[4:]
+    method = getattr(cls, f"action_{name}", None)
+    if method is None or not method.__module__.startswith("tui."):
+        return ""  # Textual's own actions (quit) are documented for programmers
+    doc = inspect.getdoc(method)
+    return doc.splitlines()[0] if doc else ""
+
+
 def commands_of(screen: Screen) -> Iterator[tuple[str, str, str]]:
     """(title, help, action) for each binding of ``screen``: the command palette's entries."""
     for b in bindings(type(screen)):
-        name = b.action.split("(")[0]
-        target: object = screen
-        if name.startswith("app."):
-            target, name = screen.app, name[4:]
-        method = getattr(target, f"action_{name}", None)
-        doc = (inspect.getdoc(method) or "").splitlines()[0] if method else ""
+        doc = action_doc(type(screen), b.action)
         yield b.description, f"key {key_text(b)}" + (f": {doc}" if doc else ""), b.action

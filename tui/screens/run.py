@@ -140,19 +140,19 @@ class RunScreen(Screen):
                 yield Static("", id="table-note", markup=False)
                 yield ExplainPanel(id="explain-side", classes="explain")
             with TabbedContent(id="tabs", initial="tab-explain"):
-                with TabPane("Explain", id="tab-explain"):
+                with TabPane("1 Explain", id="tab-explain"):
                     yield ExplainPanel(id="explain-tab", classes="explain")
-                with TabPane("Graph", id="tab-graph"):
+                with TabPane("2 Graph", id="tab-graph"):
                     yield GraphPanel(id="graph")
-                with TabPane("Plots", id="tab-plots"):
+                with TabPane("3 Plots", id="tab-plots"):
                     with Horizontal(id="charts"):
                         with Horizontal(id="charts-lines"):
                             yield ErrorChart(id="chart-error")
                             yield TrajectoryChart(id="chart-params")
                         yield LandscapeChart(id="chart-landscape")
-                with TabPane("Params", id="tab-params"):
+                with TabPane("4 Params", id="tab-params"):
                     yield ParamsPanel(id="params")
-                with TabPane("Settings", id="tab-settings"):
+                with TabPane("5 Settings", id="tab-settings"):
                     yield SettingsPanel(id="settings")
         yield FitFooter()
 
@@ -531,7 +531,7 @@ class RunScreen(Screen):
         self.app.push_screen(GotoScreen(len(records) - 1), show)
 
     def action_tab(self, pane: str) -> None:
-        """Open a tab; in Params and Settings the first field takes the keys typed next."""
+        """Open the tab (in Params and Settings its first field takes what is typed next)."""
         self.query_one(TabbedContent).active = pane
         self.call_after_refresh(self._focus_pane, pane)
 
