@@ -10,9 +10,11 @@ from textual.widgets import Button, Label
 
 from ..widgets.toggles import StateCheckbox
 
+FIT = "fit"  # dismissed with this: the columns that fit the width (the table's own choice)
 
-class ColumnsScreen(ModalScreen[set[str] | None]):
-    """Tick the columns to show; dismiss with their headers (None: cancelled)."""
+
+class ColumnsScreen(ModalScreen[set[str] | str | None]):
+    """Tick the columns to show; dismiss with their headers, FIT, or None (cancelled)."""
 
     HELP_TITLE = "columns dialog"
     HELP_ORDER = 75
@@ -20,6 +22,7 @@ class ColumnsScreen(ModalScreen[set[str] | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("a", "all", "All columns"),
+        Binding("w", "fit", "Fit the width"),
         Binding("ctrl+s", "apply", "Apply"),
     ]
 
@@ -41,13 +44,15 @@ class ColumnsScreen(ModalScreen[set[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("columns of the table (space ticks, enter applies):")
+            yield Label("columns of the table: space ticks one, ctrl+s applies; a: all "
+                        "(scrolling sideways), w: those that fit the width")
             with VerticalScroll():
                 for i, h in enumerate(self.headers[1:]):
                     yield StateCheckbox(h, h in self.shown, id=f"col-{i}", compact=True)
             with Horizontal():
                 yield Button("Apply", id="cols-ok", variant="primary", compact=True)
                 yield Button("All", id="cols-all", compact=True)
+                yield Button("Fit", id="cols-fit", compact=True)
                 yield Button("Cancel", id="cols-cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -58,12 +63,8 @@ class ColumnsScreen(ModalScreen[set[str] | None]):
         return {self.headers[0]} | {str(c.label) for c in self.query(StateCheckbox) if c.value}
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"cols-ok": self.action_apply, "cols-all": self.action_all,
+        {"cols-ok": self.action_apply, "cols-all": self.action_all, "cols-fit": self.action_fit,
          "cols-cancel": self.action_cancel}[event.button.id or "cols-cancel"]()
-
-    def key_enter(self) -> None:
-        """Enter applies, wherever the focus is (a check box toggles with space)."""
-        self.action_apply()
 
     def action_apply(self) -> None:
         """Show the ticked columns."""
@@ -72,6 +73,10 @@ class ColumnsScreen(ModalScreen[set[str] | None]):
     def action_all(self) -> None:
         """Show every column (those that do not fit scroll sideways)."""
         self.dismiss(set(self.headers))
+
+    def action_fit(self) -> None:
+        """Show the columns that fit the width (the least needed give way first)."""
+        self.dismiss(FIT)
 
     def action_cancel(self) -> None:
         """Close without changing the columns."""

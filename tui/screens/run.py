@@ -36,7 +36,7 @@ from ..widgets.iter_table import RUNNING_ROWS, IterationTable
 from ..widgets.params import ParamsPanel
 from ..widgets.probe import Probe, explain_gradient, explain_target
 from ..widgets.settings import SettingsPanel
-from .columns import ColumnsScreen
+from .columns import FIT, ColumnsScreen
 from .goto import GotoScreen
 
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
@@ -547,9 +547,9 @@ class RunScreen(Screen):
         """Choose the columns of the iteration table."""
         table = self.query_one(IterationTable)
 
-        def chosen(headers: set[str] | None) -> None:
+        def chosen(headers: set[str] | str | None) -> None:
             if headers is not None:
-                table.choose(None if headers == set(table.headers) else headers)
+                table.choose(None if headers == FIT else set(headers))
                 self.redraw()
 
         self.app.push_screen(ColumnsScreen(table.headers, set(table.headers) - set(table.hidden)),
