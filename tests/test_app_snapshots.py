@@ -1,12 +1,16 @@
-"""Snapshot tests of the run view and the compare view (pytest-textual-snapshot)."""
+"""Snapshot tests of the app's screens (pytest-textual-snapshot), at 120x40 and at 80x24."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from textual.pilot import Pilot
 
 from tui.app import GdlabApp
 
 SIZE = (120, 40)
+SMALL = (80, 24)
 
 
 def test_run_view_after_three_steps(snap_compare) -> None:  # noqa: ANN001 - the plugin's fixture
@@ -28,7 +32,14 @@ def test_compare_view(snap_compare) -> None:  # noqa: ANN001
 
 
 def test_run_view_small_terminal(snap_compare) -> None:  # noqa: ANN001
-    assert snap_compare(GdlabApp(scenario="gd_square"), press=["s", "s"], terminal_size=(80, 24))
+    assert snap_compare(GdlabApp(scenario="gd_square"), press=["s", "s"], terminal_size=SMALL)
+
+
+def test_run_view_small_terminal_shows_the_steps_and_the_footer_keys(
+        snap_compare) -> None:  # noqa: ANN001
+    """80x24, two parameters: the step columns in the table; ? and q in the footer."""
+    assert snap_compare(GdlabApp(scenario="gd_two_variables"), press=["s", "s", "s"],
+                        terminal_size=SMALL)
 
 
 def test_compare_view_small_terminal(snap_compare) -> None:  # noqa: ANN001
@@ -37,4 +48,26 @@ def test_compare_view_small_terminal(snap_compare) -> None:  # noqa: ANN001
         await pilot.app.screen.workers.wait_for_complete()
         await pilot.pause()
 
-    assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=SMALL)
+
+
+def test_new_scenario_form_small_terminal(snap_compare,  # noqa: ANN001
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """80x24: every field, the error line and the buttons on the screen."""
+    # "save as" shows a path in the current folder: the same on every machine
+    monkeypatch.setattr(Path, "cwd", classmethod(lambda cls: Path("/home/student")))
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        pilot.app.screen.query_one("#new-function").value = "x^2 + y^2"
+        await pilot.press("ctrl+r")  # refused: the error line says to write **
+        await pilot.pause()
+
+    assert snap_compare(GdlabApp(), run_before=run_before, terminal_size=SMALL)
+
+
+def test_export_dialog_small_terminal(snap_compare, monkeypatch) -> None:  # noqa: ANN001
+    """80x24: the chosen format and the unticked overwrite box shown by their marks."""
+    monkeypatch.setattr(Path, "cwd", classmethod(lambda cls: Path("/home/student")))
+    assert snap_compare(GdlabApp(scenario="target_z"), press=["s", "e"], terminal_size=SMALL)

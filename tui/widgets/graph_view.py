@@ -112,8 +112,8 @@ class GraphPanel(Vertical):
 
 def walk_lines(point: Point, output: str, upto: int) -> list[str]:
     """The first ``upto`` chain-rule terms, then the totals once the walk is complete."""
-    lines = [f"backward pass, edge {min(upto, len(point.edges))} of {len(point.edges)} (b: next)"
-             "  ∂: one node's expression, d: the whole graph"]
+    lines = [f"edge {min(upto, len(point.edges))} of {len(point.edges)} (b: next) · "
+             "∂: in one node's expression · d: through the graph"]
     for e in point.edges[:upto]:
         lines += edge_text(e, output, point)
     if upto >= len(point.edges):
