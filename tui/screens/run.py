@@ -1,56 +1,44 @@
 """The run view: iteration table, graph, explain, plots, parameters and settings of one scenario.
 
-Iterations run in a thread worker that steps the session's Run, commits the records to the
-session and nudges the screen with a message; the screen shows the session's new records and
-redraws its charts at most five times a second.
+Iterations run in a thread worker (``run_worker``) that steps the session's Run, commits the
+records to the session and nudges the screen with a message; the screen shows the session's new
+records and redraws its charts at most five times a second. The table's keys are in
+``run_table``.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
-from typing import Any
 
 import numpy as np
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent, TabPane
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
 from engine.errors import GdlabError
 from engine.landscape import compute_landscape, grid_bounds, landscape_params
 
 from .. import report
 from ..plots import downsample, fit_landscape
-from ..session import HYPER_KEYS, INT_SETTINGS, Session
+from ..session import Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
 from ..widgets.footer import FitFooter
 from ..widgets.graph_view import GraphPanel, walk_lines
-from ..widgets.iter_table import RUNNING_ROWS, IterationTable
+from ..widgets.iter_table import IterationTable
 from ..widgets.params import ParamsPanel
 from ..widgets.probe import Probe, explain_gradient, explain_target
 from ..widgets.settings import SettingsPanel
-from .columns import FIT, ColumnsScreen
-from .goto import GotoScreen
-
-SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
-REDRAW_SECONDS = 0.2  # charts, graph and explain redraw at most 5 times a second
-BATCH_SECONDS = 0.02  # a fast run steps this long, commits, posts one message...
-YIELD_SECONDS = 0.01  # ...and sleeps this long so that keys and redraws are answered
+from .run_edits import Edits
+from .run_table import TableKeys
+from .run_worker import REDRAW_SECONDS, SPEEDS, Iterating, speed_text
 
 
-def speed_text(speed: int) -> str:
-    """A playback speed as a person reads it."""
-    return "max speed" if speed == 0 else f"{speed}/s"
-
-
-class RunScreen(Screen):
+class RunScreen(Iterating, TableKeys, Edits, Screen):
     """One scenario being stepped, run and explained."""
 
     HELP_TITLE = "run view"
@@ -95,21 +83,6 @@ class RunScreen(Screen):
     ]
 
     AUTO_FOCUS = None
-
-    class Stepped(Message):
-        """The worker committed new records to the session."""
-
-        def __init__(self, generation: int) -> None:
-            super().__init__()
-            self.generation = generation
-
-    class Finished(Message):
-        """The worker stopped (run ended, paused, or failed with ``error``)."""
-
-        def __init__(self, halt: threading.Event, error: str = "") -> None:
-            super().__init__()
-            self.halt = halt
-            self.error = error
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -245,17 +218,6 @@ class RunScreen(Screen):
         self._walk = None
         self._dirty = True
 
-    def _sync_table(self) -> None:
-        s = self.session
-        if s.generation != self._generation:
-            return
-        table = self.query_one(IterationTable)
-        if self.running:
-            table.sync(s.records, RUNNING_ROWS)
-        else:
-            table.sync(s.records)
-            table.fill(s.records)
-
     def _tick(self) -> None:
         if self._dirty:
             self.redraw()
@@ -304,20 +266,6 @@ class RunScreen(Screen):
         self.query_one(ParamsPanel).show_current(params)
         self._draw_charts()
 
-    def _table_note(self) -> str:
-        """Where the table is in the trace, what is out of view, and the keys for both."""
-        table = self.query_one(IterationTable)
-        n = len(self.session.records)
-        if table.page is not None:
-            rows = f"{table.position(n)} ([ ] page, g go to, f follow)"
-        elif n > table.row_count:
-            rows = f"{table.position(n)} ([ older, g go to)"
-        elif not n:
-            rows = "s: one step   space: run/pause   enter: run to the stop   ?: help"
-        else:
-            rows = ""
-        return "  ·  ".join(p for p in (rows, table.column_note()) if p)
-
     def _draw_charts(self) -> None:
         s = self.session
         run = s.run
@@ -351,73 +299,6 @@ class RunScreen(Screen):
                 chart.show(land, {label: path})
         self.frames += 1
 
-    # --- worker -------------------------------------------------------------------------
-
-    def start_run(self, to_end: bool) -> None:
-        """Start iterating in a thread worker (continuous playback, or to the stop condition)."""
-        run = self.session.run
-        if run is None or run.stopped:
-            self.notify("the run has stopped: r resets it", severity="warning")
-            return
-        self.pause()
-        self._halt = threading.Event()
-        self.running = True
-        self._worker = self._iterate(self.session.generation, to_end, self._halt)
-        self._dirty = True
-
-    def pause(self) -> None:
-        """Stop the worker and wait until it is between steps."""
-        self._halt.set()
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-        with self.session.lock:
-            pass
-        self.running = False
-        self.show_new()
-        self.redraw()
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def _iterate(self, generation: int, to_end: bool, halt: threading.Event) -> None:
-        worker = get_current_worker()
-        s = self.session
-        error = ""
-        while not worker.is_cancelled and not halt.is_set():
-            speed = SPEEDS[self.speed_index]
-            fast = to_end or speed == 0
-            deadline = time.monotonic() + BATCH_SECONDS
-            with s.lock:
-                run = s.run
-                if s.generation != generation or run is None or run.stopped:
-                    break
-                batch = []
-                try:
-                    while True:
-                        batch.append(run.step())
-                        if run.stopped or not fast or time.monotonic() > deadline:
-                            break
-                except GdlabError as exc:
-                    error = str(exc)
-                s.commit(batch)
-                stopped = run.stopped
-            self.post_message(self.Stepped(generation))
-            if stopped or error:
-                break
-            # between batches the worker sleeps a moment, so the app's thread gets the GIL
-            halt.wait(1.0 / speed if not fast else YIELD_SECONDS)
-        self.post_message(self.Finished(halt, error))
-
-    def on_run_screen_stepped(self, message: Stepped) -> None:
-        self.show_new()
-
-    def on_run_screen_finished(self, message: Finished) -> None:
-        if message.halt is self._halt:
-            self.running = False
-        self.show_new()
-        self.redraw()
-        if message.error:
-            self.notify(message.error, severity="error")
-
     # --- actions ------------------------------------------------------------------------
 
     def action_step(self) -> None:
@@ -433,27 +314,6 @@ class RunScreen(Screen):
             self.notify(str(exc), severity="error")
         self.show_new()
         self.redraw()
-
-    def action_toggle_run(self) -> None:
-        """Run continuously at the playback speed, or pause."""
-        if self.running:
-            self.pause()
-        else:
-            self.start_run(to_end=False)
-
-    def action_run_to_end(self) -> None:
-        """Run as fast as possible to the stop condition."""
-        self.start_run(to_end=True)
-
-    def action_faster(self) -> None:
-        """More iterations per second."""
-        self.speed_index = min(len(SPEEDS) - 1, self.speed_index + 1)
-        self._dirty = True
-
-    def action_slower(self) -> None:
-        """Fewer iterations per second."""
-        self.speed_index = max(0, self.speed_index - 1)
-        self._dirty = True
 
     async def action_reset(self) -> None:
         """Back to the starting values."""
@@ -490,46 +350,6 @@ class RunScreen(Screen):
         self.query_one(TabbedContent).active = "tab-plots"
         self.redraw()
 
-    def action_older(self) -> None:
-        """Page the iteration table back one window of rows."""
-        if self.session.generation != self._generation:
-            return
-        if not self.query_one(IterationTable).older(self.session.records):
-            self.notify("the first row is in view")
-        self.redraw()
-
-    def action_newer(self) -> None:
-        """Page the iteration table forward one window (the last one follows the newest row)."""
-        if self.session.generation != self._generation:
-            return
-        if not self.query_one(IterationTable).newer(self.session.records):
-            self.notify("already following the newest row")
-        self.redraw()
-
-    def action_follow(self) -> None:
-        """Jump back to following the newest row."""
-        table = self.query_one(IterationTable)
-        if table.page is not None and self.session.generation == self._generation:
-            table.follow(self.session.records)
-        self.redraw()
-
-    def action_goto(self) -> None:
-        """Ask for an iteration and show it in the table (the run pauses)."""
-        records = self.session.records
-        if not records:
-            self.notify("no iterations yet: press s to take one")
-            return
-        self.pause()
-        generation = self.session.generation
-
-        def show(i: int | None) -> None:
-            if i is None or self.session.generation != generation:
-                return
-            self.query_one(IterationTable).goto(self.session.records, i)
-            self.redraw()
-
-        self.app.push_screen(GotoScreen(len(records) - 1), show)
-
     def action_tab(self, pane: str) -> None:
         """Open the tab (in Params and Settings its first field takes what is typed next)."""
         self.query_one(TabbedContent).active = pane
@@ -542,30 +362,6 @@ class RunScreen(Screen):
         box = self.query_one(f"#{pane}")
         fields = [w for w in (*box.query("Input"), *box.query("Select, Checkbox")) if w.focusable]
         self.set_focus(fields[0] if fields else None)
-
-    def action_columns(self) -> None:
-        """Choose the columns of the iteration table."""
-        table = self.query_one(IterationTable)
-
-        def chosen(headers: set[str] | str | None) -> None:
-            if headers is not None:
-                table.choose(None if headers == FIT else set(headers))
-                self.redraw()
-
-        self.app.push_screen(ColumnsScreen(table.headers, set(table.headers) - set(table.hidden)),
-                             chosen)
-
-    def action_columns_left(self) -> None:
-        """Scroll the iteration table one column to the left."""
-        if not self.query_one(IterationTable).scroll_columns(-1):
-            self.notify("the first columns are in view (t: choose the columns)")
-        self.redraw()
-
-    def action_columns_right(self) -> None:
-        """Scroll the iteration table one column to the right."""
-        if not self.query_one(IterationTable).scroll_columns(1):
-            self.notify("the last columns are in view (t: choose the columns)")
-        self.redraw()
 
     def action_compare(self) -> None:
         """Open the compare view of the scenario's variants."""
@@ -594,63 +390,3 @@ class RunScreen(Screen):
         """Quit the app."""
         self.pause()
         self.app.exit()
-
-    # --- edits --------------------------------------------------------------------------
-
-    async def _edit(self, change: Any, *args: Any) -> None:
-        """Apply an edit from Params or Settings; keys act on the run again afterwards."""
-        self.pause()
-        try:
-            change(*args)
-        except GdlabError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-        await self.resync()
-        self.set_focus(None)
-
-    @on(ParamsPanel.StartChanged)
-    async def _start_changed(self, event: ParamsPanel.StartChanged) -> None:
-        try:
-            value = float(event.text)
-        except ValueError:
-            self.notify(f"{event.name}: '{event.text}' is not a number", severity="error")
-            return
-        if not math.isfinite(value):
-            self.notify(f"{event.name}: expected a finite number", severity="error")
-            return
-        await self._edit(self.session.set_param, event.name, value)
-
-    @on(ParamsPanel.TrainChanged)
-    async def _train_changed(self, event: ParamsPanel.TrainChanged) -> None:
-        if self.session.run is None or (event.name in self.session.run.cfg.train) == event.on:
-            return
-        await self._edit(self.session.set_train, event.name, event.on)
-
-    @on(SettingsPanel.Changed)
-    async def _setting_changed(self, event: SettingsPanel.Changed) -> None:
-        value = parse_setting(event.key, event.value)
-        if isinstance(value, GdlabError):
-            self.notify(str(value), severity="error")
-            return
-        await self._edit(self.session.set, event.key, value)
-
-
-def parse_setting(key: str, text: Any) -> Any:
-    """A setting typed in the panel as the value its [run] key takes (or a GdlabError)."""
-    if not isinstance(text, str) or key in ("factor", "optimizer", "schedule"):
-        return text
-    text = text.strip()
-    if text == "" and key in ("tolerance", "batch_size", *HYPER_KEYS):
-        return None  # no tolerance, full batch, or the optimizer's default
-    try:
-        if key in INT_SETTINGS:
-            return int(text)
-        if key == "betas":
-            betas = [float(b) for b in text.strip("[]() ").split(",")]
-            if len(betas) != 2:
-                raise ValueError(text)
-            return betas
-        return float(text)
-    except ValueError:
-        kind = ("an integer" if key in INT_SETTINGS else
-                "two numbers, e.g. 0.9, 0.999" if key == "betas" else "a number")
-        return GdlabError(f"{key}: expected {kind}, got '{text}'")

@@ -10,8 +10,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
+from engine.errors import GdlabError
 from engine.optim import HYPERPARAMETERS, OPTIMIZERS, SCHEDULES
 from engine.run import RunConfig
+
+from ..session import HYPER_KEYS, INT_SETTINGS
 
 BOOL_KEYS = ("nesterov", "centered")
 
@@ -96,3 +99,25 @@ class SettingsPanel(VerticalScroll):
             key = event.select.id[4:]
             if self._choices.get(key) != event.value:
                 self.post_message(self.Changed(key, event.value))
+
+
+def parse_setting(key: str, text: Any) -> Any:
+    """A setting typed in the panel as the value its [run] key takes (or a GdlabError)."""
+    if not isinstance(text, str) or key in ("factor", "optimizer", "schedule"):
+        return text
+    text = text.strip()
+    if text == "" and key in ("tolerance", "batch_size", *HYPER_KEYS):
+        return None  # no tolerance, full batch, or the optimizer's default
+    try:
+        if key in INT_SETTINGS:
+            return int(text)
+        if key == "betas":
+            betas = [float(b) for b in text.strip("[]() ").split(",")]
+            if len(betas) != 2:
+                raise ValueError(text)
+            return betas
+        return float(text)
+    except ValueError:
+        kind = ("an integer" if key in INT_SETTINGS else
+                "two numbers, e.g. 0.9, 0.999" if key == "betas" else "a number")
+        return GdlabError(f"{key}: expected {kind}, got '{text}'")
