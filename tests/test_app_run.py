@@ -32,6 +32,16 @@ def column(app: GdlabApp, header: str) -> list[str]:
     return [t.row_texts(i)[header] for i in range(t.row_count)]
 
 
+def tree_labels(app: GdlabApp) -> list[str]:
+    """Every line of the graph panel's tree."""
+    labels, stack = [], [app.screen.query_one("#graph-tree").root]
+    while stack:
+        node = stack.pop()
+        labels.append(str(node.label))
+        stack.extend(node.children)
+    return labels
+
+
 def explain(app: GdlabApp) -> str:
     return str(app.screen.query_one("#explain-tab #explain-text").render())
 
@@ -64,12 +74,7 @@ async def test_first_step_is_explained_with_the_chain_rule() -> None:
         assert "= dz/dx·∂x/∂b + dz/dy·∂y/∂b = 9·3 + 18·2" in text
         assert "step_b = delta_z / factor_b = 12 / 63 = 0.190476" in text
         assert "b = 4 - 0.190476 = 3.809524" in text
-        graph = app.screen.query_one("#graph-tree")
-        labels, stack = [], [graph.root]
-        while stack:
-            node = stack.pop()
-            labels.append(str(node.label))
-            stack.extend(node.children)
+        labels = tree_labels(app)
         assert any("dz/db = 63.000000" in s and "finite diff. 62.99999" in s for s in labels)
 
 
@@ -502,12 +507,7 @@ async def test_small_words_a_loss_named_loss_and_vector_nodes() -> None:
         await pilot.press("s")
         assert "  |  2 records  |  " in str(app.screen.query_one("#status").render())
         await pilot.press("2")
-        tree = app.screen.query_one("#graph-tree")
-        labels, stack = [], [tree.root]
-        while stack:
-            node = stack.pop()
-            labels.append(str(node.label))
-            stack.extend(node.children)
+        labels = tree_labels(app)
         n = len(app.session.scenario.data["x"])
         assert any(f"= [{n}] norm " in s for s in labels), labels
         assert not any("|(" in s for s in labels)
