@@ -2,7 +2,7 @@
 
 The run view is target_z after three steps with the graph tab open, at 120x36; the compare view
 is target_z's variants side by side, at 140x36. ``--keys`` prints the key bindings as the app
-defines them, as a Markdown table.
+defines them (the run view, the compare view and the picker), as a Markdown table.
 
 Usage, from the repository root:
     python tools/screenshot.py [--out docs] [--keys]
@@ -14,11 +14,12 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from textual.binding import Binding
 from textual.widgets import TabbedContent
 
 from tui.app import GdlabApp
 from tui.screens.compare import CompareScreen
+from tui.screens.help import action_doc, bindings, key_text
+from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
 
 RUN_SIZE = (120, 36)
@@ -45,20 +46,17 @@ async def shoot_compare(out: Path) -> Path:
         return Path(app.save_screenshot(filename="screenshot-compare.svg", path=str(out)))
 
 
-def _key(b: Binding) -> str:
-    names = {"space": "space", "enter": "enter", "escape": "esc"}
-    keys = [b.key_display or names.get(k, k) for k in b.key.split(",")] if not b.key_display \
-        else [b.key_display]
-    return " / ".join(f"`{k}`" for k in keys)
-
-
 def key_table() -> str:
-    """The run and compare views' bindings as a Markdown table (key, view, what it does)."""
+    """The keys of the run view, the compare view and the picker as a Markdown table.
+
+    Read from the screens' BINDINGS, as ``?`` help and the command palette are.
+    """
     rows = ["| key | view | what it does |", "|---|---|---|"]
-    for view, screen in (("run", RunScreen), ("compare", CompareScreen)):
-        for b in screen.BINDINGS:
-            assert isinstance(b, Binding)
-            rows.append(f"| {_key(b)} | {view} | {b.description} |")
+    for view, screen in (("run", RunScreen), ("compare", CompareScreen), ("picker", PickerScreen)):
+        for b in bindings(screen):
+            doc = action_doc(screen, b.action) or b.description
+            what = (doc[0].lower() + doc[1:].rstrip(".")).replace("|", "\\|")
+            rows.append(f"| `{key_text(b)}` | {view} | {what} |")
     return "\n".join(rows) + "\n"
 
 

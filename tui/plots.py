@@ -121,27 +121,39 @@ def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
 
 
-def _draw_series(plt: Any, series: dict[str, list[tuple[float, float]]]) -> None:
-    """One line per series, each its colour and marker; a hidden one is named in the legend."""
+def _draw_series(plt: Any, series: dict[str, list[tuple[float, float]]],
+                 width: int | None = None) -> None:
+    """One line per series, each its colour and marker; a hidden one is named in the legend.
+
+    plotext draws the legend over the top left of the plot: with ``width`` (the plot's
+    characters) the x axis starts early enough that no point lies under it. A lone series has
+    no legend (the title names it).
+    """
     ys = [y for pts in series.values() for _, y in pts]
     span = (max(ys) - min(ys)) if ys else 0.0
     under = hidden_under(series, span)
     n = len(series)
     xs_all = [x for pts in series.values() for x, _ in pts]
+    texts = {label: f"{label} ({under[label]})" if label in under else label for label in series}
     for i, (label, pts) in enumerate(series.items()):
         if not pts:
             continue
         color, marker = series_style(i, n)
-        text = f"{label} ({under[label]})" if label in under else label
-        plt.plot([p[0] for p in pts], [p[1] for p in pts], label=text if n > 1 else label,
-                 color=color, marker=marker)
-    if xs_all:
-        ticks = int_ticks(min(xs_all), max(xs_all))
-        plt.xticks(ticks, [str(t) for t in ticks])
+        plt.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker,
+                 **({"label": texts[label]} if n > 1 else {}))
+    if not xs_all:
+        return
+    lo, hi = min(xs_all), max(xs_all)
+    ticks = int_ticks(lo, hi)
+    plt.xticks(ticks, [str(t) for t in ticks])
+    if n > 1 and width and hi > lo:
+        room = max(len(t) for t in texts.values()) + 5  # "•• label" and a margin
+        frac = min(0.6, room / max(10, width - 10))  # less the y labels and the frame
+        plt.xlim(lo - (hi - lo) * frac / (1 - frac), hi)
 
 
 def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
-               ylabel: str = "|delta|") -> None:
+               ylabel: str = "|delta|", width: int | None = None) -> None:
     """One line per series of |delta| (or loss) per iteration; log10 axis when ``log``."""
     lo, hi = math.inf, -math.inf
     drawn: dict[str, list[tuple[float, float]]] = {}
@@ -153,7 +165,7 @@ def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
         if pts:
             lo = min(lo, min(p[1] for p in pts))
             hi = max(hi, max(p[1] for p in pts))
-    _draw_series(plt, drawn)
+    _draw_series(plt, drawn, width)
     if log and math.isfinite(lo):
         pos, labels = _log_ticks(lo, hi)
         plt.yticks(pos, labels)
@@ -161,14 +173,15 @@ def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
     plt.xlabel("iteration")
 
 
-def draw_trajectories(plt: Any, series: Series, title: str = "parameters") -> None:
+def draw_trajectories(plt: Any, series: Series, title: str = "parameters",
+                      width: int | None = None) -> None:
     """Each parameter's value per iteration."""
     drawn = {}
     for label, (xs, ys) in series.items():
         xs, ys = downsample(list(xs), list(ys))
         drawn[label] = [(x, y) for x, y in zip(xs, ys, strict=True)
                         if y is not None and math.isfinite(y)]
-    _draw_series(plt, drawn)
+    _draw_series(plt, drawn, width)
     plt.title(title)
     plt.xlabel("iteration")
 
@@ -290,7 +303,7 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None,
     plt.clear_figure()
     plt.plotsize(width, 20)
     plt.theme("pro")
-    draw_error(plt, err, log=True, ylabel="|delta|" if rule == "target" else "loss")
+    draw_error(plt, err, log=True, ylabel="|delta|" if rule == "target" else "loss", width=width)
     _show(plt, color)
     for o in outcomes:
         traj: Series = {}
@@ -302,7 +315,8 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None,
             plt.clear_figure()
             plt.plotsize(width, 15)
             plt.theme("pro")
-            draw_trajectories(plt, traj, title=f"parameters ({o.variant or sc.name})")
+            draw_trajectories(plt, traj, title=f"parameters ({o.variant or sc.name})",
+                              width=width)
             _show(plt, color)
     g = sc.build_graph()
     names = landscape_params(g, outcomes[0].cfg)
