@@ -51,6 +51,11 @@ def fmt_sig(x: Any, sig: int = 6) -> str:
     exponent written without padding (``e-6``, ``e154``), so that a column of them stays narrow.
     Integers print as they are; arrays as their shape and norm.
     """
+    t = type(x)
+    if t is float:  # the table formats many: the common case first
+        return _sig_float(x, sig)
+    if t is int:
+        return str(x)
     if x is None:
         return ""
     if isinstance(x, bool | np.bool_):
@@ -62,12 +67,15 @@ def fmt_sig(x: Any, sig: int = 6) -> str:
         if arr.size == 1:
             return fmt_sig(float(arr.reshape(())), sig)
         return f"{shape_text(arr)} norm {fmt_sig(norm([arr]), sig)}"
-    x = float(x)
-    if math.isnan(x):
+    return _sig_float(float(x), sig)
+
+
+def _sig_float(x: float, sig: int) -> str:
+    if x != x:
         return "nan"
-    if math.isinf(x):
+    if x in (math.inf, -math.inf):
         return "inf" if x > 0 else "-inf"
-    text = f"{x:.{sig}g}"
+    text = "%.*g" % (sig, x)  # noqa: UP031 - the fastest way to %g with a variable precision
     if "e" in text:
         mant, exp = text.split("e")
         text = f"{mant}e{'-' if exp[0] == '-' else ''}{exp[1:].lstrip('0') or '0'}"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from engine.records import IterationRecord as Record
@@ -53,7 +54,7 @@ class IterationTable(DataTable):
         self.page: int | None = None  # None: follow the newest row; else rows page*window...
         self._records: Sequence[Record] = []
         self._lens: dict[int, list[int]] = {}  # sig -> widest cell of each column in view
-        self._widths: list[int] = []  # the width of each column in view
+        self._quick = False  # measured for a fast run only (fill measures again)
 
     # --- columns ----------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class IterationTable(DataTable):
 
     def row_texts(self, row: int) -> dict[str, str]:
         """The cells of row ``row`` in view, by header (for tests and screen readers)."""
-        return {self.specs[i].header: str(c).strip()
+        return {self.specs[i].header: str(c)
                 for i, c in zip(self.fit.shown, self.get_row_at(row), strict=True)}
 
     # --- fitting ----------------------------------------------------------------------
@@ -120,12 +121,18 @@ class IterationTable(DataTable):
         width = self.size.width or (self.app.size.width if self.is_attached else 80)
         return max(10, width - self.styles.scrollbar_size_vertical)
 
-    def _measure(self, records: Sequence[Record]) -> None:
-        """Widen ``_lens`` (per significant digits and column) to fit ``records``."""
+    def _measure(self, records: Sequence[Record], quick: bool = False) -> None:
+        """Widen ``_lens`` (per significant digits and column) to fit ``records``.
+
+        ``quick`` (a fast run) measures only the digits in use and one fewer: the table may need
+        fewer digits as numbers arrive, and goes back to more once the run pauses (``fill``).
+        """
         if not self._lens:
-            self._lens = {s: [len(c.header) for c in self.specs] for s in SIGNIFICANT}
+            sigs = [s for s in SIGNIFICANT if not quick or s <= self.fit.sig][:2 if quick else None]
+            self._lens = {s: [len(c.header) for c in self.specs] for s in sigs or SIGNIFICANT[-1:]}
+        getters = [c.value for c in self.specs]
         for r in records:
-            values = [c.value(r) for c in self.specs]
+            values = [get(r) for get in getters]
             for s, lens in self._lens.items():
                 for k, v in enumerate(values):
                     n = len(fmt_sig(v, s))
@@ -146,30 +153,32 @@ class IterationTable(DataTable):
 
     # --- rows -------------------------------------------------------------------------
 
-    def _cells(self, r: Record) -> list[str]:
+    def _cells(self, r: Record) -> list[Text]:
         sig = self.fit.sig
-        return [fmt_sig(self.specs[i].value(r), sig).rjust(w)
-                for i, w in zip(self.fit.shown, self._widths, strict=True)]
+        return [Text(fmt_sig(self.specs[i].value(r), sig), justify="right")
+                for i in self.fit.shown]
 
-    def _show(self, first: int, stop: int) -> None:
+    def _show(self, first: int, stop: int, quick: bool = False) -> None:
         """Rebuild the table: columns fitted to the width, rows ``first`` to ``stop - 1``."""
         self.first = first
         self._lens = {}
-        self._measure(self._records[first:stop])
+        self._quick = quick
+        self._measure(self._records[first:stop], quick)
+        before = self.fit
         self._refit()
+        if self.fit == before and len(self.columns) == len(before.shown) > 0:
+            self.clear()  # the same columns: only the rows change
+            self.add_rows([self._cells(r) for r in self._records[first:stop]])
+            return
         self.clear(columns=True)
-        lens = self._lens[self.fit.sig]
         last = len(self.fit.shown) - 1
-        self._widths = []
         for k, i in enumerate(self.fit.shown):
             header = self.specs[i].header
             if k == 1 and self.fit.left:
                 header = "◂ " + header
             if k == last and k and self.fit.right:
                 header += " ▸"
-            width = max(lens[i], len(header))
-            self._widths.append(width)
-            self.add_column(header.rjust(width), key=str(i), width=width)
+            self.add_column(Text(header, justify="right"), key=str(i))
         self.add_rows([self._cells(r) for r in self._records[first:stop]])
 
     def _rebuild(self) -> None:
@@ -186,14 +195,13 @@ class IterationTable(DataTable):
             if self.fit != old:
                 self._rebuild()
 
-    def _add(self, new: Sequence[Record]) -> None:
-        """Append rows; rebuild instead when one of them is wider than its column."""
+    def _add(self, new: Sequence[Record], quick: bool = False) -> None:
+        """Append rows (the columns widen by themselves); rebuild when the fit changes."""
         fit = self.fit
-        before = [self._lens[fit.sig][i] for i in fit.shown]
         self._measure(new)
         self._refit()
-        if self.fit != fit or before != [self._lens[fit.sig][i] for i in fit.shown]:
-            self._show(self.first, self.first + self.row_count + len(new))
+        if self.fit != fit:
+            self._show(self.first, self.first + self.row_count + len(new), quick)
         else:
             self.add_rows([self._cells(r) for r in new])
 
@@ -209,13 +217,14 @@ class IterationTable(DataTable):
         if new <= 0 or self.page is not None:
             return
         limit = self.window if limit is None else min(limit, self.window)
+        quick = limit < self.window  # a fast run
         if new > limit:
-            self._show(n - limit, n)
-        elif limit < self.window:  # a fast run: rebuild now and then, not row by row
+            self._show(n - limit, n, quick)
+        elif quick:  # rebuild now and then, not row by row
             if self.row_count + new > self.window + self.window // 2:
-                self._show(max(0, n - self.window), n)
+                self._show(max(0, n - self.window), n, quick)
             else:
-                self._add(records[n - new:])
+                self._add(records[n - new:], quick)
         else:  # steps by hand: drop the oldest rows so that exactly the window is shown
             self._add(records[n - new:])
             while self.row_count > self.window:
@@ -228,7 +237,7 @@ class IterationTable(DataTable):
         """Show exactly the window of newest rows (a fast run leaves fewer, or a few more)."""
         self._records = records
         want = min(self.window, len(records))
-        if self.row_count == want or self.page is not None:
+        if (self.row_count == want and not self._quick) or self.page is not None:
             return
         self._show(len(records) - want, len(records))
         self.total = len(records)
