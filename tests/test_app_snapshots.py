@@ -27,6 +27,7 @@ def test_compare_view(snap_compare) -> None:  # noqa: ANN001
         await pilot.press("c")
         await pilot.app.screen.workers.wait_for_complete()
         await pilot.pause()
+        await pilot.wait_for_scheduled_animations()  # the tabs' underline slides into place
 
     assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=SIZE)
 
@@ -47,6 +48,7 @@ def test_compare_view_small_terminal(snap_compare) -> None:  # noqa: ANN001
         await pilot.press("c")
         await pilot.app.screen.workers.wait_for_complete()
         await pilot.pause()
+        await pilot.wait_for_scheduled_animations()  # the tabs' underline slides into place
 
     assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=SMALL)
 
