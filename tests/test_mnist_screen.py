@@ -275,7 +275,12 @@ async def test_the_status_line_keeps_its_numbers_at_120_and_80_columns() -> None
             text = str(status.render())
             acc = f"test acc {screen.epochs[-1].test_accuracy * 100:.2f}%"
             assert acc in text and f"batch loss {screen.losses[-1][1]:.4f}" in text
-            # drawn in full: the status wraps instead of running under the progress bar
-            strips = screen._compositor.render_strips()  # noqa: SLF001 - the drawn text
-            drawn = "\n".join("".join(seg.text for seg in s) for s in strips)
+            # drawn in full: the status wraps instead of running under the progress bar (the
+            # text is set; let the screen lay it out and draw it)
+            for _ in range(50):
+                strips = screen._compositor.render_strips()  # noqa: SLF001 - the drawn text
+                drawn = "\n".join("".join(seg.text for seg in s) for s in strips)
+                if acc.split()[-1] in drawn:
+                    break
+                await pilot.pause()
             assert acc.split()[-1] in drawn, size

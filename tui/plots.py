@@ -115,9 +115,8 @@ def _log10_series(ys: Sequence[float]) -> list[float]:
 
 
 def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    a, b = math.floor(lo), math.ceil(hi)
-    step = max(1, (b - a) // 6 or 1)
-    ticks = list(range(a, b + 1, step))
+    """Powers of ten inside the data's range (outside it plotext writes them past the frame)."""
+    ticks = int_ticks(lo, hi, 6)
     return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
 
 

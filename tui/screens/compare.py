@@ -6,7 +6,6 @@ summary rows stay visible at every size.
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +23,7 @@ from .. import report
 from ..formatting import fmt
 from ..widgets.charts import ErrorChart
 from ..widgets.footer import FitFooter
+from ..widgets.iter_table import IterationTable
 from .export import ExportScreen
 
 MAX_ROWS = 1000
@@ -37,12 +37,16 @@ class CompareScreen(Screen):
 
     NARROW = 120  # before the tables' widths are known, narrower screens use tabs
 
+    COLUMNS = Binding.Group("Columns", compact=True)
     BINDINGS = [
         Binding("escape,c", "back", "Back", key_display="esc/c"),
         Binding("l", "toggle_log", "Log/lin"),
         Binding("e", "export", "Export"),
         Binding("question_mark", "app.show_help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
+        Binding("less_than_sign", "columns_left", "Columns left", key_display="<", group=COLUMNS),
+        Binding("greater_than_sign", "columns_right", "Columns right", key_display=">",
+                group=COLUMNS),
     ]
 
     class Done(Message):
@@ -114,23 +118,18 @@ class CompareScreen(Screen):
         tabs = self.query_one("#cmp-tabs", TabbedContent)
         for i, o in enumerate(self.outcomes):
             boxes.append(Vertical(Label(f" {o.variant} ", classes="cmp-title"),
-                                  self._table(o, "cmp-table"), classes="cmp-box"))
+                                  self._table(o, "cmp-table"), self._note(), classes="cmp-box"))
             await tabs.add_pane(TabPane(o.variant or "run", self._table(o, "cmp-tab-table"),
-                                        id=f"cmp-tab-{i}"))
+                                        self._note(), id=f"cmp-tab-{i}"))
         await tabs.add_pane(TabPane("chart", ErrorChart(id="cmp-tab-chart"), id="cmp-tab-chart-pane"))
         await self.query_one("#cmp-tables").mount_all(boxes)
-        cells = []
-        for o in self.outcomes:
-            cols = [c for c in report.columns(o) if c[0] not in report._fixed_params(o)]
-            rows = [[f(r) for _, f in cols] for r in o.records[-MAX_ROWS:]]
-            cells.append(([h for h, _ in cols], rows))
-        for table in self.query(".cmp-table, .cmp-tab-table").results(DataTable):
-            header, rows = cells[int(table.name or 0)]
-            table.add_columns(*(Text(h, justify="right") for h in header))
-            table.add_rows([[Text(c, justify="right") for c in row] for row in rows])
-        # a column is as wide as its widest cell plus one space each side; 2 for the scrollbar
-        self.need = sum(2 + sum(2 + max(len(c) for c in col) for col in zip(header, *rows, strict=True))
-                        for header, rows in cells)
+        for table in self.query(".cmp-table, .cmp-tab-table").results(IterationTable):
+            o = self.outcomes[int(table.name or 0)]
+            fixed = report._fixed_params(o)
+            table.set_columns([c for c in report.value_columns(o) if c[0] not in fixed])
+            table.sync(o.records)  # the newest rows, fitted to the table's width
+        # side by side when every variant's table fits at full digits
+        self.need = sum(t.natural_width() for t in self.query(".cmp-table").results(IterationTable))
         self._layout()
         summary = self.query_one("#cmp-summary", DataTable)
         params = self.outcomes[0].params
@@ -149,10 +148,35 @@ class CompareScreen(Screen):
         return (f"at the run view's edits: {', '.join(self.edits)} (each variant keeps its own "
                 f"{', '.join(own)})")
 
-    def _table(self, o: report.Outcome, cls: str) -> DataTable:
+    def _table(self, o: report.Outcome, cls: str) -> IterationTable:
         """An empty table for variant ``o`` (filled once mounted); its name is the variant's index."""
-        return DataTable(cursor_type="none", zebra_stripes=True, classes=cls,
-                         name=str(self.outcomes.index(o)))
+        return IterationTable(MAX_ROWS, cursor_type="none", classes=cls,
+                              name=str(self.outcomes.index(o)))
+
+    @staticmethod
+    def _note() -> Static:
+        """The line under a variant's table: its columns out of view, and the keys for them."""
+        return Static("", classes="cmp-note", markup=False)
+
+    def on_iteration_table_refitted(self, event: IterationTable.Refitted) -> None:
+        table = event.table
+        for note in table.parent.query(".cmp-note").results(Static) if table.parent else []:
+            text = table.column_note().replace(" (t: columns)", "")
+            note.update(text)
+            note.display = bool(text)
+
+    def _scroll(self, step: int) -> None:
+        moved = [t.scroll_columns(step) for t in self.query(IterationTable)]
+        if not any(moved):
+            self.notify("every column of the tables is in view on that side")
+
+    def action_columns_left(self) -> None:
+        """Scroll the variants' tables one column to the left."""
+        self._scroll(-1)
+
+    def action_columns_right(self) -> None:
+        """Scroll the variants' tables one column to the right."""
+        self._scroll(1)
 
     def _draw(self) -> None:
         if not self.outcomes:

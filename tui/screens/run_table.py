@@ -27,6 +27,10 @@ class TableKeys:
             table.sync(s.records)
             table.fill(s.records)
 
+    def on_iteration_table_refitted(self, event: IterationTable.Refitted) -> None:
+        """The table's columns changed (a resize, a choice): the note says so at the next redraw."""
+        self._dirty = True
+
     def _table_note(self) -> str:
         """Where the table is in the trace, what is out of view, and the keys for both."""
         table = self.query_one(IterationTable)

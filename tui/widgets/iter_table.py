@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 
 from engine.records import IterationRecord as Record
@@ -42,8 +43,19 @@ class IterationTable(DataTable):
 
     can_focus = False  # keys belong to the run view; the table follows the newest row
 
-    def __init__(self, window: int = WINDOW, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=PAD, **kwargs)
+    class Refitted(Message):
+        """The columns in view changed (digits, columns hidden, scrolled): notes say so anew."""
+
+        def __init__(self, table: IterationTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> IterationTable:
+            return self.table
+
+    def __init__(self, window: int = WINDOW, cursor_type: str = "row", **kwargs: Any) -> None:
+        super().__init__(cursor_type=cursor_type, zebra_stripes=True, cell_padding=PAD, **kwargs)
         self.window = window
         self.specs: list[Column] = []
         self.chosen: set[str] | None = None  # headers a person chose to see; None: all
@@ -109,6 +121,11 @@ class IterationTable(DataTable):
             parts.append("hidden: " + ", ".join(hidden) + " (t: columns)")
         return "; ".join(parts)
 
+    def natural_width(self) -> int:
+        """Characters every column takes at the most digits (the rows in view, a scrollbar)."""
+        lens = self._lens.get(SIGNIFICANT[0]) or [len(c.header) for c in self.specs]
+        return sum(w + 2 * PAD for w in lens) + self.styles.scrollbar_size_vertical
+
     def row_texts(self, row: int) -> dict[str, str]:
         """The cells of row ``row`` in view, by header (for tests and screen readers)."""
         return {self.specs[i].header: str(c)
@@ -171,6 +188,7 @@ class IterationTable(DataTable):
             self.add_rows([self._cells(r) for r in self._records[first:stop]])
             return
         self.clear(columns=True)
+        self.post_message(self.Refitted(self))
         last = len(self.fit.shown) - 1
         for k, i in enumerate(self.fit.shown):
             header = self.specs[i].header
