@@ -116,7 +116,7 @@ class IterationTable(DataTable):
         parts = []
         if self.fit.left or self.fit.right:
             parts.append(f"◂ {self.fit.left} | {self.fit.right} ▸ columns: < > scroll")
-        hidden = [h for h in self.hidden]
+        hidden = self.hidden
         if hidden:
             parts.append("hidden: " + ", ".join(hidden) + " (t: columns)")
         return "; ".join(parts)
@@ -127,7 +127,7 @@ class IterationTable(DataTable):
         return sum(w + 2 * PAD for w in lens) + self.styles.scrollbar_size_vertical
 
     def row_texts(self, row: int) -> dict[str, str]:
-        """The cells of row ``row`` in view, by header (for tests and screen readers)."""
+        """The cells of row ``row`` in view, by header."""
         return {self.specs[i].header: str(c)
                 for i, c in zip(self.fit.shown, self.get_row_at(row), strict=True)}
 
