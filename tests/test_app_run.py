@@ -16,6 +16,8 @@ from tui.app import GdlabApp
 from tui.formatting import fmt_sig
 from tui.screens.run import SPEEDS, RunScreen
 from tui.widgets.iter_table import IterationTable
+from tui.widgets.params import ParamsPanel
+from tui.widgets.settings import SettingsPanel
 
 SIZE = (120, 40)
 
@@ -30,6 +32,27 @@ def column(app: GdlabApp, header: str) -> list[str]:
     """One column of the table, as text (numbers in the table's significant digits)."""
     t = app.screen.query_one(IterationTable)
     return [t.row_texts(i)[header] for i in range(t.row_count)]
+
+
+async def rebuilt(pilot: Any, panel: SettingsPanel | ParamsPanel, loads: int) -> None:
+    """Wait (on the app, not the clock) until ``panel`` has built its fields again."""
+    for _ in range(200):
+        if panel.loads > loads:
+            return
+        await pilot.pause()
+    raise AssertionError(f"{type(panel).__name__} was not rebuilt")
+
+
+async def edit(pilot: Any, widget: Any, value: object, key: str | None = None) -> None:
+    """Set a field of Settings or Params (and press ``key``); wait until the edit is applied."""
+    panel = widget.query_ancestor(SettingsPanel) if widget.id.startswith("set-") else \
+        widget.query_ancestor(ParamsPanel)
+    loads = panel.loads
+    widget.value = value
+    if key:
+        widget.focus()
+        await pilot.press(key)
+    await rebuilt(pilot, panel, loads)
 
 
 def tree_labels(app: GdlabApp) -> list[str]:
@@ -99,8 +122,7 @@ async def test_switching_the_factor_changes_the_next_step() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s", "s")
-        app.screen.query_one("#set-factor", Select).value = "recomputed"
-        await pilot.pause()
+        await edit(pilot, app.screen.query_one("#set-factor", Select), "recomputed")
         assert app.session.config().factor == "recomputed"
         await pilot.press("s")
         assert column(app, "b")[-1] == "3.80607"
@@ -117,8 +139,7 @@ async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
         await pilot.pause()
         await pilot.press("s", "s")
         assert column(app, "dz/db")[-1] == "60.7143"  # 60.714286
-        app.screen.query_one("#set-factor", Select).value = "fixed"
-        await pilot.pause()
+        await edit(pilot, app.screen.query_one("#set-factor", Select), "fixed")
         await pilot.press("s")
         assert column(app, "dz/db")[-1] == "63"
 
@@ -129,14 +150,10 @@ async def test_editing_a_start_value_and_training_resets() -> None:
         await pilot.press("s", "s")
         app.screen.query_one(TabbedContent).active = "tab-params"
         await pilot.pause()
-        start_b = app.screen.query_one("#start-1", Input)
-        start_b.value = "5"
-        start_b.focus()
-        await pilot.press("enter", "escape")
+        await edit(pilot, app.screen.query_one("#start-1", Input), "5", "enter")
         assert app.session.scenario.params["b"] == 5.0
         assert rows(app) == []
-        app.screen.query_one("#train-0").value = True
-        await pilot.pause()
+        await edit(pilot, app.screen.query_one("#train-0"), True)
         assert app.session.config().train == ("w", "b")
         await pilot.press("s")
         assert column(app, "b") == ["5"]
@@ -149,15 +166,10 @@ async def test_a_bad_setting_is_reported_not_applied() -> None:
         await pilot.pause()
         app.screen.query_one(TabbedContent).active = "tab-settings"
         await pilot.pause()
-        lr = app.screen.query_one("#set-lr", Input)
-        lr.value = "-1"
-        lr.focus()
-        await pilot.press("enter")
+        await edit(pilot, app.screen.query_one("#set-lr", Input), "-1", "enter")
         assert app.session.config().lr == 0.3
-        lr = app.screen.query_one("#set-lr", Input)
-        lr.value = "0.1"
-        lr.focus()
-        await pilot.press("enter", "escape", "s", "s")
+        await edit(pilot, app.screen.query_one("#set-lr", Input), "0.1", "enter")
+        await pilot.press("s", "s")
         assert column(app, "x") == ["1.2", "0.96"]
 
 
@@ -313,30 +325,25 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
         screen = app.screen
         screen.query_one(TabbedContent).active = "tab-settings"
         await pilot.press("s")
-        screen.query_one("#set-optimizer", Select).value = "momentum"
-        await pilot.pause()
-        field = screen.query_one("#set-momentum", Input)
-        assert field.value == "0.9" and screen.query_one("#set-nesterov", Select).value is False
+        async def choose(key: str, value: object) -> None:
+            await edit(pilot, screen.query_one(f"#set-{key}", Select), value)
 
         async def type_in(key: str, text: str) -> None:
-            field = screen.query_one(f"#set-{key}", Input)
-            field.value = text
-            field.focus()
-            await pilot.press("enter", "escape")
+            await edit(pilot, screen.query_one(f"#set-{key}", Input), text, "enter")
 
+        await choose("optimizer", "momentum")
+        field = screen.query_one("#set-momentum", Input)
+        assert field.value == "0.9" and screen.query_one("#set-nesterov", Select).value is False
         await type_in("tolerance", "")  # no convergence stop: six rows
         await type_in("momentum", "0.5")
-        screen.query_one("#set-nesterov", Select).value = True
-        await pilot.pause()
+        await choose("nesterov", True)
         await type_in("dampening", "0.1")  # refused: Nesterov needs dampening 0
         assert app.session.config().hyper == {"momentum": 0.5, "nesterov": True}
-        screen.query_one("#set-schedule", Select).value = "step"
-        await pilot.pause()
+        await choose("schedule", "step")
         await type_in("step_size", "2")
         await type_in("gamma", "0.5")
         await pilot.press("s", "s", "s")
-        screen.query_one("#set-optimizer", Select).value = "adam"
-        await pilot.pause()
+        await choose("optimizer", "adam")
         await type_in("betas", "0.8, 0.99")
         await type_in("eps", "")  # empty: the default
         await pilot.press("s", "s")
@@ -440,7 +447,9 @@ async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() ->
         await pilot.pause()
         assert tabs.active == "tab-settings"
         assert app.focused is screen.query_one("#set-lr", Input)  # the first field to type in
+        loads = screen.query_one(SettingsPanel).loads
         await pilot.press("0", ".", "0", "5", "enter")  # replaces the selected 0.3
+        await rebuilt(pilot, screen.query_one(SettingsPanel), loads)
         assert app.session.config().lr == 0.05
         assert app.session.records == [] and not screen.running  # enter applied, ran nothing
         assert app.focused is None
@@ -450,7 +459,9 @@ async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() ->
         await pilot.pause()
         assert tabs.active == "tab-params"
         assert app.focused is screen.query_one("#start-0", Input)
+        loads = screen.query_one(ParamsPanel).loads
         await pilot.press("2", "enter")
+        await rebuilt(pilot, screen.query_one(ParamsPanel), loads)
         assert app.session.scenario.params["x"] == 2.0 and app.session.records == []
 
 
@@ -463,8 +474,9 @@ async def test_params_say_trained_or_fixed_in_words() -> None:
         assert (str(w.label), w.BUTTON_INNER) == ("fixed", " ")
         assert (str(b.label), b.BUTTON_INNER) == ("trained", "X")
         w.focus()
+        loads = app.screen.query_one(ParamsPanel).loads
         await pilot.press("space")
-        await pilot.pause()
+        await rebuilt(pilot, app.screen.query_one(ParamsPanel), loads)
         assert app.session.config().train == ("w", "b")
         w = app.screen.query_one("#train-0")
         assert (str(w.label), w.BUTTON_INNER) == ("trained", "X")

@@ -21,6 +21,7 @@ from tui.screens.new_scenario import NewScenarioScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
 from tui.session import replay_main
+from tui.widgets.settings import SettingsPanel
 
 SIZE = (120, 40)
 
@@ -322,7 +323,13 @@ async def test_an_edited_target_carries_into_the_title_and_the_compare_view() ->
         await pilot.pause()
         target = screen.query_one("#set-target", Input)
         assert app.focused is target
+        panel = screen.query_one(SettingsPanel)
+        loads = panel.loads
         await pilot.press("1", "4", "0", "enter")
+        for _ in range(200):  # wait for the edit to be applied and the panel rebuilt
+            if panel.loads > loads:
+                break
+            await pilot.pause()
         assert app.session.config().target == 140.0
         assert screen.title == "Drive z to 140 by changing b"
         assert "edited: target = 140" in screen.sub_title

@@ -41,6 +41,8 @@ class ParamsPanel(VerticalScroll):
         yield Static("start values: type and press enter; space ticks a parameter to train it "
                      "(▐X▌ trained, ▐ ▌ fixed)", classes="hint")
 
+    loads = 0  # how many times the rows were built (tests wait on it)
+
     async def load(self, start: dict[str, Any], train: tuple[str, ...]) -> None:
         """Rebuild the rows for these parameters."""
         for row in self.query(".param-row"):
@@ -59,6 +61,7 @@ class ParamsPanel(VerticalScroll):
                 classes="param-row",
             ))
         await self.mount_all(rows)
+        self.loads += 1
 
     def show_current(self, params: dict[str, Any]) -> None:
         """Show the parameters' current values."""

@@ -47,6 +47,8 @@ class SettingsPanel(VerticalScroll):
         yield Static("type a value and press enter (empty: the default); the next step uses it",
                      classes="hint")
 
+    loads = 0  # how many times the fields were built (tests wait on it)
+
     async def load(self, cfg: RunConfig) -> None:
         """Rebuild the fields for ``cfg``'s rule (and optimizer)."""
         for row in self.query(".setting-row"):
@@ -87,6 +89,7 @@ class SettingsPanel(VerticalScroll):
             field("tolerance", cfg.tolerance, "none")
         field("max_iterations", cfg.max_iterations)
         await self.mount_all(rows)
+        self.loads += 1
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id and event.input.id.startswith("set-"):
