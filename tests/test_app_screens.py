@@ -374,14 +374,26 @@ async def test_picker_searches_as_you_type_in_the_order_of_a_course(tmp_path: Pa
         names = [e.path.stem for e in picker.entries]
         assert names[0] == "target_z"  # the README's main example first
         assert names[-2:] == ["my_bowl", "aaa_broken"]  # the folder's files, invalid last
+        async def showing(names: list[str] | None) -> None:
+            """Wait (on the app) until the list shows ``names`` (None: every entry)."""
+            want = names if names is not None else [e.path.stem for e in picker.entries]
+            for _ in range(100):
+                lst = picker.query_one("#scenario-list", ListView)
+                if [e.path.stem for e in picker.shown] == want and len(lst.children) == len(want):
+                    return
+                await pilot.pause()
+            raise AssertionError([e.path.stem for e in picker.shown])
+
         await pilot.press(*"rosen")
-        assert [e.path.stem for e in picker.shown] == ["rosenbrock"]
+        await showing(["rosenbrock"])
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace",
                           *"valley optim")  # words of the title, in any order
-        assert [e.path.stem for e in picker.shown] == ["rosenbrock"]
+        await showing(["rosenbrock"])
         await pilot.press("escape")  # clears the search
-        assert len(picker.shown) == len(picker.entries)
-        await pilot.press(*"target", "down", "enter")
+        await showing(None)
+        await pilot.press(*"target")
+        await showing(["target_z", "target_z_w", "split_error", "nonlinear_target"])
+        await pilot.press("down", "enter")
         await pilot.pause()
         assert isinstance(app.screen, RunScreen)
         assert app.session.scenario.name == "target_z_w"  # the second of the target lessons
@@ -421,6 +433,11 @@ async def test_new_scenario_form_fits_80x24_hints_powers_and_saves_into_the_pick
         picker = app.screen
         assert isinstance(picker, PickerScreen)
         assert [e.path for e in picker.entries if e.path.stem == "bowl"] == [tmp_path / "bowl.toml"]
-        await pilot.press(*"bowl", "enter")
+        await pilot.press(*"bowl")
+        for _ in range(100):  # the search has left the one file
+            if [e.path.stem for e in picker.shown] == ["bowl"]:
+                break
+            await pilot.pause()
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, RunScreen) and app.session.scenario.name == "bowl"
