@@ -50,9 +50,10 @@ def int_ticks(lo: float, hi: float, most: int = 6) -> list[int]:
     if b < a:
         return [round(lo)]
     step = 1
-    while (b - a) // step + 1 > most:
+    while b // step - -(-a // step) + 1 > most:  # the multiples of step from a to b
         step = _next_step(step)
-    return list(range(math.ceil(a / step) * step, b + 1, step))
+    ticks = list(range(-(-a // step) * step, b + 1, step))
+    return ticks or [a]  # no multiple of the step in range: the first whole number
 
 
 def _next_step(step: int) -> int:
@@ -128,11 +129,12 @@ def _draw_series(plt: Any, series: dict[str, list[tuple[float, float]]],
     characters) the x axis starts early enough that no point lies under it. A lone series has
     no legend (the title names it).
     """
-    ys = [y for pts in series.values() for _, y in pts]
-    span = (max(ys) - min(ys)) if ys else 0.0
-    under = hidden_under(series, span)
     n = len(series)
-    xs_all = [x for pts in series.values() for x, _ in pts]
+    under: dict[str, str] = {}
+    if n > 1:
+        ys = [y for pts in series.values() for _, y in pts]
+        under = hidden_under(series, (max(ys) - min(ys)) if ys else 0.0)
+    xs_all = [pts[k][0] for pts in series.values() for k in (0, -1) if pts]  # sorted by x
     texts = {label: f"{label} ({under[label]})" if label in under else label for label in series}
     for i, (label, pts) in enumerate(series.items()):
         if not pts:
