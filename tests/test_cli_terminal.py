@@ -54,11 +54,12 @@ def test_a_pipe_gets_the_whole_table_without_columns(capsys, monkeypatch):
     assert max(len(line) for line in out.splitlines()) > 500
 
 
-def _plot(env: dict[str, str], tty: bool) -> str:
-    """``gdlab compare rosenbrock --plot`` with stdout into a pipe or into a pseudo-terminal."""
+def _plot(env: dict[str, str], tty: bool, args: list[str] | None = None) -> str:
+    """``gdlab compare rosenbrock --plot`` (or ``args``) with stdout into a pipe or into a
+    pseudo-terminal."""
     env = {**os.environ, **env}
     env.pop("COLUMNS", None)
-    args = [GDLAB, "compare", "rosenbrock", "--every", "5000", "--plot"]
+    args = [GDLAB, *(args or ["compare", "rosenbrock", "--every", "5000", "--plot"])]
     if not tty:
         p = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
         assert p.returncode == 0, p.stderr
@@ -89,3 +90,12 @@ def test_plot_colours_a_terminal_only():
     coloured = _plot({}, tty=True)
     assert ESC + "[" in coloured
     assert ESC not in _plot({"NO_COLOR": "1"}, tty=True)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_network_plot_honours_no_color_on_a_terminal(tmp_path):
+    tiny = ["run", "mnist_mlp", "--set", "run.epochs=1", "--set", "data.train_limit=200",
+            "--set", "data.test_limit=100", "--plot"]
+    env = {"XDG_CACHE_HOME": str(tmp_path), "GDLAB_MNIST_DIR": ""}  # the bundled subset
+    plain = _plot({**env, "NO_COLOR": "1"}, tty=True, args=tiny)
+    assert "loss per epoch" in plain and ESC not in plain
