@@ -54,7 +54,7 @@ def key_table() -> str:
     rows = ["| key | view | what it does |", "|---|---|---|"]
     for view, screen in (("run", RunScreen), ("compare", CompareScreen), ("picker", PickerScreen)):
         for b in bindings(screen):
-            doc = action_doc(screen, b.action) or b.description
+            doc = action_doc(screen, b.action, GdlabApp) or b.description
             what = (doc[0].lower() + doc[1:].rstrip(".")).replace("|", "\\|")
             rows.append(f"| `{key_text(b)}` | {view} | {what} |")
     return "\n".join(rows) + "\n"

@@ -81,7 +81,7 @@ def title(cls: type[Screen]) -> str:
     return getattr(cls, "HELP_TITLE", "") or (cls.__doc__ or cls.__name__).splitlines()[0]
 
 
-def keys_text(current: type[Screen] | None = None) -> str:
+def keys_text(current: type[Screen] | None = None, app_cls: type | None = None) -> str:
     """Every screen's keys, the current screen's first, then the keys that work everywhere."""
     classes = screen_classes()
     if current in classes:
@@ -91,7 +91,7 @@ def keys_text(current: type[Screen] | None = None) -> str:
     for cls in classes:
         rows, last = [], ""
         for b in bindings(cls):
-            doc = action_doc(cls, b.action)
+            doc = action_doc(cls, b.action, app_cls)
             said, last = doc == last, doc  # the tabs 1-5 share one explanation
             rows.append(f"  {key_text(b):<9} {b.description}" +
                         (f": {doc[0].lower()}{doc[1:].rstrip('.')}" if doc and not said else ""))
@@ -114,7 +114,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(f"gdlab keys\n\n{keys_text(self.current)}\n\n{ABOUT}\n\n"
+            yield Static(f"gdlab keys\n\n{keys_text(self.current, type(self.app))}\n\n{ABOUT}\n\n"
                          "Esc, ? or q closes this help; arrows and page keys scroll it.",
                          markup=False)
 
@@ -126,13 +126,14 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss()
 
 
-def action_doc(cls: type, action: str) -> str:
-    """The first line of the docstring of the method behind ``action`` ("" if none)."""
+def action_doc(cls: type, action: str, app_cls: type | None = None) -> str:
+    """The first line of the docstring of the method behind ``action`` ("" if none); an
+    ``app.`` action is looked up on ``app_cls``."""
     name = action.split("(")[0]
     if name.startswith("app."):
-        from ..app import GdlabApp
-
-        cls, name = GdlabApp, name[4:]
+        if app_cls is None:
+            return ""
+        cls, name = app_cls, name[4:]
     method = getattr(cls, f"action_{name}", None)
     if method is None or not method.__module__.startswith("tui."):
         return ""  # Textual's own actions (quit) are documented for programmers
@@ -143,5 +144,5 @@ def action_doc(cls: type, action: str) -> str:
 def commands_of(screen: Screen) -> Iterator[tuple[str, str, str]]:
     """(title, help, action) for each binding of ``screen``: the command palette's entries."""
     for b in bindings(type(screen)):
-        doc = action_doc(type(screen), b.action)
+        doc = action_doc(type(screen), b.action, type(screen.app))
         yield b.description, f"key {key_text(b)}" + (f": {doc}" if doc else ""), b.action

@@ -57,11 +57,11 @@ def confusion_table(matrix: np.ndarray | None, classes: int = 10) -> Table:
     return table
 
 
-LAYER_HEADER = ("layer", "W shape", "avg‖δˡ‖ BP1/2", "‖∂C/∂bˡ‖ BP3", "‖∂C/∂Wˡ‖ BP4", "‖Wˡ‖")
+LAYER_HEADER = ("layer", "W", "avg‖δˡ‖", "‖∂C/∂bˡ‖", "‖∂C/∂Wˡ‖", "‖Wˡ‖")
 # the two norms of delta differ on purpose: the first averages each example's norm, the
 # second (BP3) is the norm of delta averaged over the batch, which is never larger
-LAYER_CAPTION = ("avg‖δˡ‖: each example's ‖δˡ‖, averaged; ‖∂C/∂bˡ‖ = ‖δˡ averaged‖ (BP3), "
-                 "never larger")
+LAYER_CAPTION = ("avg‖δˡ‖: each example's ‖δˡ‖ (BP1, BP2), averaged; ‖∂C/∂bˡ‖ = ‖δˡ averaged‖ "
+                 "(BP3), never larger; ‖∂C/∂Wˡ‖: BP4")
 
 
 def layer_rows(stats: Sequence[dict[str, Any]]) -> list[list[str]]:
