@@ -138,23 +138,24 @@ class IterationTable(DataTable):
         width = self.size.width or (self.app.size.width if self.is_attached else 80)
         return max(10, width - self.styles.scrollbar_size_vertical)
 
-    def _measure(self, records: Sequence[Record], quick: bool = False) -> None:
-        """Widen ``_lens`` (per significant digits and column) to fit ``records``.
-
-        ``quick`` (a fast run) measures only the digits in use and one fewer: the table may need
-        fewer digits as numbers arrive, and goes back to more once the run pauses (``fill``).
-        """
-        if not self._lens:
-            sigs = [s for s in SIGNIFICANT if not quick or s <= self.fit.sig][:2 if quick else None]
-            self._lens = {s: [len(c.header) for c in self.specs] for s in sigs or SIGNIFICANT[-1:]}
+    def _measure(self, records: Sequence[Record], sigs: Sequence[int] = SIGNIFICANT
+                 ) -> dict[int, list[list[str]]]:
+        """Widen ``_lens`` for the digits ``sigs`` to fit ``records``; return every column's text
+        of each record at those digits (the cells are made from them: formatted once)."""
+        for sig in sigs:
+            self._lens.setdefault(sig, [len(c.header) for c in self.specs])
         getters = [c.value for c in self.specs]
+        texts: dict[int, list[list[str]]] = {sig: [] for sig in sigs}
         for r in records:
             values = [get(r) for get in getters]
-            for s, lens in self._lens.items():
-                for k, v in enumerate(values):
-                    n = len(fmt_sig(v, s))
-                    if n > lens[k]:
-                        lens[k] = n
+            for sig in sigs:
+                lens = self._lens[sig]
+                row = [fmt_sig(v, sig) for v in values]
+                texts[sig].append(row)
+                for k, t in enumerate(row):
+                    if len(t) > lens[k]:
+                        lens[k] = len(t)
+        return texts
 
     def _refit(self) -> bool:
         """Choose digits and columns for the width; True if that changed what is shown."""
@@ -170,22 +171,35 @@ class IterationTable(DataTable):
 
     # --- rows -------------------------------------------------------------------------
 
-    def _cells(self, r: Record) -> list[Text]:
-        sig = self.fit.sig
-        return [Text(fmt_sig(self.specs[i].value(r), sig), justify="right")
-                for i in self.fit.shown]
+    def _rows(self, texts: list[list[str]]) -> list[list[Text]]:
+        """Right-aligned cells of the columns in view (the table widens a column as needed)."""
+        shown = self.fit.shown
+        return [[Text(row[i], justify="right") for i in shown] for row in texts]
 
     def _show(self, first: int, stop: int, quick: bool = False) -> None:
-        """Rebuild the table: columns fitted to the width, rows ``first`` to ``stop - 1``."""
+        """Rebuild the table: columns fitted to the width, rows ``first`` to ``stop - 1``.
+
+        ``quick`` (a fast run) measures the digits in use, and fewer only when those no longer
+        fit; ``fill`` measures every choice again once the run pauses.
+        """
+        records = self._records[first:stop]
         self.first = first
         self._lens = {}
         self._quick = quick
-        self._measure(self._records[first:stop], quick)
         before = self.fit
-        self._refit()
+        if quick:
+            texts = self._measure(records, (before.sig,))
+            self._refit()
+            if (self.fit.shown, self.fit.hidden) != (before.shown, before.hidden):
+                texts.update(self._measure(records, [s for s in SIGNIFICANT if s < before.sig]))
+                self._refit()
+        else:
+            texts = self._measure(records)
+            self._refit()
+        rows = self._rows(texts[self.fit.sig])
         if self.fit == before and len(self.columns) == len(before.shown) > 0:
             self.clear()  # the same columns: only the rows change
-            self.add_rows([self._cells(r) for r in self._records[first:stop]])
+            self.add_rows(rows)
             return
         self.clear(columns=True)
         self.post_message(self.Refitted(self))
@@ -197,7 +211,7 @@ class IterationTable(DataTable):
             if k == last and k and self.fit.right:
                 header += " ▸"
             self.add_column(Text(header, justify="right"), key=str(i))
-        self.add_rows([self._cells(r) for r in self._records[first:stop]])
+        self.add_rows(rows)
 
     def _rebuild(self) -> None:
         """Show the same rows again (after a change of width, columns or scrolling)."""
@@ -216,12 +230,13 @@ class IterationTable(DataTable):
     def _add(self, new: Sequence[Record], quick: bool = False) -> None:
         """Append rows (the columns widen by themselves); rebuild when the fit changes."""
         fit = self.fit
-        self._measure(new)
+        texts = self._measure(new, tuple(self._lens))
         self._refit()
         if self.fit != fit:
+            self.fit, self.col_offset = fit, fit.left  # _show compares with what is in view
             self._show(self.first, self.first + self.row_count + len(new), quick)
         else:
-            self.add_rows([self._cells(r) for r in new])
+            self.add_rows(self._rows(texts[fit.sig]))
 
     def sync(self, records: Sequence[Record], limit: int | None = None) -> None:
         """Catch up with ``records`` (the whole trace): add the new rows, at most ``limit``.
