@@ -99,3 +99,28 @@ def test_network_plot_honours_no_color_on_a_terminal(tmp_path):
     env = {"XDG_CACHE_HOME": str(tmp_path), "GDLAB_MNIST_DIR": ""}  # the bundled subset
     plain = _plot({**env, "NO_COLOR": "1"}, tty=True, args=tiny)
     assert "loss per epoch" in plain and ESC not in plain
+
+
+def test_network_tables_fit_columns(capsys, monkeypatch):
+    """The epoch table prints the columns that fit as epochs finish, the rest after training
+    beside the epoch again; compare wraps the variants; prose wraps at spaces."""
+    monkeypatch.setenv("COLUMNS", "80")
+    rc, out, _ = cli(capsys, "run", "xor", "--set", "run.epochs=3")
+    assert rc == 0 and max(len(line) for line in out.splitlines()) <= 80
+    assert "3 epochs," in out
+    live, rest = out.split("\n\n")
+    assert any(line.split()[:3] == ["epoch", "train", "loss"] for line in live.splitlines())
+    header = rest.splitlines()[0].split()
+    assert header == ["epoch", "speed", "1", "speed", "2", "speed", "3"]
+    # the same speeds as the whole table printed into a pipe (no width)
+    monkeypatch.delenv("COLUMNS")
+    _, whole, _ = cli(capsys, "run", "xor", "--set", "run.epochs=3")
+    wide = [line.split() for line in whole.splitlines() if line[:5].strip().isdigit()]
+    narrow = [line.split() for line in rest.splitlines()[2:6]]
+    assert [w[:1] + w[-3:] for w in wide] == narrow
+    monkeypatch.setenv("COLUMNS", "80")
+    rc, out, _ = cli(capsys, "compare", "xor", "--set", "run.epochs=1")
+    assert rc == 0 and max(len(line) for line in out.splitlines()) <= 80
+    assert "1 epoch," in out
+    for v in load_scenario("xor").variants:
+        assert re.search(rf"-+ {v} -+", out), v

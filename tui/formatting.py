@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -91,11 +92,20 @@ def output_width(stream: TextIO) -> int | None:
     if env.isdigit() and int(env) > 0:
         return int(env)
     try:
-        if stream.isatty():
-            return os.get_terminal_size(stream.fileno()).columns
+        if stream.isatty():  # a terminal that reports no size (0) sets no limit
+            return os.get_terminal_size(stream.fileno()).columns or None
     except (AttributeError, OSError, ValueError):
         pass
     return None
+
+
+def wrap_lines(text: str, width: int | None) -> str:
+    """Each line of ``text`` longer than ``width`` broken at spaces, continued indented by two."""
+    if width is None or width < 20:
+        return text
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="  ", break_long_words=False,
+                                    break_on_hyphens=False) if len(line) > width else line
+                      for line in text.split("\n"))
 
 
 def pack_groups(spans: Sequence[int], widths: Sequence[int], width: int, pinned: int = 1,
