@@ -124,3 +124,20 @@ def test_network_tables_fit_columns(capsys, monkeypatch):
     assert "1 epoch," in out
     for v in load_scenario("xor").variants:
         assert re.search(rf"-+ {v} -+", out), v
+
+
+def test_network_compare_plot_tells_variants_apart_without_colour(capsys, monkeypatch):
+    """Into a pipe: no escape codes; each variant's test curve has its own marker in the
+    legend; the epoch axis has whole-number ticks; nothing wider than the charts' 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    rc, out, _ = cli(capsys, "compare", "xor", "--set", "run.epochs=8", "--plot")
+    assert rc == 0 and ESC not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    legend = {}
+    for v in load_scenario("xor").variants:
+        m = re.search(rf"(\S)\1 {v} test", out)
+        assert m, v
+        legend[v] = m.group(1)
+    assert len(set(legend.values())) == len(legend)
+    axis = out.split("loss per epoch", 1)[1].split("epoch", 1)[0].splitlines()[-2].split()
+    assert axis == ["0", "2", "4", "6", "8"]

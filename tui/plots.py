@@ -121,8 +121,8 @@ def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
 
 
-def _draw_series(plt: Any, series: dict[str, list[tuple[float, float]]],
-                 width: int | None = None) -> None:
+def draw_series(plt: Any, series: dict[str, list[tuple[float, float]]],
+                width: int | None = None) -> None:
     """One line per series, each its colour and marker; a hidden one is named in the legend.
 
     plotext draws the legend over the top left of the plot: with ``width`` (the plot's
@@ -166,7 +166,7 @@ def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
         if pts:
             lo = min(lo, min(p[1] for p in pts))
             hi = max(hi, max(p[1] for p in pts))
-    _draw_series(plt, drawn, width)
+    draw_series(plt, drawn, width)
     if log and math.isfinite(lo):
         pos, labels = _log_ticks(lo, hi)
         plt.yticks(pos, labels)
@@ -182,7 +182,7 @@ def draw_trajectories(plt: Any, series: Series, title: str = "parameters",
         xs, ys = downsample(list(xs), list(ys))
         drawn[label] = [(x, y) for x, y in zip(xs, ys, strict=True)
                         if y is not None and math.isfinite(y)]
-    _draw_series(plt, drawn, width)
+    draw_series(plt, drawn, width)
     plt.title(title)
     plt.xlabel("iteration")
 
