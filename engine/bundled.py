@@ -20,14 +20,15 @@ BUNDLED_DIR = bundled_dir()
 
 #: The bundled scenarios in the order of a course: the README's main example (driving z to a
 #: target) first, then the other target-rule lessons, gradient descent from one variable to
-#: optimizers on hard surfaces, and the MNIST network last. Lists and the app's picker use it;
+#: optimizers on hard surfaces, then networks from one neuron to MNIST. Lists and the picker use it;
 #: a bundled file missing here comes after these, by name (a test asks for every file here).
 COURSE = (
     "target_z", "target_z_w", "split_error", "nonlinear_target",
     "gd_square", "learning_rates", "gd_two_variables",
     "regression_linear", "regression_quadratic", "regression_csv",
     "rosenbrock", "beale",
-    "mnist_mlp", "mnist_mlp_ce",
+    "logic_gates", "xor_2_2_1", "circle", "xor", "gauss", "spiral", "three_class", "sin_fit",
+    "mnist_mlp", "mnist_mlp_ce", "mnist_init", "mnist_l2", "vanishing_gradient",
 )
 
 

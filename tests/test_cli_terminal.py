@@ -141,3 +141,19 @@ def test_network_compare_plot_tells_variants_apart_without_colour(capsys, monkey
     assert len(set(legend.values())) == len(legend)
     axis = out.split("loss per epoch", 1)[1].split("epoch", 1)[0].splitlines()[-2].split()
     assert axis == ["0", "2", "4", "6", "8"]
+
+
+def test_list_fits_columns(capsys, monkeypatch):
+    """Narrower than its table, ``gdlab list`` gives each scenario its lines: every name, rule,
+    title word and variant is still there."""
+    from engine.bundled import bundled_scenarios
+
+    monkeypatch.setenv("COLUMNS", "80")
+    rc, out, _ = cli(capsys, "list")
+    assert rc == 0 and max(len(line) for line in out.splitlines()) <= 80
+    words = out.split()
+    for path in bundled_scenarios():
+        sc = load_scenario(path)
+        assert path.stem in words and f"{sc.label}:" in words
+        assert " ".join(sc.title.split()) in " ".join(words)
+        assert all(f"{v}," in words or v in words for v in sc.variants)

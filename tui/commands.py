@@ -52,7 +52,7 @@ def _variants(sc: Scenario, wanted: str | None) -> list[str | None]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Bundled scenarios and those in the given folders: name, rule, title."""
-    from .formatting import render_table
+    from .formatting import output_width, render_table, wrap_lines
 
     files: list[Path] = list(bundled_scenarios())
     for d in args.dirs:
@@ -66,7 +66,16 @@ def cmd_list(args: argparse.Namespace) -> int:
             rows.append([f.stem, sc.label, ", ".join(sc.variants) or "-", sc.title])
         except GdlabError as exc:
             rows.append([f.stem, "invalid", "-", str(exc)])
-    print(render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3)))
+    table = render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3))
+    width = output_width(sys.stdout)
+    if width is not None and max(len(line) for line in table.splitlines()) > width:
+        # narrower than the table: each scenario's name, rule and title, its variants below
+        name_w = max(len(r[0]) for r in rows)
+        table = "\n".join(
+            wrap_lines(f"{r[0].ljust(name_w)}  {r[1]}: {r[3]}", width)
+            + ("" if r[2] == "-" else "\n" + wrap_lines(f"  variants: {r[2]}", width))
+            for r in rows)
+    print(table)
     return 0
 
 

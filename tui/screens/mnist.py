@@ -33,7 +33,7 @@ from engine.kinds.network import NetworkScenario
 from engine.records import EpochRecord, NetworkSummary
 from engine.train import train
 
-from ..plots import int_ticks
+from ..plots import draw_series, int_ticks
 from ..widgets.digits import DigitGrid
 from ..widgets.footer import FitFooter
 from ..widgets.mnist_panels import confusion_table, equations, layer_table
@@ -351,14 +351,12 @@ class MnistScreen(Screen):
         plt.xlabel("epoch")
         if self.epochs:
             xs = [r.epoch for r in self.epochs]
+            lines = {}
             for label, get in (("train", _train_figure), ("test", _test_figure)):
                 pts = [(x, get(r)) for x, r in zip(xs, self.epochs, strict=True)]
-                pts = [(x, y) for x, y in pts if y is not None and math.isfinite(y)]
-                if pts:
-                    plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille",
-                             label=label)
-            ticks = int_ticks(xs[0], xs[-1])
-            plt.xticks(ticks, [str(t) for t in ticks])
+                lines[label] = [(x, y) for x, y in pts if y is not None and math.isfinite(y)]
+            # train and test differ by marker as well as colour; whole epochs on the axis
+            draw_series(plt, lines, acc_plot.size.width)
         acc_plot.refresh()
 
     # -- keys -----------------------------------------------------------------------------
