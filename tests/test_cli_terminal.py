@@ -146,7 +146,7 @@ def test_network_compare_plot_tells_variants_apart_without_colour(capsys, monkey
 def test_list_fits_columns(capsys, monkeypatch):
     """Narrower than its table, ``gdlab list`` gives each scenario its lines: every name, rule,
     title word and variant is still there."""
-    from engine.bundled import bundled_scenarios
+    from engine.scenario import bundled_scenarios
 
     monkeypatch.setenv("COLUMNS", "80")
     rc, out, _ = cli(capsys, "list")
