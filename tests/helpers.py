@@ -116,3 +116,24 @@ lr = 0.3
 tolerance = 1e-3
 max_iterations = 100
 """
+
+
+async def compared(pilot: Any) -> Any:
+    """Wait until the compare screen in view has run its variants and filled its tables (its
+    ``state``, set by the app; bounded by steps of the app, not by time). Returns the screen."""
+    from tui.screens.compare import CompareScreen
+
+    for _ in range(1000):  # the key pushed the screen: it is shown after the next refresh
+        if isinstance(pilot.app.screen, CompareScreen):
+            break
+        await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, CompareScreen), screen
+    await screen.workers.wait_for_complete()
+    for _ in range(1000):
+        if screen.state != "running":
+            break
+        await pilot.pause()
+    assert screen.state == "drawn", screen.state
+    await pilot.pause()
+    return screen

@@ -10,6 +10,7 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
+from helpers import compared
 from textual.widgets import DataTable, Input, ListView, RadioSet, Select, Static, TabbedContent
 
 from engine.scenario import load_scenario
@@ -32,8 +33,7 @@ async def test_compare_shows_both_variants() -> None:
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
+        await compared(pilot)
         titles = [str(w.render()).strip() for w in screen.query(".cmp-title")]
         assert titles == ["fixed", "recomputed"]
         tables = list(screen.query(".cmp-table"))
@@ -49,8 +49,7 @@ async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_pa
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
+        await compared(pilot)
         assert screen.has_class("-narrow")
         assert not screen.query_one("#cmp-tables").display
         tabs = screen.query_one("#cmp-tabs", TabbedContent)
@@ -336,8 +335,7 @@ async def test_an_edited_target_carries_into_the_title_and_the_compare_view() ->
         await pilot.press("c")
         compare = app.screen
         assert isinstance(compare, CompareScreen)
-        await compare.workers.wait_for_complete()
-        await pilot.pause()
+        await compared(pilot)
         assert compare.title == "compare: Drive z to 140 by changing b"
         note = str(compare.query_one("#cmp-edits").render())
         assert "target = 140" in note and "keeps its own factor" in note

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import compared
 from textual.pilot import Pilot
 
 from tui.app import GdlabApp
@@ -25,8 +26,7 @@ def test_run_view_graph_walkthrough(snap_compare) -> None:  # noqa: ANN001
 def test_compare_view(snap_compare) -> None:  # noqa: ANN001
     async def run_before(pilot: Pilot) -> None:
         await pilot.press("c")
-        await pilot.app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        await compared(pilot)  # the summary table too, not only the worker
         await pilot.wait_for_scheduled_animations()  # the tabs' underline slides into place
 
     assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=SIZE)
@@ -46,8 +46,7 @@ def test_run_view_small_terminal_shows_the_steps_and_the_footer_keys(
 def test_compare_view_small_terminal(snap_compare) -> None:  # noqa: ANN001
     async def run_before(pilot: Pilot) -> None:
         await pilot.press("c")
-        await pilot.app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        await compared(pilot)  # the summary table too, not only the worker
         await pilot.wait_for_scheduled_animations()  # the tabs' underline slides into place
 
     assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=SMALL)

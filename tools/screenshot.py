@@ -41,8 +41,11 @@ async def shoot_compare(out: Path) -> Path:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=COMPARE_SIZE) as pilot:
         await pilot.press("c")
-        await app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        while screen.state == "running":  # the tables and the summary are drawn
+            await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
         return Path(app.save_screenshot(filename="screenshot-compare.svg", path=str(out)))
 
 

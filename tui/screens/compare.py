@@ -68,6 +68,7 @@ class CompareScreen(Screen):
         self.outcomes: list[report.Outcome] = []
         self.log_scale = True
         self.need = self.NARROW  # columns the tables need side by side
+        self.state = "running"  # running, then "drawn" once every table is filled, or "error"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,6 +112,7 @@ class CompareScreen(Screen):
         if message.error:
             status.update(f"error: {message.error}")
             status.add_class("-error")
+            self.state = "error"
             return
         self.outcomes = message.outcomes
         status.update("  ".join(report.stop_line(o.summary) for o in self.outcomes))
@@ -139,6 +141,7 @@ class CompareScreen(Screen):
             summary.add_row(o.variant or "run", str(s.updates), s.stop_reason,
                             *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output))
         self._draw()
+        self.state = "drawn"
 
     def _edits_text(self) -> str:
         """Says that the variants run at the values edited in the run view, and which."""
