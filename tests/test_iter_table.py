@@ -50,6 +50,8 @@ async def test_rosenbrock_run_to_the_end_fits_every_width(size: tuple[int, int])
         t = table_of(app)
         assert app.session.run.stopped and t.row_count == 1000
         assert used(t) <= t.size.width, (size, t.shown, t.fit)
+        # as drawn: no column wider than measured (rows replaced during the run were wider)
+        assert not t.show_horizontal_scrollbar and t.virtual_size.width <= t._available()
         assert {"step x", "step y"} <= set(t.shown)
         if size[0] >= 120:  # the table is 120 or 100 columns wide: everything, nothing cut
             assert t.shown == t.headers and not t.fit.left and not t.fit.right

@@ -199,6 +199,8 @@ class IterationTable(DataTable):
         rows = self._rows(texts[self.fit.sig])
         if self.fit == before and len(self.columns) == len(before.shown) > 0:
             self.clear()  # the same columns: only the rows change
+            for col in self.columns.values():  # as wide as the new rows (clear keeps widths)
+                col.content_width = col.label.cell_len
             self.add_rows(rows)
             return
         self.clear(columns=True)
