@@ -177,7 +177,8 @@ async def test_space_pauses_while_the_worker_trains_and_results_appear(
         assert len(screen.losses) == held and screen.epoch == epoch
         assert screen._worker.state == WorkerState.RUNNING
         await pilot.press("space")
-        assert not screen.paused and screen.state == "running"
+        # resumed: the worker may already have trained the last batches on a fast machine
+        assert not screen.paused and screen.state in ("running", "finished")
         await finish(pilot, screen)
         assert [r.epoch for r in screen.epochs] == [0, 1, 2]  # epoch 0: before training
         assert screen.summary is not None and screen.summary.stop_reason == "epochs"
