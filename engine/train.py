@@ -15,7 +15,7 @@ of about 2048 examples) returns true ("stopped"). Closing the generator stops it
 Stepping: ``Trainer`` is the same training, advanced one mini-batch (``step_batch``) or one
 epoch (``step_epoch``) at a time, for the app and its sessions; its records are train()'s,
 record for record (the same code yields them), and a pause between two steps is not counted in
-an epoch's seconds.
+an epoch's seconds. A Trainer may be stepped from different threads, one at a time.
 
 BLAS threads: for these small matrices one OpenBLAS thread is about as fast as two (see
 docs/benchmarks.md); the thread count is fixed when numpy is first imported
@@ -24,8 +24,10 @@ docs/benchmarks.md); the thread count is fixed when numpy is first imported
 
 from __future__ import annotations
 
+import contextvars
 import math
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -283,8 +285,15 @@ class Trainer:
         self.summary: NetworkSummary | None = None
         self.detail = False
         self.weights_before: list[np.ndarray] = []  # W_1..W_L before the last step
-        self._stream = _records(net, cfg, data, None, scenario, variant, self)
+        # a proxy: no cycle, so a dropped Trainer closes its stream in __del__ (its Context)
+        self._stream = _records(net, cfg, data, None, scenario, variant, weakref.proxy(self))
+        # The stream holds np.errstate (a context variable) across its yields, and the app steps
+        # it from one worker thread after another: advance it always inside this one Context.
+        self._context = contextvars.copy_context()
         self._begun = False
+
+    def _next(self) -> Any:
+        return self._context.run(next, self._stream, None)
 
     @property
     def finished(self) -> bool:
@@ -303,14 +312,14 @@ class Trainer:
         if self._begun:
             return []
         self._begun = True
-        return [next(self._stream)]
+        return [self._next()]
 
     def step_batch(self) -> list[Any]:
         """Take one mini-batch; return the records it produced (none once finished)."""
         out: list[Any] = self.begin()
         if self.finished:
             return out
-        for rec in self._stream:
+        while (rec := self._next()) is not None:
             if rec is TICK:
                 return out
             if isinstance(rec, NetworkSummary):
@@ -334,4 +343,7 @@ class Trainer:
 
     def close(self) -> None:
         """End the stream (its buffers are freed)."""
-        self._stream.close()
+        self._context.run(self._stream.close)
+
+    def __del__(self) -> None:
+        self.close()

@@ -283,7 +283,12 @@ class Session:
 
     def script(self) -> str:
         """The session as a replay script (JSON)."""
-        return json.dumps({"gdlab_session": FORMAT_VERSION, "actions": self.actions}, indent=2) + "\n"
+        return script_text(self.actions)
+
+
+def script_text(actions: list[dict[str, Any]]) -> str:
+    """A replay script (JSON) of ``actions``: what every kind's session writes."""
+    return json.dumps({"gdlab_session": FORMAT_VERSION, "actions": actions}, indent=2) + "\n"
 
 
 def _reference(sc: Scenario, ref: str) -> str:
@@ -324,9 +329,16 @@ def replay(actions: list[dict[str, Any]], search: list[Path] | None = None) -> S
 
 def replay_main(args: argparse.Namespace) -> int:
     """``gdlab replay SCRIPT [--format]``: print the replayed trace as the app showed it."""
-    s = replay(load_script(args.script))
-    o = s.outcome()
+    actions = load_script(args.script)
     fmt = getattr(args, "format", "table")
+    from .network_session import is_network_script
+
+    if is_network_script(actions):
+        from .network_session import replay_network_main
+
+        return replay_network_main(actions, fmt)
+    s = replay(actions)
+    o = s.outcome()
     if fmt == "csv":
         text = report.to_csv([o])
     elif fmt == "jsonl":

@@ -32,13 +32,20 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
+    def __init__(self, view: str = "run view", bindings: list[Binding] | None = None,
+                 about: str = ABOUT) -> None:
+        super().__init__()
+        self.view, self.bindings, self.about = view, bindings, about
+
     def compose(self) -> ComposeResult:
         from .run import RunScreen
 
-        keys = [f"  {b.key_display or b.key:<8} {b.description}" for b in RunScreen.BINDINGS
-                if b.show or b.action in ("older", "newer", "follow", "diagram")]
+        bindings = self.bindings if self.bindings is not None else [
+            b for b in RunScreen.BINDINGS
+            if b.show or b.action in ("older", "newer", "follow", "diagram")]
+        keys = [f"  {b.key_display or b.key:<8} {b.description}" for b in bindings]
         with VerticalScroll(id="help"):
-            yield Static("gdlab keys (run view)\n" + "\n".join(keys) + "\n\n" + ABOUT,
+            yield Static(f"gdlab keys ({self.view})\n" + "\n".join(keys) + "\n\n" + self.about,
                          markup=False)
 
     def action_close(self) -> None:

@@ -1,0 +1,87 @@
+"""The network screen's layers panel and charts, drawn from a Frame (tui/network_frame.py).
+
+``layers_renderable``: per layer W's shape and norm, ‖δ‖ and ‖∂C/∂b‖ of the last mini-batch,
+then each layer's speed of learning per epoch (``layer_grad_norm`` of the epoch records) as a
+spark line, so that a vanishing gradient shows. ``draw_curves``: loss (train, test, validation)
+and accuracy per epoch into two PlotextPlot widgets; ``draw_curve``: a 1-D regression's fit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..formatting import fmt
+from .network_panels import speed_lines
+
+
+def _sci(x: float) -> str:
+    return f"{x:.2e}" if math.isfinite(x) else fmt(x)
+
+
+def layers_renderable(f: Any) -> RenderableType:
+    """The layers table of the last mini-batch and the speeds per epoch, for a Frame ``f``."""
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
+                  title="last mini-batch", title_style="dim", title_justify="left")
+    for i, h in enumerate(("l", "W", "‖W‖", "‖δ‖", "‖∂C/∂b‖")):
+        table.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
+    for s in f.stats:
+        table.add_row(str(s["layer"]), "×".join(str(d) for d in s["W_shape"]),
+                      fmt(s["W_norm"], 3), _sci(s["delta_norm"]), _sci(s["grad_b_norm"]))
+    if not f.stats:
+        for l in range(1, len(f.sizes)):
+            table.add_row(str(l), f"{f.sizes[l]}×{f.sizes[l - 1]}", "", "", "")
+    head = Text("speed of learning ‖∂C/∂bˡ‖ per epoch (log, 1st → last)", "dim")
+    return Group(table, head, *speed_lines(f.epochs))
+
+
+def _series(plt: Any, xs: list[int], ys: list[float | None], label: str) -> bool:
+    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
+    if pts:
+        plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille", label=label)
+    return bool(pts)
+
+
+def draw_curves(loss_plot: Any, acc_plot: Any, f: Any) -> None:
+    """Loss per epoch (train, test, validation) and accuracy per epoch (classification)."""
+    xs = [r.epoch for r in f.epochs]
+    plt = loss_plot.plt
+    plt.clear_data()
+    plt.title("loss per epoch")
+    _series(plt, xs, [r.train_loss for r in f.epochs], "train")
+    _series(plt, xs, [r.test_loss for r in f.epochs], "test")
+    _series(plt, xs, [r.validation_loss for r in f.epochs], "validation")
+    loss_plot.refresh()
+    plt = acc_plot.plt
+    plt.clear_data()
+    classification = bool(f.epochs) and f.epochs[0].train_accuracy is not None
+    acc_plot.display = classification or not f.epochs
+    plt.title("accuracy per epoch (%)")
+
+    def pct(x: float | None) -> float | None:
+        return None if x is None else x * 100
+
+    _series(plt, xs, [pct(r.train_accuracy) for r in f.epochs], "train")
+    _series(plt, xs, [pct(r.test_accuracy) for r in f.epochs], "test")
+    _series(plt, xs, [pct(r.validation_accuracy) for r in f.epochs], "validation")
+    acc_plot.refresh()
+
+
+def draw_curve(plot: Any, curve: Any) -> None:
+    """A 1-D regression: the training and test points and the network's output along x."""
+    plt = plot.plt
+    plt.clear_data()
+    plt.title("fitted curve")
+    for (x, y), label, marker in ((curve.train, "train", "•"), (curve.test, "test", "x")):
+        if len(x):
+            plt.scatter(x.tolist(), y.tolist(), marker=marker, label=label)
+    keep = [(a, b) for a, b in zip(curve.x.tolist(), curve.y.tolist(), strict=True)
+            if math.isfinite(b)]
+    if keep:
+        plt.plot([a for a, _ in keep], [b for _, b in keep], marker="braille", label="network")
+    plot.refresh()
