@@ -109,6 +109,7 @@ class NetworkScreen(Screen):
         self._posted = False
         self._plotted = 0.0
         self._cache = Predictions()
+        self._config = self.scenario.model_config(None)  # the model in force (after edits)
 
     @property
     def scenario(self) -> NetworkScenario:
@@ -305,7 +306,8 @@ class NetworkScreen(Screen):
         raw = self.session.data.raw_names if self.session.data is not None else None
         self.query_one("#net-incoming", Static).update(
             incoming_text(f.incoming, sel.layer, sel.neuron, f.sizes, raw))
-        self.query_one("#net-layers", Static).update(layers_renderable(f))
+        self.query_one("#net-layers", Static).update(
+            layers_renderable(f, self._config))
         self.query_one("#net-bp", Static).update(bp_text(f.bp, f.bp_error))
         if f.confusion is not None:
             self.query_one("#net-confusion", Static).update(
@@ -371,6 +373,7 @@ class NetworkScreen(Screen):
             return False
         self.frame = None
         self._cache = Predictions()
+        self._config = self.scenario.model_config(None)
         self.query_one("#net-head", Static).update(self._head())
         self._kind_of_data(self.scenario.dataset(None, load=False))
         self._halt = threading.Event()

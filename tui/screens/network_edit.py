@@ -72,7 +72,7 @@ class NetworkEditScreen(ModalScreen[None]):
                 yield Label("data set")
                 yield Select([(s, s) for s in PLANE_SOURCES], value=source, allow_blank=False,
                              id="edit-source")
-                yield Label("noise (0..50)")
+                yield Label("noise (0..0.5, Playground's slider / 100)")
                 yield Input(str(d.get("noise", 0.0)), id="edit-noise")
                 yield Label("train fraction (0..1)")
                 yield Input(str(self.shape_fraction()), id="edit-fraction")

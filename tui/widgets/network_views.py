@@ -2,8 +2,9 @@
 
 ``layers_renderable``: per layer W's shape and norm, ‖δ‖ and ‖∂C/∂b‖ of the last mini-batch,
 then each layer's speed of learning per epoch (``layer_grad_norm`` of the epoch records) as a
-spark line, so that a vanishing gradient shows. ``draw_curves``: loss (train, test, validation)
-and accuracy per epoch into two PlotextPlot widgets; ``draw_curve``: a 1-D regression's fit.
+spark line, so that a vanishing gradient shows. ``draw_curves``: loss (train, test, validation;
+the mini-batches' losses between epochs) and accuracy per epoch into two PlotextPlot widgets;
+``draw_curve``: a 1-D regression's fit.
 """
 
 from __future__ import annotations
@@ -11,23 +12,39 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from ..formatting import fmt
+from .mnist_panels import equations
 from .network_panels import speed_lines
+
+MAX_LOSS_POINTS = 150  # the batch-loss curve averages batch losses into at most this many points
+
+
+def loss_curve(points: list[tuple[float, float]], limit: int) -> tuple[list[float], list[float]]:
+    """Return (x, y) of the finite points, averaged in consecutive groups to at most ``limit``."""
+    pts = np.array([p for p in points if math.isfinite(p[1])], dtype=float).reshape(-1, 2)
+    if len(pts) > limit:
+        groups = np.array_split(pts, limit)
+        pts = np.array([g.mean(axis=0) for g in groups])
+    return pts[:, 0].tolist(), pts[:, 1].tolist()
 
 
 def _sci(x: float) -> str:
     return f"{x:.2e}" if math.isfinite(x) else fmt(x)
 
 
-def layers_renderable(f: Any) -> RenderableType:
-    """The layers table of the last mini-batch and the speeds per epoch, for a Frame ``f``."""
+def layers_renderable(f: Any, config: Any = None) -> RenderableType:
+    """Which data, the layers table of the last mini-batch, the speeds per epoch and (given the
+    model's ``config``) the four equations as this network's output, cost and activations make
+    them, for a Frame ``f``."""
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
-                  title="last mini-batch", title_style="dim", title_justify="left")
+                  collapse_padding=True, title="last mini-batch", title_style="dim",
+                  title_justify="left")
     for i, h in enumerate(("l", "W", "‖W‖", "‖δ‖", "‖∂C/∂b‖")):
         table.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
     for s in f.stats:
@@ -37,7 +54,12 @@ def layers_renderable(f: Any) -> RenderableType:
         for l in range(1, len(f.sizes)):
             table.add_row(str(l), f"{f.sizes[l]}×{f.sizes[l - 1]}", "", "", "")
     head = Text("speed of learning ‖∂C/∂bˡ‖ per epoch (log, 1st → last)", "dim")
-    return Group(table, head, *speed_lines(f.epochs))
+    parts: list[RenderableType] = [Text(f"data: {f.description}", "dim"), table, head,
+                                   *speed_lines(f.epochs)]
+    if config is not None:
+        parts += [Text(""), equations(config.pair.bp1_formula, config.output, config.cost,
+                                      config.activations)]
+    return Group(*parts)
 
 
 def _series(plt: Any, xs: list[int], ys: list[float | None], label: str) -> bool:
@@ -53,6 +75,9 @@ def draw_curves(loss_plot: Any, acc_plot: Any, f: Any) -> None:
     plt = loss_plot.plt
     plt.clear_data()
     plt.title("loss per epoch")
+    bx, by = loss_curve(f.batch_losses, MAX_LOSS_POINTS)
+    if bx:
+        plt.plot(bx, by, marker="braille", label="batch")
     _series(plt, xs, [r.train_loss for r in f.epochs], "train")
     _series(plt, xs, [r.test_loss for r in f.epochs], "test")
     _series(plt, xs, [r.validation_loss for r in f.epochs], "validation")
