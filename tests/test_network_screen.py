@@ -19,7 +19,7 @@ from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TabbedContent
 
 import tui
 from engine.scenario import load_scenario
@@ -69,6 +69,15 @@ async def settle(pilot: Pilot) -> NetworkScreen:
     return screen
 
 
+async def show(pilot: Pilot, tab: str) -> NetworkScreen:
+    """Open a tab of the network screen (hidden panels are not redrawn) and let it draw."""
+    screen = pilot.app.screen
+    assert isinstance(screen, NetworkScreen)
+    screen.query_one("#net-tabs", TabbedContent).active = tab
+    await pilot.pause()
+    return screen
+
+
 def weights(s: NetworkSession) -> list[np.ndarray]:
     assert s.net is not None
     return [w.copy() for w in s.net.W[1:]]
@@ -100,7 +109,8 @@ async def test_step_batch_then_epoch_shows_the_records_and_the_numbers_of_the_ba
         screen = await settle(pilot)
         assert screen.state == "paused" and [r.epoch for r in screen.frame.epochs] == [0]
         await pilot.press("s")
-        screen = await settle(pilot)
+        await settle(pilot)
+        screen = await show(pilot, "tab-layers")
         f = screen.frame
         assert (f.epoch, f.batch, f.batches_per_epoch) == (1, 1, 25)  # 250 points, batches of 10
         s = screen.session
@@ -202,8 +212,10 @@ async def test_selecting_a_neuron_shows_its_incoming_weights_and_bias() -> None:
         await pilot.pause()
         assert (screen.selection.layer, screen.selection.neuron) == (3, 0)
         await pilot.press("s")
-        screen = await settle(pilot)
+        await settle(pilot)
+        screen = await show(pilot, "tab-layers")
         assert screen.frame.bp["equation"] == "BP1" and "BP1" in text(screen, "#net-bp")
+        await show(pilot, "tab-neurons")
         await pilot.press("left_square_bracket")
         await pilot.press("minus")  # remove a neuron from layer 2: a fresh run of [2, 4, 1, 1]
         screen = await settle(pilot)
@@ -287,7 +299,8 @@ async def test_a_bad_edit_is_shown_in_the_dialog_and_changes_nothing() -> None:
 async def test_vanishing_gradient_shows_the_first_layer_learning_more_slowly() -> None:
     app = NetApp("vanishing_gradient", ["data.train_limit=1000", "run.epochs=1"])
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await settle(pilot)
+        await settle(pilot)
+        screen = await show(pilot, "tab-layers")
         speeds = screen.frame.epochs[0].layer_grad_norm
         assert len(speeds) == 4 and speeds[0] < speeds[-1] / 3  # Nielsen ch. 5's picture
         layers = text(screen, "#net-layers")
@@ -321,6 +334,7 @@ async def test_mnist_keeps_its_digits_confusion_and_layers(monkeypatch: pytest.M
         assert f.confusion is not None and f.confusion.sum() == 1000
         assert np.trace(f.confusion) / 1000 == pytest.approx(f.epochs[-1].test_accuracy)
         assert [st["W_shape"] for st in f.stats] == [(30, 784), (10, 30)]
+        await show(pilot, "tab-layers")
         assert "30×784" in text(screen, "#net-layers") and "BP4" in text(screen, "#net-layers")
         shot = app.export_screenshot().replace("&#160;", " ")
         assert "pred " in shot and "true " in shot
@@ -425,8 +439,7 @@ def test_network_layers_tab_snapshot(snap_compare: Any, size: tuple[int, int]) -
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
         await pilot.press("s")
-        screen = await settle(pilot)
-        screen.query_one("#net-tabs").active = "tab-layers"
-        await pilot.pause()
+        await settle(pilot)
+        await show(pilot, "tab-layers")
 
     assert snap_compare(NetApp("xor_2_2_1"), terminal_size=size, run_before=run_before)

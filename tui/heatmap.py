@@ -103,16 +103,16 @@ def surface_colours(classes: np.ndarray, sure: np.ndarray) -> np.ndarray:
 def half_blocks(rgb: np.ndarray, classes: np.ndarray, sure: np.ndarray) -> list[list[Cell]]:
     """Rows of text cells, top row first, from grid rows whose row 0 is the bottom of the plane:
     each cell is "▀" with the upper point as its colour and the lower one as its background."""
-    ny = rgb.shape[0]
+    ny, nx = rgb.shape[:2]
+    ints = np.rint(np.nan_to_num(rgb)).astype(np.int64)
     rows = []
     for top in range(ny - 1, -1, -2):
         bottom = top - 1
-        row = []
-        for j in range(rgb.shape[1]):
-            fg = _rgb(rgb[top, j])
-            bg = _rgb(rgb[bottom, j]) if bottom >= 0 else NEUTRAL
-            row.append(Cell(UPPER, fg, bg, int(classes[top, j]), float(sure[top, j])))
-        rows.append(row)
+        fgs = list(map(tuple, ints[top].tolist()))
+        bgs = (list(map(tuple, ints[bottom].tolist())) if bottom >= 0 else [NEUTRAL] * nx)
+        ks, ss = classes[top].tolist(), sure[top].tolist()
+        rows.append([Cell(UPPER, fg, bg, int(k), float(p))
+                     for fg, bg, k, p in zip(fgs, bgs, ks, ss, strict=True)])
     return rows
 
 

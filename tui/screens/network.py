@@ -36,11 +36,12 @@ from engine.kinds.network import NetworkScenario
 
 from ..network_frame import Frame, Predictions, Selection, clamp, step_selection, take_frame
 from ..network_session import NetworkSession
+from ..widgets.cells_view import CellsView, cell_segments
 from ..widgets.digits import DigitGrid
 from ..widgets.mnist_panels import confusion_table
 from ..widgets.network_panels import (
+    boundary_cells,
     boundary_legend,
-    boundary_lines,
     bp_text,
     incoming_text,
     neuron_lines,
@@ -49,6 +50,8 @@ from ..widgets.network_views import draw_curve, draw_curves, layers_renderable
 
 FRAME_SECONDS = 1 / 12  # while running, a frame (surface, maps, numbers) this often
 PLOT_SECONDS = 0.4  # plotext charts at most this often: a build costs milliseconds
+PANEL_SECONDS = 0.25  # while running, text panels this often (a Static's update lays out the
+#                      whole screen again; the boundary repaints every frame)
 
 
 class NetworkScreen(Screen):
@@ -110,6 +113,9 @@ class NetworkScreen(Screen):
         self._plotted = 0.0
         self._cache = Predictions()
         self._config = self.scenario.model_config(None)  # the model in force (after edits)
+        self._legend = ""
+        self._digits_set = False
+        self._panels_at = 0.0
 
     @property
     def scenario(self) -> NetworkScenario:
@@ -124,7 +130,9 @@ class NetworkScreen(Screen):
         yield Static("loading…", id="net-status")
         with Horizontal(id="net-main"):
             with Vertical(id="net-left"):
-                yield Static("", id="net-boundary")
+                with Vertical(id="net-boundary"):
+                    yield CellsView(id="net-map")
+                    yield Static("", id="net-legend")
                 yield PlotextPlot(id="net-fit")
                 yield DigitGrid(id="net-digits")
             with TabbedContent(id="net-tabs"):
@@ -188,9 +196,9 @@ class NetworkScreen(Screen):
         self.call_after_refresh(self._measure)
 
     def _measure(self) -> None:
-        box = self.query_one("#net-boundary").content_size
-        if box.width > 2 and box.height > 2:
-            self.grid = (box.width, 2 * (box.height - 1))
+        box = self.query_one("#net-map").size
+        if box.width > 2 and box.height > 1:
+            self.grid = (box.width, 2 * box.height)
 
     # -- the worker -----------------------------------------------------------------------
 
@@ -289,12 +297,52 @@ class NetworkScreen(Screen):
         """Draw a Frame: status, boundary (or curve, or digits), the tabs' panels."""
         self.draws += 1
         self._measure()  # the next frame's grid fits the panel as it is now
-        self.query_one("#net-status", Static).update(self._status(f))
+        now = time.monotonic()
+        panels = self.state != "running" or now - self._panels_at >= PANEL_SECONDS
+        if panels:
+            self._panels_at = now
+            self.query_one("#net-status", Static).update(self._status(f))
         names = self.session.data.class_names if self.session.data is not None else None
         if f.surface is not None:
-            lines = boundary_lines(f.surface)
-            self.query_one("#net-boundary", Static).update(
-                Group(*lines, boundary_legend(f.surface, names)))
+            self.query_one(CellsView).set_lines(
+                [cell_segments(row) for row in boundary_cells(f.surface)])
+            legend = boundary_legend(f.surface, names)
+            if legend.plain != self._legend:  # a Static's update lays the screen out again
+                self._legend = legend.plain
+                self.query_one("#net-legend", Static).update(legend)
+        tab = self.query_one(TabbedContent).active
+        if not panels:
+            pass
+        elif tab == "tab-neurons":
+            self._draw_neurons(f)
+        elif tab == "tab-layers":
+            self.query_one("#net-layers", Static).update(layers_renderable(f, self._config))
+            self.query_one("#net-bp", Static).update(bp_text(f.bp, f.bp_error))
+        elif tab == "tab-confusion" and f.confusion is not None:
+            self.query_one("#net-confusion", Static).update(
+                confusion_table(f.confusion, f.confusion.shape[0]))
+        if f.digits is not None and panels:
+            grid = self.query_one(DigitGrid)
+            if not self._digits_set:
+                grid.set_digits(*f.digits)
+                self._digits_set = True
+            grid.set_predictions(f.predictions)
+        if tab == "tab-curves" or f.curve is not None:
+            if now - self._plotted >= PLOT_SECONDS or self.state != "running":
+                self._plotted = now
+                if tab == "tab-curves":
+                    draw_curves(self.query_one("#net-loss", PlotextPlot),
+                                self.query_one("#net-acc", PlotextPlot), f)
+                if f.curve is not None:
+                    draw_curve(self.query_one("#net-fit", PlotextPlot), f.curve)
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        """Draw the panel just shown (hidden panels are not redrawn while training)."""
+        if self.frame is not None:
+            self._plotted = self._panels_at = 0.0
+            self._draw(self.frame)
+
+    def _draw_neurons(self, f: Frame) -> None:
         sel = f.selection
         if f.neurons is not None:
             width = self.query_one("#net-neurons").content_size.width or 40
@@ -306,25 +354,6 @@ class NetworkScreen(Screen):
         raw = self.session.data.raw_names if self.session.data is not None else None
         self.query_one("#net-incoming", Static).update(
             incoming_text(f.incoming, sel.layer, sel.neuron, f.sizes, raw))
-        self.query_one("#net-layers", Static).update(
-            layers_renderable(f, self._config))
-        self.query_one("#net-bp", Static).update(bp_text(f.bp, f.bp_error))
-        if f.confusion is not None:
-            self.query_one("#net-confusion", Static).update(
-                confusion_table(f.confusion, f.confusion.shape[0]))
-        if f.digits is not None:
-            grid = self.query_one(DigitGrid)
-            if grid.shown == 0 and not getattr(grid, "_set", False):
-                grid.set_digits(*f.digits)
-                grid._set = True  # type: ignore[attr-defined]
-            grid.set_predictions(f.predictions)
-        now = time.monotonic()
-        if now - self._plotted >= PLOT_SECONDS or self.state != "running":
-            self._plotted = now
-            draw_curves(self.query_one("#net-loss", PlotextPlot),
-                        self.query_one("#net-acc", PlotextPlot), f)
-            if f.curve is not None:
-                draw_curve(self.query_one("#net-fit", PlotextPlot), f.curve)
 
     # -- keys -----------------------------------------------------------------------------
 

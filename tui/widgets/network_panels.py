@@ -9,9 +9,11 @@ neuron's map diverges from orange (its lowest activation) through a dark neutral
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
@@ -23,19 +25,25 @@ POS: heatmap.RGB = heatmap.CLASS_RGB[1]  # its high ones: blue
 MAX_WEIGHTS = 8  # a neuron's incoming weights printed one by one (more: their norm and extremes)
 
 
+@lru_cache(maxsize=65536)
+def cell_style(fg: heatmap.RGB, bg: heatmap.RGB) -> Style:
+    """The rich Style of a cell's colours (cached: parsing colours is slow, pairs repeat)."""
+    return Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg))
+
+
 def cells_text(rows: Sequence[Sequence[heatmap.Cell]]) -> list[Text]:
     """Half-block cells as rich Text lines (24-bit colour, consecutive equal styles merged)."""
     lines = []
     for row in rows:
         t = Text(no_wrap=True, overflow="crop")
         for c in row:
-            t.append(c.char, Style(color=f"rgb{c.fg}", bgcolor=f"rgb{c.bg}"))
+            t.append(c.char, cell_style(c.fg, c.bg))
         lines.append(t)
     return lines
 
 
-def boundary_lines(surface: Any) -> list[Text]:
-    """The decision surface (an ``engine.models.surface.Surface``) as text rows: regions in
+def boundary_cells(surface: Any) -> list[list[heatmap.Cell]]:
+    """The decision surface (an ``engine.models.surface.Surface``) as rows of cells: regions in
     their class's hue (brightness: sureness), training points filled, test points hollow, the
     test points the network gets wrong as a red ✗."""
     s = surface
@@ -47,7 +55,12 @@ def boundary_lines(surface: Any) -> list[Text]:
     heatmap.place_points(rows, *s.test, x_range, y_range, train=False)
     if s.test_wrong is not None and s.test_wrong.any():
         heatmap.mark_points(rows, s.test[0][s.test_wrong], x_range, y_range)
-    return cells_text(rows)
+    return rows
+
+
+def boundary_lines(surface: Any) -> list[Text]:
+    """The decision surface as rich Text rows (see ``boundary_cells``)."""
+    return cells_text(boundary_cells(surface))
 
 
 def boundary_legend(surface: Any, names: Sequence[str] | None = None) -> Text:
@@ -115,7 +128,7 @@ def neuron_lines(maps: Any, sizes: Sequence[int], layer: int, neuron: int, width
                 chosen = l == layer and j == neuron
                 t.append("▶" if chosen and r == h // 2 else " ", "bold yellow")
                 for c in maps_rows[j][r]:
-                    t.append(c.char, Style(color=f"rgb{c.fg}", bgcolor=f"rgb{c.bg}"))
+                    t.append(c.char, cell_style(c.fg, c.bg))
                 t.append("◀" if chosen and r == h // 2 else " ", "bold yellow")
             lines.append(t)
         labels = Text(no_wrap=True, overflow="crop")
