@@ -31,6 +31,7 @@ from engine.records import BatchRecord, EpochRecord, NetworkSummary
 from engine.scenario import BUNDLED_DIR, load_scenario
 
 from .network_report import NetworkOutcome
+from .scripts import script_text
 
 if TYPE_CHECKING:
     from engine.data.dataset import Dataset
@@ -299,8 +300,6 @@ class NetworkSession:
 
     def script(self) -> str:
         """The session as a replay script (JSON)."""
-        from .session import script_text
-
         return script_text(self.actions)
 
 

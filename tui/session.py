@@ -25,9 +25,9 @@ from engine.runner import Run
 from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
 
 from . import report
+from .scripts import FORMAT_VERSION, script_text
 
 Record = IterationRecord
-FORMAT_VERSION = 1
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
 #: settings the app edits between steps (other [run] keys stay as the scenario has them)
 SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations",
@@ -284,11 +284,6 @@ class Session:
     def script(self) -> str:
         """The session as a replay script (JSON)."""
         return script_text(self.actions)
-
-
-def script_text(actions: list[dict[str, Any]]) -> str:
-    """A replay script (JSON) of ``actions``: what every kind's session writes."""
-    return json.dumps({"gdlab_session": FORMAT_VERSION, "actions": actions}, indent=2) + "\n"
 
 
 def _reference(sc: Scenario, ref: str) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -107,6 +109,9 @@ class NetworkScreen(Screen):
         self.draws = 0  # frames drawn (the benchmark's redraws)
         self.grid = (40, 40)  # the boundary's grid points (columns, 2 x rows), set on resize
         self._halt = threading.Event()  # set: the running worker stops at the next batch
+        self._jobs: deque[tuple[str, threading.Event]] = deque()  # what the keys asked for
+        self._jobs_lock = threading.Lock()
+        self._idle = True  # no worker is taking jobs
         self._box: Frame | None = None
         self._box_lock = threading.Lock()
         self._posted = False
@@ -204,20 +209,41 @@ class NetworkScreen(Screen):
 
     def _prepare(self) -> None:
         self.state = "loading"
-        self._work("prepare")
+        self._queue("prepare", self._halt)
 
-    @work(thread=True, exclusive=True, group="network-train")
-    def _work(self, job: str) -> None:
-        """Do ``job`` ("prepare", "batch", "epoch", "run") on the session; hand over Frames."""
+    def _queue(self, job: str, halt: threading.Event) -> None:
+        """Add a job for the worker, in order (keys pressed quickly are all taken); start a
+        worker when none is taking jobs."""
+        with self._jobs_lock:
+            self._jobs.append((job, halt))
+            start, self._idle = self._idle, False
+        if start:
+            self._work()
+
+    @work(thread=True, group="network-train")
+    def _work(self) -> None:
+        """Take the queued jobs ("prepare", "batch", "epoch", "run") in order, on the session;
+        hand over Frames; end when there are none left."""
         worker = get_current_worker()
+        while not worker.is_cancelled:
+            with self._jobs_lock:
+                if not self._jobs:
+                    self._idle = True
+                    return
+                job, halt = self._jobs.popleft()
+            self._do(job, halt, lambda: worker.is_cancelled)
+
+    def _do(self, job: str, halt: threading.Event, cancelled: Callable[[], bool]) -> None:
         s = self.session
         generation = s.generation
 
         def halted() -> bool:
-            return self._halt.is_set() or worker.is_cancelled or s.generation != generation
+            return halt.is_set() or cancelled() or s.generation != generation
 
         try:
             with s.lock:
+                if s.generation != generation:
+                    return
                 s.prepare()
                 if job == "batch":
                     s.step_batches(1)
@@ -362,7 +388,7 @@ class NetworkScreen(Screen):
         self._halt.set()
 
     def _start(self, job: str) -> None:
-        if self.state in ("loading", "error"):
+        if self.state == "error":
             return
         if self.state == "running":
             self._stop_running()
@@ -370,7 +396,7 @@ class NetworkScreen(Screen):
         self._halt = threading.Event()
         if job == "run":
             self.state = "running"
-        self._work(job)
+        self._queue(job, self._halt)
 
     def action_step_batch(self) -> None:
         """Take one mini-batch (pauses a running network first)."""
@@ -387,13 +413,15 @@ class NetworkScreen(Screen):
             self.state = "paused"
             if self.frame is not None:
                 self.query_one("#net-status", Static).update(self._status(self.frame))
-        elif self.state == "paused":
+        elif self.state in ("paused", "loading"):
             self._start("run")
 
     def _fresh(self, change: Any) -> bool:
         """Stop the worker, apply ``change`` to the session (an edit, reset, new seed), start
         the new run; errors are shown and change nothing."""
         self._stop_running()
+        with self._jobs_lock:
+            self._jobs.clear()  # steps asked of the old run are not taken by the new one
         try:
             with self.session.lock:
                 change()
