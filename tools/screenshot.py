@@ -1,7 +1,9 @@
-"""Write the README's screenshots (docs/screenshot-run.svg, docs/screenshot-compare.svg) and key table.
+"""Write the README's screenshots (docs/screenshot-run.svg, docs/screenshot-compare.svg,
+docs/screenshot-network.svg) and key table.
 
 The run view is target_z after three steps with the graph tab open, at 120x36; the compare view
-is target_z's variants side by side, at 140x36. ``--keys`` prints the key bindings as the app
+is target_z's variants side by side, at 140x36; the network screen is spiral's deeper variant
+after 40 epochs, at 140x40. ``--keys`` prints the key bindings as the app
 defines them, as a Markdown table.
 
 Usage, from the repository root:
@@ -45,6 +47,27 @@ async def shoot_compare(out: Path) -> Path:
         return Path(app.save_screenshot(filename="screenshot-compare.svg", path=str(out)))
 
 
+async def shoot_network(out: Path) -> Path:
+    """spiral's deeper variant ([2, 8, 8, 8, 8, 1]) after 40 epochs, the neurons' maps open."""
+    app = GdlabApp(scenario="spiral")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        app.open_scenario("spiral", "deeper")
+        while getattr(app.screen, "frame", None) is None \
+                or app.screen.session.variant != "deeper":
+            await pilot.pause()
+        screen = app.screen
+        for _ in range(40):
+            await pilot.press("S")
+        await app.workers.wait_for_complete()
+        while screen.frame is None or screen.frame.epoch < 40:
+            await pilot.pause()
+        screen._plotted = screen._panels_at = 0.0
+        screen._draw(screen.frame)
+        await pilot.pause()
+        return Path(app.save_screenshot(filename="screenshot-network.svg", path=str(out)))
+
+
 def _key(b: Binding) -> str:
     names = {"space": "space", "enter": "enter", "escape": "esc"}
     keys = [b.key_display or names.get(k, k) for k in b.key.split(",")] if not b.key_display \
@@ -71,7 +94,7 @@ def main() -> None:
     if args.keys:
         print(key_table(), end="")
         return
-    for shoot in (shoot_run, shoot_compare):
+    for shoot in (shoot_run, shoot_compare, shoot_network):
         print(asyncio.run(shoot(args.out)))
 
 
