@@ -323,6 +323,10 @@ class NetworkScreen(Screen):
         """Draw a Frame: status, boundary (or curve, or digits), the tabs' panels."""
         self.draws += 1
         self._measure()  # the next frame's grid fits the panel as it is now
+        if f.surface is not None and self.state != "running" \
+                and f.surface.outputs.shape[:2] != (self.grid[1], self.grid[0]):
+            retaken = self._retake()  # taken before the panel was measured: fit it now
+            f = retaken if retaken is not None else f
         now = time.monotonic()
         panels = self.state != "running" or now - self._panels_at >= PANEL_SECONDS
         if panels:
@@ -488,6 +492,20 @@ class NetworkScreen(Screen):
             sel = self.selection
             self.selection = Selection(sel.layer, sel.neuron, (sel.example + by) % n)
             self._refresh_selection()
+
+    def _retake(self) -> Frame | None:
+        """A Frame of the run as it is now, taken here; None while the worker steps."""
+        s = self.session
+        if not s.lock.acquire(blocking=False):  # the worker is stepping: its frame will fit
+            return None
+        try:
+            if s.trainer is None:
+                return None
+            frame = take_frame(s, self.selection, *self.grid, cache=self._cache)
+        finally:
+            s.lock.release()
+        self.frame = frame
+        return frame
 
     def _refresh_selection(self) -> None:
         """Redraw with the new selection: now when paused, else with the next frame."""
