@@ -1,6 +1,11 @@
-"""Measure the app: start-up to the first complete run view, and redraws and key latency in a run.
+"""Measure the app: start-up to the first complete run view, and redraws and key latency in a run;
+the network screen (``spiral``'s playground variant, [2, 4, 2, 1]): start to its first frame,
+and while it trains continuously, boundary redraws per second, the time to answer a key (``]``,
+select the next neuron: answered when the selection has changed) and the training speed in
+epochs per second against the same training headless (``NetworkSession.step_batches``), timed
+in the same run before and after the app.
 
-Run: /work/venv/bin/python bench/bench_app.py   (prints figures; nothing is asserted)
+Run: python bench/bench_app.py [--network-only]   (prints figures; nothing is asserted)
 """
 
 from __future__ import annotations
@@ -79,8 +84,90 @@ async def long_run(seconds: float = 3.0) -> dict[str, float]:
         }
 
 
+def headless_epochs_per_s(seconds: float = 3.0) -> float:
+    """spiral trained by a NetworkSession without the app: epochs (25 batches) per second."""
+    from tui.network_session import NetworkSession
+
+    s = NetworkSession()
+    s.open("spiral", "playground")
+    s.prepare()
+    t0 = time.perf_counter()
+    taken = 0
+    while time.perf_counter() - t0 < seconds and not s.finished:
+        s.step_batches(25)
+        taken += 25
+    return taken / 25 / (time.perf_counter() - t0)
+
+
+async def network_first_frame(size: tuple[int, int]) -> float:
+    """Seconds from creating the app to the network screen's first drawn frame (spiral)."""
+    from tui.app import GdlabApp
+
+    t0 = time.perf_counter()
+    app = GdlabApp(scenario="spiral")
+    async with app.run_test(size=size):
+        while getattr(app.screen, "frame", None) is None:
+            await asyncio.sleep(0.001)
+        return time.perf_counter() - t0
+
+
+async def network_run(size: tuple[int, int], seconds: float = 4.0) -> dict[str, float]:
+    """Boundary redraws/s, key latency and epochs/s while spiral trains continuously."""
+    from tui.app import GdlabApp
+
+    app = GdlabApp(scenario="spiral")
+    async with app.run_test(size=size) as pilot:
+        while getattr(app.screen, "frame", None) is None:
+            await asyncio.sleep(0.001)
+        screen = app.screen
+        await pilot.pause()
+        trainer = screen.session.trainer
+        start_batches = (trainer.epoch - 1) * 25 + trainer.batch if trainer.epoch else 0
+        draws0 = screen.draws
+        t0 = time.perf_counter()
+        screen.action_toggle_run()
+        latencies = []
+        while time.perf_counter() - t0 < seconds:
+            sel = screen.selection
+            t = time.perf_counter()
+            app.post_message(events.Key("right_square_bracket", "]"))
+            while screen.selection is sel:
+                await asyncio.sleep(0.001)
+            latencies.append(time.perf_counter() - t)
+            await asyncio.sleep(0.2)
+        elapsed = time.perf_counter() - t0
+        draws = screen.draws - draws0
+        screen.action_toggle_run()
+        await app.workers.wait_for_complete()
+        trainer = screen.session.trainer
+        batches = (trainer.epoch - 1) * 25 + trainer.batch - start_batches
+        return {"redraws_per_s": draws / elapsed, "epochs_per_s": batches / 25 / elapsed,
+                "key_latency_median_ms": 1000 * statistics.median(latencies),
+                "key_latency_max_ms": 1000 * max(latencies), "seconds": elapsed}
+
+
+def network_main() -> None:
+    """Print the network screen's figures."""
+    for size in ((80, 24), (200, 60)):
+        print(f"network screen, start to first frame, headless {size[0]}x{size[1]}: "
+              f"{asyncio.run(network_first_frame(size)):.3f} s")
+    for size in ((80, 24), (200, 60)):
+        before = headless_epochs_per_s()
+        r = asyncio.run(network_run(size))
+        after = headless_epochs_per_s()
+        headless = (before + after) / 2
+        print(f"spiral training continuously at {size[0]}x{size[1]} ({r['seconds']:.1f} s): "
+              f"{r['redraws_per_s']:.1f} boundary redraws/s, key latency median "
+              f"{r['key_latency_median_ms']:.0f} ms, max {r['key_latency_max_ms']:.0f} ms, "
+              f"{r['epochs_per_s']:.1f} epochs/s = {r['epochs_per_s'] / headless:.0%} of "
+              f"headless ({before:.1f} before, {after:.1f} after)")
+
+
 def main() -> None:
     """Print the figures."""
+    if "--network-only" in sys.argv:
+        network_main()
+        return
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import tui.app"], check=True)
     print(f"import tui.app in a fresh interpreter: {time.perf_counter() - t:.3f} s")
@@ -92,6 +179,7 @@ def main() -> None:
           f"{r['iterations_per_s']:.0f} iterations/s, {r['redraws_per_s']:.1f} chart redraws/s "
           f"(capped at 5), key latency median {r['key_latency_median_ms']:.0f} ms, "
           f"max {r['key_latency_max_ms']:.0f} ms")
+    network_main()
 
 
 if __name__ == "__main__":

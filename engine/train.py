@@ -12,6 +12,11 @@ epoch and batch); when the monitored loss has not improved for ``cfg.patience`` 
 test set is never looked at); or when ``should_stop`` (checked at every report and every chunk
 of about 2048 examples) returns true ("stopped"). Closing the generator stops it too.
 
+Stepping: ``Trainer`` is the same training, advanced one mini-batch (``step_batch``) or one
+epoch (``step_epoch``) at a time, for the app and its sessions; its records are train()'s,
+record for record (the same code yields them), and a pause between two steps is not counted in
+an epoch's seconds. A Trainer may be stepped from different threads, one at a time.
+
 BLAS threads: for these small matrices one OpenBLAS thread is about as fast as two (see
 docs/benchmarks.md); the thread count is fixed when numpy is first imported
 (OPENBLAS_NUM_THREADS), so it is the command line's job, not this module's.
@@ -19,8 +24,10 @@ docs/benchmarks.md); the thread count is fixed when numpy is first imported
 
 from __future__ import annotations
 
+import contextvars
 import math
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -119,6 +126,22 @@ def train(
     data: X_train (N, n0) uint8 or float, y_train (N,) class indices or (N, n_out) targets,
     the same for the test (and validation) set. The caller checks that the layers fit the data.
     """
+    return _records(net, cfg, data, should_stop, scenario, variant, None)
+
+
+class _Tick:
+    """What a Trainer's stream yields after each mini-batch (and nothing else does)."""
+
+
+TICK = _Tick()
+
+
+def _records(net: Network, cfg: RunConfig, data: TrainingData,
+             should_stop: Callable[[], bool] | None, scenario: str, variant: str | None,
+             stepper: Trainer | None) -> Iterator[Any]:
+    """train()'s generator; with a ``stepper`` it also yields TICK once each mini-batch has been
+    taken with all its records (the epoch's record after its last batch), keeps the weights
+    before each step when ``stepper.detail`` is set, and says where it is."""
     X, y = data.X_train, _labels(data.y_train)
     yt = _labels(data.y_test)
     yv = None if data.y_val is None else _labels(data.y_val)
@@ -170,6 +193,8 @@ def train(
                     if not math.isfinite(out_grad.sum()):
                         where = (epoch, batch)
                         break
+                    if stepper is not None and stepper.detail:
+                        stepper.keep_weights()  # what BP2 of this batch multiplied by
                     for name, p, g in steps:
                         step(name, p, g)
                     if batch % every == 0:
@@ -180,6 +205,12 @@ def train(
                         if should_stop is not None and should_stop():
                             stop_reason = "stopped"
                             break
+                    if stepper is not None:
+                        stepper.epoch, stepper.batch = epoch, batch
+                        if c0 + m < n or b0 + bs < m:  # the epoch's last batch ticks later
+                            paused = time.perf_counter()
+                            yield TICK
+                            start += time.perf_counter() - paused
                 if where is not None or stop_reason == "stopped":
                     break
             if where is not None:
@@ -212,6 +243,8 @@ def train(
                            f"{'s' if cfg.patience != 1 else ''} (best {best:.6g} at epoch "
                            f"{best_epoch})")
                 break
+            if stepper is not None and epoch < epochs:
+                yield TICK  # the epoch's last batch, after its record (the last: the summary)
         if not current:  # stopped or diverged within an epoch: the weights as they are now
             final = _Evaluation(net, data, y, yt, yv)
     if stop_reason == "diverged" and where is not None:
@@ -227,3 +260,90 @@ def train(
         diverged_epoch=where[0] if where else None, diverged_batch=where[1] if where else None,
         data=data.description,
     )
+
+
+class Trainer:
+    """train() advanced a mini-batch or an epoch at a time (the app steps it; sessions replay it).
+
+    ``begin()`` returns epoch 0's record (the network before training); ``step_batch()`` takes
+    one mini-batch and returns the records it produced (a BatchRecord every report_every
+    batches, the EpochRecord after an epoch's last batch); ``step_epoch()`` takes batches to the
+    end of the epoch. Once training has ended (epochs done, early stop, divergence), ``summary``
+    is set and ``finished`` is true; further steps return nothing. The records are those
+    ``train`` yields for the same arguments, in the same order.
+
+    ``detail``: keep each layer's weights from before each step in ``weights_before`` (what
+    BP2 and BP4 of the last mini-batch used; the optimizer has moved ``net``'s since).
+    ``epoch``/``batch``: where the last step was (batch within the epoch, 1-based).
+    """
+
+    def __init__(self, net: Network, cfg: RunConfig, data: TrainingData, *, scenario: str = "",
+                 variant: str | None = None) -> None:
+        self.net, self.cfg, self.data = net, cfg, data
+        self.batches_per_epoch = math.ceil(len(data.y_train) / int(cfg.batch_size or 1))
+        self.epoch = self.batch = 0
+        self.summary: NetworkSummary | None = None
+        self.detail = False
+        self.weights_before: list[np.ndarray] = []  # W_1..W_L before the last step
+        # a proxy: no cycle, so a dropped Trainer closes its stream in __del__ (its Context)
+        self._stream = _records(net, cfg, data, None, scenario, variant, weakref.proxy(self))
+        # The stream holds np.errstate (a context variable) across its yields, and the app steps
+        # it from one worker thread after another: advance it always inside this one Context.
+        self._context = contextvars.copy_context()
+        self._begun = False
+
+    def _next(self) -> Any:
+        return self._context.run(next, self._stream, None)
+
+    @property
+    def finished(self) -> bool:
+        return self.summary is not None
+
+    def keep_weights(self) -> None:
+        """Copy every W_l (before the optimizer's step; called by the stream)."""
+        names = [f"W{l}" for l in range(1, self.net.L + 1)]
+        if len(self.weights_before) != len(names):
+            self.weights_before = [np.empty_like(self.net.params[k]) for k in names]
+        for keep, name in zip(self.weights_before, names, strict=True):
+            np.copyto(keep, self.net.params[name])
+
+    def begin(self) -> list[EpochRecord]:
+        """Epoch 0's record (once; later calls return nothing)."""
+        if self._begun:
+            return []
+        self._begun = True
+        return [self._next()]
+
+    def step_batch(self) -> list[Any]:
+        """Take one mini-batch; return the records it produced (none once finished)."""
+        out: list[Any] = self.begin()
+        if self.finished:
+            return out
+        while (rec := self._next()) is not None:
+            if rec is TICK:
+                return out
+            if isinstance(rec, NetworkSummary):
+                self.summary = rec
+            else:
+                out.append(rec)
+        return out
+
+    def step_epoch(self, halt: Callable[[], bool] | None = None) -> tuple[list[Any], int]:
+        """Take mini-batches to the end of the epoch (or until ``halt()``, checked after each);
+        return the records and the number of batches taken."""
+        out: list[Any] = self.begin()
+        taken = 0
+        while not self.finished:
+            recs = self.step_batch()
+            taken += 1
+            out += recs
+            if any(isinstance(r, EpochRecord) for r in recs) or (halt is not None and halt()):
+                break
+        return out, taken
+
+    def close(self) -> None:
+        """End the stream (its buffers are freed)."""
+        self._context.run(self._stream.close)
+
+    def __del__(self) -> None:
+        self.close()

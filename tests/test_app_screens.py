@@ -265,8 +265,8 @@ def test_toml_script_clears_a_setting_by_leaving_the_value_out(tmp_path, capsys)
 
 async def test_each_kind_opens_its_own_screen(monkeypatch, tmp_path: Path) -> None:
     """The app asks the kind's views for the screen: the run view for a graph scenario, the
-    training dashboard for a network scenario (which waits for its worker on the way out)."""
-    from tui.screens.mnist import MnistScreen
+    network screen for a network scenario (which waits for its worker on the way out)."""
+    from tui.screens.network import NetworkScreen
 
     monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)  # the bundled subset
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -279,9 +279,10 @@ async def test_each_kind_opens_its_own_screen(monkeypatch, tmp_path: Path) -> No
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen
-        assert isinstance(screen, MnistScreen) and screen.variant == "lr_3"
-        assert app.session.run is None  # a network is not stepped in a session
-        screen._stop_worker()  # the app's exit waits for the worker, which stops at once
+        assert isinstance(screen, NetworkScreen) and screen.session.variant == "lr_3"
+        assert app.session.run is None  # a network is stepped in the screen's own session
+        await app.workers.wait_for_complete()  # loading the data; nothing trains unasked
+
 
 
 async def test_export_dialog_shows_its_choices_by_text_and_follows_a_typed_name(

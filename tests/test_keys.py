@@ -13,7 +13,9 @@ from tui.screens.compare import CompareScreen
 from tui.screens.export import ExportScreen
 from tui.screens.goto import GotoScreen
 from tui.screens.help import HelpScreen, bindings, key_text, keys_text, screen_classes
-from tui.screens.mnist import MnistScreen
+from tui.screens.network import NetworkScreen
+from tui.screens.network_compare import NetworkCompareScreen
+from tui.screens.network_edit import NetworkEditScreen
 from tui.screens.new_scenario import NewScenarioScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
@@ -26,7 +28,9 @@ def factories(app: GdlabApp) -> dict[type[Screen], Callable[[], Screen]]:
         CompareScreen: lambda: CompareScreen(load_scenario("target_z")),
         PickerScreen: lambda: PickerScreen([]),
         NewScenarioScreen: NewScenarioScreen,
-        MnistScreen: lambda: MnistScreen(load_scenario("mnist_mlp")),
+        NetworkScreen: lambda: NetworkScreen(load_scenario("xor")),
+        NetworkCompareScreen: lambda: NetworkCompareScreen(load_scenario("xor")),
+        NetworkEditScreen: lambda: NetworkEditScreen(NetworkScreen(load_scenario("xor"))),
         ExportScreen: lambda: ExportScreen(app.session),
         GotoScreen: lambda: GotoScreen(10),
         ColumnsScreen: lambda: ColumnsScreen(["iter", "x"], {"iter", "x"}),
@@ -50,8 +54,9 @@ def section(text: str, title: str) -> str:
 def test_help_lists_every_binding_of_every_screen() -> None:
     text = "\n" + keys_text()
     classes = screen_classes()
-    assert {RunScreen, CompareScreen, PickerScreen, NewScenarioScreen, MnistScreen, ExportScreen,
-            GotoScreen, ColumnsScreen, HelpScreen} <= set(classes)
+    assert {RunScreen, CompareScreen, PickerScreen, NewScenarioScreen, NetworkScreen,
+            NetworkCompareScreen, NetworkEditScreen, ExportScreen, GotoScreen, ColumnsScreen,
+            HelpScreen} <= set(classes)
     for cls in classes:
         part = section(text, cls.HELP_TITLE)
         for b in bindings(cls):
@@ -61,6 +66,9 @@ def test_help_lists_every_binding_of_every_screen() -> None:
     run = section(text, "run view")
     for key in ("g", "1", "5", "t", "<", ">", "?", "q"):
         assert f"\n  {key} " in run, key
+    network = section(text, "network screen")
+    for key in ("s", "S", "space", "1", "4", "m", "]", "[", "x", "+", "-", "n", "?", "q"):
+        assert f"\n  {key} " in network, key
 
 
 async def test_the_palette_offers_every_binding_of_every_screen() -> None:

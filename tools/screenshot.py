@@ -1,9 +1,9 @@
-"""Write the README's screenshots (docs/screenshot-{run,compare,dashboard}.svg) and key table.
+"""Write the README's screenshots (docs/screenshot-{run,compare,network}.svg) and key table.
 
 The run view is target_z after three steps with the graph tab open, at 120x36; the compare view
-is target_z's variants side by side, at 140x36; the dashboard is xor trained, at 120x40.
-``--keys`` prints the key bindings as the app defines them (the run view, the compare view, the
-picker and the dashboard), as a Markdown table.
+is target_z's variants side by side, at 140x36; the network screen is spiral's deeper variant
+after 40 epochs, at 140x40. ``--keys`` prints the key bindings as the app defines them (the run
+view, the compare view, the picker and the network screen), as a Markdown table.
 
 Usage, from the repository root:
     python tools/screenshot.py [--out docs] [--keys]
@@ -20,13 +20,13 @@ from textual.widgets import TabbedContent
 from tui.app import GdlabApp
 from tui.screens.compare import CompareScreen
 from tui.screens.help import action_doc, bindings, key_text
-from tui.screens.mnist import PLOT_SECONDS, MnistScreen
+from tui.screens.network import NetworkScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
 
 RUN_SIZE = (120, 36)
 COMPARE_SIZE = (140, 36)
-DASHBOARD_SIZE = (120, 40)
+NETWORK_SIZE = (140, 40)
 
 
 async def shoot_run(out: Path) -> Path:
@@ -52,26 +52,36 @@ async def shoot_compare(out: Path) -> Path:
         return Path(app.save_screenshot(filename="screenshot-compare.svg", path=str(out)))
 
 
-async def shoot_dashboard(out: Path) -> Path:
-    """xor's Playground network trained to its last epoch on the dashboard."""
-    app = GdlabApp(scenario="xor")
-    async with app.run_test(size=DASHBOARD_SIZE) as pilot:
-        screen = app.screen
-        while getattr(screen, "state", "") not in ("finished", "diverged", "error"):
-            await pilot.pause(0.05)
+async def shoot_network(out: Path) -> Path:
+    """spiral's deeper variant ([2, 8, 8, 8, 8, 1]) after 40 epochs, the neurons' maps open."""
+    app = GdlabApp(scenario="spiral")
+    async with app.run_test(size=NETWORK_SIZE) as pilot:
         await app.workers.wait_for_complete()
-        await pilot.pause(PLOT_SECONDS + 0.1)  # the plots' last redraw
-        return Path(app.save_screenshot(filename="screenshot-dashboard.svg", path=str(out)))
+        app.open_scenario("spiral", "deeper")
+        while getattr(app.screen, "frame", None) is None \
+                or app.screen.session.variant != "deeper":
+            await pilot.pause()
+        screen = app.screen
+        for _ in range(40):
+            await pilot.press("S")
+        await app.workers.wait_for_complete()
+        while screen.frame is None or screen.frame.epoch < 40:
+            await pilot.pause()
+        screen._plotted = screen._panels_at = 0.0
+        screen._draw(screen.frame)
+        await pilot.pause()
+        return Path(app.save_screenshot(filename="screenshot-network.svg", path=str(out)))
 
 
 def key_table() -> str:
-    """The keys of the run view, the compare view and the picker as a Markdown table.
+    """The keys of the run view, the compare view, the picker and the network screen as a Markdown
+    table.
 
     Read from the screens' BINDINGS, as ``?`` help and the command palette are.
     """
     rows = ["| key | view | what it does |", "|---|---|---|"]
     for view, screen in (("run", RunScreen), ("compare", CompareScreen), ("picker", PickerScreen),
-                         ("dashboard", MnistScreen)):
+                         ("network", NetworkScreen)):
         for b in bindings(screen):
             doc = action_doc(screen, b.action, GdlabApp) or b.description
             what = (doc[0].lower() + doc[1:].rstrip(".")).replace("|", "\\|")
@@ -88,7 +98,7 @@ def main() -> None:
     if args.keys:
         print(key_table(), end="")
         return
-    for shoot in (shoot_run, shoot_compare, shoot_dashboard):
+    for shoot in (shoot_run, shoot_compare, shoot_network):
         print(asyncio.run(shoot(args.out)))
 
 

@@ -36,6 +36,8 @@ TRAIN_GLYPHS = "●▲■◆★✚"
 TEST_GLYPHS = "○△□◇☆✛"
 PLAIN_SHADES = " ░▒▓"  # to_plain: class k's region (class 0 blank); beyond 4 classes, digits
 UPPER = "▀"
+WRONG = "✗"  # a test point the network gets wrong
+WRONG_RGB: RGB = (255, 70, 70)
 
 
 @dataclass
@@ -101,16 +103,16 @@ def surface_colours(classes: np.ndarray, sure: np.ndarray) -> np.ndarray:
 def half_blocks(rgb: np.ndarray, classes: np.ndarray, sure: np.ndarray) -> list[list[Cell]]:
     """Rows of text cells, top row first, from grid rows whose row 0 is the bottom of the plane:
     each cell is "▀" with the upper point as its colour and the lower one as its background."""
-    ny = rgb.shape[0]
+    ny, nx = rgb.shape[:2]
+    ints = np.rint(np.nan_to_num(rgb)).astype(np.int64)
     rows = []
     for top in range(ny - 1, -1, -2):
         bottom = top - 1
-        row = []
-        for j in range(rgb.shape[1]):
-            fg = _rgb(rgb[top, j])
-            bg = _rgb(rgb[bottom, j]) if bottom >= 0 else NEUTRAL
-            row.append(Cell(UPPER, fg, bg, int(classes[top, j]), float(sure[top, j])))
-        rows.append(row)
+        fgs = list(map(tuple, ints[top].tolist()))
+        bgs = (list(map(tuple, ints[bottom].tolist())) if bottom >= 0 else [NEUTRAL] * nx)
+        ks, ss = classes[top].tolist(), sure[top].tolist()
+        rows.append([Cell(UPPER, fg, bg, int(k), float(p))
+                     for fg, bg, k, p in zip(fgs, bgs, ks, ss, strict=True)])
     return rows
 
 
@@ -124,6 +126,15 @@ def glyph(k: int, train: bool) -> str:
     return glyphs[k % len(glyphs)]
 
 
+def _cell_of(x: float, y: float, h: int, w: int, x_range: tuple[float, float],
+             y_range: tuple[float, float]) -> tuple[int, int] | None:
+    """(row, column) of the text cell holding point (x, y); None outside the ranges."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    if not (x0 <= x <= x1 and y0 <= y <= y1):
+        return None
+    return (min(h - 1, int((y1 - y) / (y1 - y0) * h)), min(w - 1, int((x - x0) / (x1 - x0) * w)))
+
+
 def place_points(rows: list[list[Cell]], points: np.ndarray, labels: np.ndarray,
                  x_range: tuple[float, float], y_range: tuple[float, float],
                  train: bool) -> int:
@@ -131,19 +142,32 @@ def place_points(rows: list[list[Cell]], points: np.ndarray, labels: np.ndarray,
     cell that holds it, as its class's glyph in the class's colour, on the cell's colours
     averaged. Points outside the ranges are left out; returns how many were drawn."""
     h, w = len(rows), len(rows[0]) if rows else 0
-    (x0, x1), (y0, y1) = x_range, y_range
     drawn = 0
     for (x, y), k in zip(np.asarray(points, np.float64), np.asarray(labels), strict=True):
-        if not (x0 <= x <= x1 and y0 <= y <= y1):
+        at = _cell_of(x, y, h, w, x_range, y_range)
+        if at is None:
             continue
-        col = min(w - 1, int((x - x0) / (x1 - x0) * w))
-        row = min(h - 1, int((y1 - y) / (y1 - y0) * h))
-        cell = rows[row][col]
+        cell = rows[at[0]][at[1]]
         under = cell.bg if cell.char != UPPER else _rgb(
             (np.asarray(cell.fg) + np.asarray(cell.bg)) / 2)
-        rows[row][col] = Cell(glyph(int(k), train), point_rgb(int(k)), under, cell.klass,
-                              cell.sure)
+        rows[at[0]][at[1]] = Cell(glyph(int(k), train), point_rgb(int(k)), under, cell.klass,
+                                  cell.sure)
         drawn += 1
+    return drawn
+
+
+def mark_points(rows: list[list[Cell]], points: np.ndarray, x_range: tuple[float, float],
+                y_range: tuple[float, float], char: str = WRONG, rgb: RGB = WRONG_RGB) -> int:
+    """Draw ``char`` in ``rgb`` at each of ``points`` (N, 2), over whatever the cell holds (the
+    test points a network gets wrong); returns how many were drawn."""
+    h, w = len(rows), len(rows[0]) if rows else 0
+    drawn = 0
+    for x, y in np.asarray(points, np.float64).reshape(-1, 2):
+        at = _cell_of(x, y, h, w, x_range, y_range)
+        if at is not None:
+            cell = rows[at[0]][at[1]]
+            rows[at[0]][at[1]] = Cell(char, rgb, cell.bg, cell.klass, cell.sure)
+            drawn += 1
     return drawn
 
 

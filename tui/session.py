@@ -27,9 +27,9 @@ from engine.runner import Run
 from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
 
 from . import report
+from .scripts import FORMAT_VERSION, script_text
 
 Record = IterationRecord
-FORMAT_VERSION = 1
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
 #: settings the app edits between steps (other [run] keys stay as the scenario has them)
 SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations",
@@ -329,7 +329,7 @@ class Session:
 
     def script(self) -> str:
         """The session as a replay script (JSON)."""
-        return json.dumps({"gdlab_session": FORMAT_VERSION, "actions": self.actions}, indent=2) + "\n"
+        return script_text(self.actions)
 
 
 def _reference(sc: Scenario, ref: str) -> str:
@@ -370,9 +370,16 @@ def replay(actions: list[dict[str, Any]], search: list[Path] | None = None) -> S
 
 def replay_main(args: argparse.Namespace) -> int:
     """``gdlab replay SCRIPT [--format]``: print the replayed trace as the app showed it."""
-    s = replay(load_script(args.script))
-    o = s.outcome()
+    actions = load_script(args.script)
     fmt = getattr(args, "format", "table")
+    from .network_session import is_network_script
+
+    if is_network_script(actions):
+        from .network_session import replay_network_main
+
+        return replay_network_main(actions, fmt)
+    s = replay(actions)
+    o = s.outcome()
     if fmt == "csv":
         text = report.to_csv([o])
     elif fmt == "jsonl":

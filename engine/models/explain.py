@@ -10,6 +10,11 @@ every layer) and returns each equation's operands and result for neuron j of lay
 
 and the same gradients averaged over the batch (what the optimizer stepped with), with the
 regularisation term of the weights apart. Nothing is recomputed but these few products.
+
+During training the optimizer steps right after each backward pass, so the network's weights
+are no longer those the pass used: ``weights`` (W_1..W_L from before the step, as
+engine.train.Trainer keeps them with ``detail``) puts the right ones in BP2 and in the
+regularisation term.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ import numpy as np
 from .dense import DenseNet
 
 
-def bp_terms(net: DenseNet, layer: int, neuron: int, example: int = 0) -> dict[str, Any]:
+def bp_terms(net: DenseNet, layer: int, neuron: int, example: int = 0,
+             weights: list[np.ndarray] | None = None) -> dict[str, Any]:
     """The four equations' numbers for neuron ``neuron`` (0-based) of ``layer`` (1..L) and row
-    ``example`` of the last backward pass. Raises RuntimeError before any backward pass and
-    IndexError for a layer, neuron or example out of range. Floats and lists of floats:
+    ``example`` of the last backward pass (``weights``: W_1..W_L as that pass saw them; default
+    the network's own). Raises RuntimeError before any backward pass and IndexError for a
+    layer, neuron or example out of range. Floats and lists of floats:
 
     "equation" ("BP1" or "BP2"), "formula", "z", "a", "act_prime" (the derivative of the
     layer's activation at z; None for a softmax output), "delta"; BP1: "y" (the target);
@@ -45,6 +52,7 @@ def bp_terms(net: DenseNet, layer: int, neuron: int, example: int = 0) -> dict[s
         raise IndexError(f"example {example} is not in 0..{n - 1}")
     j, x = neuron, example
     z, a, d = last["z"], last["a"], last["delta"]
+    W = [None, *weights] if weights else net.W
 
     def f(v: Any) -> Any:
         return np.asarray(v, dtype=np.float64).tolist()
@@ -61,7 +69,7 @@ def bp_terms(net: DenseNet, layer: int, neuron: int, example: int = 0) -> dict[s
                             "softmax": None}[pair.output]
     else:
         act = net.acts[layer]
-        w_next = np.asarray(net.W[layer + 1][:, j], dtype=np.float64)
+        w_next = np.asarray(W[layer + 1][:, j], dtype=np.float64)
         d_next = np.asarray(d[layer + 1][x], dtype=np.float64)
         prime = np.empty(1, dtype=net.dtype)
         act.prime(z[layer][x, j : j + 1], a[layer][x, j : j + 1], prime)
@@ -78,7 +86,7 @@ def bp_terms(net: DenseNet, layer: int, neuron: int, example: int = 0) -> dict[s
     out["dC_db_batch"] = float(d_batch.mean())
     data_w = d_batch @ np.asarray(a[layer - 1], dtype=np.float64) / n
     out["dC_dw_batch"] = data_w.tolist()
-    w = np.asarray(net.W[layer][j : j + 1], dtype=np.float64)
+    w = np.asarray(W[layer][j : j + 1], dtype=np.float64)
     penalty = np.zeros_like(w)
     if net.regulariser is not None:
         net.regulariser.add_gradient(w, penalty, np.empty_like(w))

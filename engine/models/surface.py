@@ -26,8 +26,8 @@ class Surface:
     ``xs`` (nx,), ``ys`` (ny,): the grid's coordinates (raw inputs ``names``); ``outputs`` (ny,
     nx, n_out): a_L at each grid point, row 0 at the smallest y; ``output``: the output layer
     ("sigmoid", "softmax", "tanh"); ``low``/``high``: a single output's values for class 0 and
-    class 1, ``threshold`` between them; ``points``: (raw inputs (N, 2), labels (N,)) of the
-    training and of the test set.
+    class 1, ``threshold`` between them; ``train``/``test``: (raw inputs (N, 2), labels (N,)) of
+    the training and of the test set; ``test_wrong``: which test points the network gets wrong.
     """
 
     xs: np.ndarray
@@ -40,6 +40,7 @@ class Surface:
     names: tuple[str, str]
     train: tuple[np.ndarray, np.ndarray]
     test: tuple[np.ndarray, np.ndarray]
+    test_wrong: np.ndarray | None = None  # (N_test,) bool: the network's class is not the label
 
     @property
     def classes(self) -> int:
@@ -61,9 +62,10 @@ def decision_surface(net: DenseNet, ds: Dataset, nx: int, ny: int) -> Surface:
     out = net.output_grid(grid).astype(np.float64).reshape(ny, nx, -1)
     pair = net.pair
     raw_test = ds.raw_test if ds.raw_test is not None else np.zeros((0, 2))
+    wrong = (net.predict(ds.X_test) != ds.y_test) if len(ds.y_test) else np.zeros(0, bool)
     return Surface(xs, ys, out, pair.output, pair.low, pair.high, pair.threshold,
                    (ds.raw_names[0], ds.raw_names[1]), (ds.raw_train, ds.y_train),
-                   (raw_test, ds.y_test))
+                   (raw_test, ds.y_test), wrong)
 
 
 def has_curve(ds: Dataset) -> bool:
@@ -94,3 +96,48 @@ def fitted_curve(net: DenseNet, ds: Dataset, n: int = 200) -> Curve:
     raw_test = ds.raw_test if ds.raw_test is not None else np.zeros((0, 1))
     return Curve(x, y, ds.raw_names[0], (ds.raw_train[:, 0], ds.y_train[:, 0]),  # type: ignore[index]
                  (raw_test[:, 0], ds.y_test[:, 0]))
+
+
+@dataclass(frozen=True, eq=False)
+class NeuronMaps:
+    """What each hidden neuron computes over the input space (Playground's small maps).
+
+    ``layers``: one array per hidden layer l = 1..L-1, a_l of its first ``per_layer`` neurons:
+    (k, ny, nx) over a plane (row 0 at the smallest y), or (k, n) along a 1-D input;
+    ``ranges``: each layer's activation range to colour it by ((-1, 1) for tanh, (0, 1) for
+    sigmoid, (0, max) for relu, the values' symmetric range for linear).
+    """
+
+    layers: list[np.ndarray]
+    ranges: list[tuple[float, float]]
+
+
+#: the colour range of each hidden activation (None: from the values)
+_ACTIVATION_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": None, "linear": None}
+
+
+def neuron_maps(net: DenseNet, ds: Dataset, nx: int, ny: int = 1, per_layer: int = 8
+                ) -> NeuronMaps:
+    """Each hidden neuron's activation on an nx x ny grid over ``ds``'s input plane, or at nx
+    points along a 1-D input (ny is ignored): one forward pass of the grid per hidden layer."""
+    if has_plane(ds):
+        _, _, grid = ds.plane_grid(nx, ny)
+        shape: tuple[int, ...] = (ny, nx)
+    elif ds.input_range is not None and len(ds.input_range) == 1:
+        (low, high), = ds.input_range
+        grid = ds.featurize(np.linspace(low, high, nx)[:, None])
+        shape = (nx,)
+    else:
+        raise ValueError(f"data source '{ds.source}' has no input plane or line to draw")
+    layers, ranges = [], []
+    for layer in range(1, net.L):
+        a = net.hidden_activations(grid, layer)[:, :per_layer].astype(np.float64)
+        layers.append(np.moveaxis(a.reshape(*shape, -1), -1, 0))
+        fixed = _ACTIVATION_RANGE.get(net.acts[layer].name)
+        if fixed is None:
+            finite = a[np.isfinite(a)]
+            top = float(np.max(np.abs(finite))) if finite.size else 1.0
+            fixed = (0.0, top or 1.0) if net.acts[layer].name == "relu" else (-(top or 1.0),
+                                                                              top or 1.0)
+        ranges.append(fixed)
+    return NeuronMaps(layers, ranges)

@@ -1,7 +1,7 @@
 """The network kind's views: ``gdlab run`` (one row per epoch, epoch 0 first, printed as epochs
 finish), ``gdlab compare`` (the variants side by side per epoch and a summary table), CSV,
 JSONL, ``--plot`` (loss and accuracy per epoch; the decision boundary of a 2-D problem, the
-fitted curve of a 1-D regression), and the app's training dashboard.
+fitted curve of a 1-D regression), and the app's network screen.
 
 Which data is used, progress bars and warnings go to stderr. Every check a run makes (the
 layers against the data's shape) is made before anything is printed. The first Ctrl-C stops
@@ -102,7 +102,7 @@ def _train(stream: NetworkStream, label: str, on_record: Any) -> None:
 
 
 class NetworkViews(Views):
-    """Epoch tables of network scenarios; the MNIST dashboard in the app."""
+    """Epoch tables of network scenarios; the network screen in the app."""
 
     name = "network"
 
@@ -224,9 +224,10 @@ class NetworkViews(Views):
         return EXIT_INTERRUPTED if stopped else 0
 
     def screen(self, app: Any, sc: Scenario, ref: str | Path, variant: str | None) -> Any:
-        from ..screens.mnist import MnistScreen
+        from ..screens.network import NetworkScreen
 
-        return MnistScreen(sc, variant or sc.default_variant())
+        assert isinstance(sc, NetworkScenario)
+        return NetworkScreen(sc, variant)
 
 
 def _print_charts(outcomes: list[nr.NetworkOutcome], data: Dataset) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -29,6 +30,14 @@ COMPARE_KINDS = {  # the compare view: what `gdlab compare --format csv|jsonl` w
 }
 
 
+NETWORK_KINDS = {  # the network screen: its epochs as `gdlab run --format csv|jsonl` writes
+    "epochs as CSV": ("_epochs.csv", "csv"),
+    "epochs as JSONL": ("_epochs.jsonl", "jsonl"),
+    "screenshot (SVG)": (".svg", "svg"),
+    "session script (JSON)": ("_session.json", "script"),
+}
+
+
 def kind_of(path: str, kinds: dict[str, tuple[str, str]]) -> str | None:
     """The format a file name asks for by its suffix (None: a suffix no format has)."""
     suffix = Path(path.strip()).suffix.lower()
@@ -39,7 +48,9 @@ def kind_of(path: str, kinds: dict[str, tuple[str, str]]) -> str | None:
 
 
 class ExportScreen(ModalScreen[None]):
-    """Choose what to export and where; files are written atomically."""
+    """Choose what to export and where; files are written atomically. ``texts`` (what -> the
+    text to write, e.g. "csv" -> epochs as CSV) replaces the graph session's with another
+    kind's, whose choices are ``kinds``."""
 
     HELP_TITLE = "export dialog"
     HELP_ORDER = 60
@@ -47,12 +58,15 @@ class ExportScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, session: Session | None = None,
-                 outcomes: list[report.Outcome] | None = None, stem: str = "gdlab") -> None:
+                 outcomes: list[report.Outcome] | None = None, stem: str = "gdlab", *,
+                 texts: dict[str, Callable[[], str]] | None = None,
+                 kinds: dict[str, tuple[str, str]] | None = None) -> None:
         super().__init__()
         self.session = session
         self.outcomes = outcomes  # given: the compare view's variants, not the session's trace
-        self.kinds = COMPARE_KINDS if outcomes is not None else KINDS
-        self.kind = "csv"
+        self.texts = texts
+        self.kinds = kinds or (COMPARE_KINDS if outcomes is not None else KINDS)
+        self.kind = next(iter(self.kinds.values()))[1]
         self.stem = session.scenario.name if session and session.scenario else stem
 
     def _default(self, suffix: str) -> str:
@@ -120,7 +134,9 @@ class ExportScreen(ModalScreen[None]):
                 self.dismiss()
                 self.app.call_after_refresh(self._screenshot, path)
                 return
-            if self.kind == "csv":
+            if self.texts is not None:
+                text = self.texts[self.kind]()
+            elif self.kind == "csv":
                 text = report.to_csv(self._outcomes())
             elif self.kind == "jsonl":
                 text = report.to_jsonl(self._outcomes())

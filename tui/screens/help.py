@@ -1,4 +1,5 @@
-"""The help screen: every key of every screen, read from their BINDINGS, and what the panels show.
+"""The help screen: every key of every screen, read from their BINDINGS, and what the panels of
+the current screen show (its ``HELP_ABOUT``, else the run view's).
 
 Help and the command palette (``GdlabApp.get_system_commands``) are both derived from the
 screens' BINDINGS, so that a key cannot be added to a screen and forgotten in either.
@@ -113,8 +114,9 @@ class HelpScreen(ModalScreen[None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
+        about = getattr(self.current, "HELP_ABOUT", "") or ABOUT  # the panels of this screen
         with VerticalScroll(id="help"):
-            yield Static(f"gdlab keys\n\n{keys_text(self.current, type(self.app))}\n\n{ABOUT}\n\n"
+            yield Static(f"gdlab keys\n\n{keys_text(self.current, type(self.app))}\n\n{about}\n\n"
                          "Esc, ? or q closes this help; arrows and page keys scroll it.",
                          markup=False)
 
