@@ -122,8 +122,9 @@ def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
 
 
 def draw_series(plt: Any, series: dict[str, list[tuple[float, float]]],
-                width: int | None = None) -> None:
+                width: int | None = None, slots: dict[str, int] | None = None) -> None:
     """One line per series, each its colour and marker; a hidden one is named in the legend.
+    ``slots`` (label -> style number) keeps a label's style the same from chart to chart.
 
     plotext draws the legend over the top left of the plot: with ``width`` (the plot's
     characters) the x axis starts early enough that no point lies under it. A lone series has
@@ -139,7 +140,7 @@ def draw_series(plt: Any, series: dict[str, list[tuple[float, float]]],
     for i, (label, pts) in enumerate(series.items()):
         if not pts:
             continue
-        color, marker = series_style(i, n)
+        color, marker = series_style(slots.get(label, i) if slots else i, n)
         plt.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker,
                  **({"label": texts[label]} if n > 1 else {}))
     if not xs_all:

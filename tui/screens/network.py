@@ -64,7 +64,8 @@ Panels of the network screen
             shows the fitted curve; MNIST its test digits
   Neurons   what each hidden neuron computes over the plane (up to 8 a layer);
             ] and [ select a neuron: its incoming weights and bias
-  Layers    per layer: W's shape and norm, ‖δ‖ and ‖∂C/∂b‖ of the last batch,
+  Layers    per layer: W's shape and norm, avg‖δ‖ (each example's, averaged)
+            and ‖∂C/∂b‖ (‖δ averaged‖, BP3) of the last batch,
             the speed of learning per epoch; BP1-BP4 for the selected neuron
             and example (x: the next example) with the numbers substituted
   Curves    train, test (and validation) loss per epoch; accuracy per epoch

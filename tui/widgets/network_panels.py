@@ -112,30 +112,34 @@ def neuron_cells(values: np.ndarray, low: float, high: float, w: int, h: int
 def neuron_lines(maps: Any, sizes: Sequence[int], layer: int, neuron: int, width: int,
                  map_w: int = 10, map_h: int = 5) -> list[Text]:
     """Every hidden layer's neurons (up to 8 each) side by side, a row of maps per layer, the
-    selected one framed by ▶ ◀; the maps shrink to fit ``width`` columns."""
+    selected one framed by ▶ ◀; the maps shrink to fit ``width`` columns, and where even the
+    smallest do not fit side by side they continue on the next row."""
     lines: list[Text] = []
     for l, (values, (low, high)) in enumerate(zip(maps.layers, maps.ranges, strict=True),
                                              start=1):
         k = values.shape[0]
-        w = max(3, min(map_w, (width - 6) // max(1, k) - 2))
+        w = max(3, min(map_w, width // max(1, k) - 2))
         h = max(2, min(map_h, (w + 1) // 2))
+        per_row = max(1, width // (w + 2))  # a map and its two markers
         more = f" (first {k} of {sizes[l]})" if sizes[l] > k else ""
         lines.append(Text(f"layer {l}: {sizes[l]} neurons{more}", "bold"))
         maps_rows = [neuron_cells(values[j], low, high, w, h) for j in range(k)]
-        for r in range(h):
-            t = Text(no_wrap=True, overflow="crop")
-            for j in range(k):
-                chosen = l == layer and j == neuron
-                t.append("▶" if chosen and r == h // 2 else " ", "bold yellow")
-                for c in maps_rows[j][r]:
-                    t.append(c.char, cell_style(c.fg, c.bg))
-                t.append("◀" if chosen and r == h // 2 else " ", "bold yellow")
-            lines.append(t)
-        labels = Text(no_wrap=True, overflow="crop")
-        for j in range(k):
-            labels.append(f" {f'{l}.{j + 1}':^{w}} ", "bold yellow" if (l, j) == (layer, neuron)
-                          else "dim")
-        lines.append(labels)
+        for first in range(0, k, per_row):
+            shown = range(first, min(k, first + per_row))
+            for r in range(h):
+                t = Text(no_wrap=True, overflow="crop")
+                for j in shown:
+                    chosen = l == layer and j == neuron
+                    t.append("▶" if chosen and r == h // 2 else " ", "bold yellow")
+                    for c in maps_rows[j][r]:
+                        t.append(c.char, cell_style(c.fg, c.bg))
+                    t.append("◀" if chosen and r == h // 2 else " ", "bold yellow")
+                lines.append(t)
+            labels = Text(no_wrap=True, overflow="crop")
+            for j in shown:
+                labels.append(f" {f'{l}.{j + 1}':^{w}} ",
+                              "bold yellow" if (l, j) == (layer, neuron) else "dim")
+            lines.append(labels)
     if not maps.layers:
         lines.append(Text("no hidden layer: the output is a function of the inputs", "dim"))
     lines.append(Text(f"colour: {heatmap.CLASS_NAMES[0]} low → dark → {heatmap.CLASS_NAMES[1]} "
