@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import textwrap
 from collections.abc import Iterator
 
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ KEY_NAMES = {
     "less_than_sign": "<", "greater_than_sign": ">", "plus": "+", "minus": "-",
     "escape": "esc", "enter": "enter", "space": "space",
 }
+HELP_WIDTH = 84  # #help's width in gdlab.tcss
 EVERYWHERE = [("ctrl+p", "command palette: every key of the screen, by name"),
               ("tab", "next field (shift+tab: the previous one)"), ("ctrl+q", "quit")]
 
@@ -115,8 +117,13 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         about = getattr(self.current, "HELP_ABOUT", "") or ABOUT  # the panels of this screen
+        # a key's explanation that wraps continues under the explanation, not under the key
+        room = min(HELP_WIDTH, self.app.size.width) - 6  # the border, padding and scrollbar
+        keys = "\n".join(textwrap.fill(line, room, subsequent_indent=" " * 12,
+                                        break_on_hyphens=False) if len(line) > room else line
+                         for line in keys_text(self.current, type(self.app)).splitlines())
         with VerticalScroll(id="help"):
-            yield Static(f"gdlab keys\n\n{keys_text(self.current, type(self.app))}\n\n{about}\n\n"
+            yield Static(f"gdlab keys\n\n{keys}\n\n{about}\n\n"
                          "Esc, ? or q closes this help; arrows and page keys scroll it.",
                          markup=False)
 

@@ -584,7 +584,7 @@ class NetworkScreen(Screen):
             texts={"csv": csv, "jsonl": jsonl, "script": self.session.script}))
 
     def action_help(self) -> None:
-        """Every key of every screen, this one's first, and what this screen's panels show."""
+        """Every key, this screen's first, and what its panels show."""
         from .help import HelpScreen
 
         self.app.push_screen(HelpScreen(type(self)))

@@ -36,7 +36,7 @@ class NetworkCompareScreen(Screen):
     HELP_ORDER = 55
 
     BINDINGS = [
-        Binding("escape,c", "back", "Back"),
+        Binding("escape,c", "back", "Back", key_display="esc/c"),
         Binding("e", "export", "Export"),
         Binding("question_mark", "app.show_help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
