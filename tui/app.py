@@ -12,7 +12,7 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from engine import kinds
+from engine import confine, kinds
 from engine.errors import GdlabError
 from engine.scenario import Scenario, load_scenario, parse_scenario
 
@@ -23,7 +23,15 @@ from .screens.help import HelpScreen
 from .screens.new_scenario import NewScenarioScreen
 from .screens.picker import PickerScreen
 from .screens.run import RunScreen
+from .served import ServeConfig
 from .session import Session
+
+
+def _web(app: App) -> bool:
+    """Whether the app will run through Textual's web driver (textual-serve, textual-web)."""
+    from textual.drivers.web_driver import WebDriver
+
+    return issubclass(app.driver_class, WebDriver)
 
 
 class GdlabApp(App):
@@ -32,17 +40,26 @@ class GdlabApp(App):
     CSS_PATH = "gdlab.tcss"
     TITLE = "gdlab"
 
-    def __init__(self, scenario: str | None = None, dirs: Iterable[Path] = ()) -> None:
+    def __init__(self, scenario: str | None = None, dirs: Iterable[Path] = (),
+                 served: ServeConfig | None = None) -> None:
         super().__init__()
         self.start_ref = scenario
-        self.dirs = [Path(d) for d in dirs]
+        # served (gdlab serve, or any web driver): confined to what the server shares
+        self.served = served or ServeConfig.from_env() or (ServeConfig() if _web(self) else None)
+        self.dirs = self.served.scenario_dirs if self.served else [Path(d) for d in dirs]
         self.session = Session(search=self.dirs, detail=True)  # the explain panel's detail
 
     def on_mount(self) -> None:
+        if self.served is not None:
+            confine.install(self.served.confinement())
         if self.start_ref:
             self.open_scenario(self.start_ref)
         else:
             self.push_screen(PickerScreen(self.dirs))
+
+    def on_unmount(self) -> None:
+        if self.served is not None:
+            confine.install(None)
 
     # --- opening scenarios --------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +14,7 @@ from engine.errors import GdlabError
 from engine.optim import OPTIMIZERS
 from engine.scenario import parse_scenario
 
-from .. import report
+from .. import served
 
 
 def parse_starts(text: str) -> dict[str, float]:
@@ -83,7 +82,7 @@ class NewScenarioScreen(Screen):
             for key, label, value in (("lr", "lr", "0.1"), ("target", "target", "0"),
                                       ("tolerance", "tolerance", "1e-6"),
                                       ("max_iterations", "max iter.", "200"),
-                                      ("path", "save as", str(Path.cwd() / "my_function.toml"))):
+                                      ("path", "save as", "my_function.toml")):
                 yield Horizontal(Label(label, classes="form-label"),
                                  Input(value, id=f"new-{key}", compact=True), classes="form-row")
             with Horizontal(id="new-buttons"):
@@ -95,6 +94,11 @@ class NewScenarioScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "new scenario"
+        self.query_one("#new-path", Input).value = served.default_target(self.app,
+                                                                          "my_function.toml")
+        cfg = served.config(self.app)
+        if served.is_served(self.app) and (cfg is None or cfg.save_dir is None):
+            self.query_one("#new-save", Button).label = "Download"
 
     def _value(self, key: str) -> str:
         return self.query_one(f"#new-{key}", Input).value.strip()
@@ -135,16 +139,16 @@ class NewScenarioScreen(Screen):
         self.app.open_text(text)
 
     def action_save(self) -> None:
-        """Write the form's scenario file (atomically)."""
+        """Write the form's scenario file (atomically); served, into --save-dir or as a
+        download (tui/served.py)."""
         try:
             text = self.toml()
-            path = Path(self._value("path")).expanduser()
-            report.write_atomic(path, text)
+            message, _ = served.save_scenario(self.app, self._value("path"), text)
         except (GdlabError, OSError) as exc:
             self._error(str(exc))
             return
         self._error("")
-        self.notify(f"wrote {path}")
+        self.notify(message)
 
     def action_back(self) -> None:
         """Back to the previous screen."""
