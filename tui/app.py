@@ -1,7 +1,10 @@
 """The Textual app: wires the picker, run, compare, export, help and new-scenario screens together.
 
-``gdlab`` / ``gdlab open [SCENARIO] [DIRS]`` start it. The app holds one ``Session`` (the record
-of everything that changes the computation); the screens show it and change it.
+``gdlab`` / ``gdlab open [SCENARIO] [DIRS]`` start it. Only the picker is imported at start:
+the other screens (and plotext, through the run view's charts) when first shown, which keeps a
+session that has not opened a scenario smaller (each browser of ``gdlab serve`` is a process).
+The app holds one ``Session`` (the record of everything that changes the computation); the
+screens show it and change it.
 """
 
 from __future__ import annotations
@@ -17,12 +20,7 @@ from engine.errors import GdlabError
 from engine.scenario import Scenario, load_scenario, parse_scenario
 
 from .kinds import get as kind_views
-from .screens.compare import CompareScreen
-from .screens.export import ExportScreen
-from .screens.help import HelpScreen
-from .screens.new_scenario import NewScenarioScreen
 from .screens.picker import PickerScreen
-from .screens.run import RunScreen
 from .served import ServeConfig
 from .session import Session
 
@@ -99,6 +97,8 @@ class GdlabApp(App):
             self.push_screen(PickerScreen(self.dirs, error=message))
 
     async def _show_run(self) -> None:
+        from .screens.run import RunScreen
+
         await self._show(RunScreen(self.session))
 
     async def _show(self, screen: Screen) -> None:
@@ -114,6 +114,8 @@ class GdlabApp(App):
 
     def action_new_scenario(self) -> None:
         """Open the new-scenario form."""
+        from .screens.new_scenario import NewScenarioScreen
+
         self.push_screen(NewScenarioScreen())
 
     def action_compare(self) -> None:
@@ -125,6 +127,8 @@ class GdlabApp(App):
         if not sc.variants:
             self.notify(f"{sc.name} has no variants to compare", severity="warning")
             return
+        from .screens.compare import CompareScreen
+
         self.push_screen(CompareScreen(sc))
 
     def action_export(self) -> None:
@@ -132,13 +136,19 @@ class GdlabApp(App):
         if self.session.run is None:
             self.notify("open a scenario first", severity="warning")
             return
+        from .screens.export import ExportScreen
+
         self.push_screen(ExportScreen(self.session))
 
     def action_show_help(self) -> None:
         """Show the keys and what each view shows."""
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .screens.run import RunScreen
+
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario", "Pick a scenario to explore", self.action_picker)
         yield SystemCommand("New scenario", "Type a function and explore it",

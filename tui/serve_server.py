@@ -21,7 +21,7 @@ FULL_PAGE = """<!DOCTYPE html>
 <style>body {{ background: #0c181f; color: #eee; font: 18px/1.5 monospace; margin: 4em; }}</style>
 </head><body>
 <h1>gdlab: the class is full</h1>
-<p>All {limit} sessions of this gdlab server are in use.</p>
+<p>All {limit} of this gdlab server are in use.</p>
 <p>Try again when someone closes theirs: <a href="/" style="color:#8cf">reload this page</a>.</p>
 </body></html>
 """
@@ -42,6 +42,9 @@ class GdlabServer(Server):
         """Whether every session is in use."""
         return self.sessions >= self.max_sessions
 
+    def _sessions_text(self) -> str:
+        return f"{self.max_sessions} session{'s' if self.max_sessions != 1 else ''}"
+
     async def on_startup(self, app: web.Application) -> None:
         """Print gdlab's banner (not textual-serve's logo and command line)."""
         print(self.banner or f"gdlab serve: http://{self.host}:{self.port}/ (Ctrl+C stops it)",
@@ -50,7 +53,7 @@ class GdlabServer(Server):
     def full_page(self) -> web.Response:
         """The page a browser beyond the limit gets."""
         return web.Response(status=503, content_type="text/html", headers={"Retry-After": "30"},
-                            text=FULL_PAGE.format(limit=html.escape(str(self.max_sessions))))
+                            text=FULL_PAGE.format(limit=html.escape(self._sessions_text())))
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         """The app's page, or the "class is full" page."""
@@ -72,7 +75,7 @@ class GdlabServer(Server):
             websocket = web.WebSocketResponse()
             await websocket.prepare(request)
             await websocket.send_bytes(
-                f"\r\n  gdlab: the class is full: all {self.max_sessions} sessions are in use."
+                f"\r\n  gdlab: the class is full: all {self._sessions_text()} are in use."
                 "\r\n  Try again when someone closes theirs.\r\n".encode())
             await websocket.close()
             return websocket
