@@ -277,7 +277,7 @@ def main() -> int:
           f"think {args.think:g} s; CPU in % of one core")
     print("| N | USS/session MB | PSS/session MB | RSS/session MB | server tree CPU % | browsers CPU % | "
           "machine CPU % | start median/max ms | key median ms | key p90 ms | key max ms | "
-          "keys | no effect |")
+          "keys | over 15 s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sessions:
         r = asyncio.run(run_n(n, args.port, args.duration, args.think, args.chromium))
