@@ -56,12 +56,13 @@ def free_port() -> int:
 class Served:
     """``gdlab serve`` in a process; its banner line says it is listening."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, home: Path | None = None) -> None:
         pytest.importorskip("textual_serve", reason="gdlab serve needs the serve extra")
         self.port = free_port()
+        env = dict(os.environ, HOME=str(home)) if home else None  # the server's home and cwd
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tui.cli", "serve", "--port", str(self.port), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=home, env=env)
         assert self.proc.stdout is not None
         self.lines: list[str] = []
         for line in self.proc.stdout:  # until the banner: the server is listening
@@ -190,8 +191,7 @@ def test_an_export_from_a_browser_arrives_as_a_download(tmp_path: Path) -> None:
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.skip(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium; "
                     "or set GDLAB_CHROMIUM)")
-    served = Served("--max-sessions", "2")
-    before = {p for p in Path.cwd().rglob("*.csv")}
+    served = Served("--max-sessions", "2", home=tmp_path)
     try:
         name, text = asyncio.run(_download_from_a_browser(served))
     finally:
@@ -206,5 +206,5 @@ def test_an_export_from_a_browser_arrives_as_a_download(tmp_path: Path) -> None:
     session.step(1)
     assert name == "target_z_trace.csv"
     assert text == report.to_csv([session.outcome()])
-    assert {p for p in Path.cwd().rglob("*.csv")} == before  # nothing written on the server
+    assert list(tmp_path.iterdir()) == []  # nothing written in the server's folder or home
     assert load_scenario("target_z")  # (the bundled scenario the page opened)
