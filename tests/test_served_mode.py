@@ -262,3 +262,31 @@ def test_the_environment_carries_the_configuration(tmp_path: Path) -> None:
     assert ServeConfig.from_env({"GDLAB_SERVE": "garbled"}) == ServeConfig()  # still served
     assert config.scenario_dirs == [tmp_path / "a", tmp_path / "b", tmp_path / "save"]
     assert os.environ.get("GDLAB_SERVE") is None
+
+
+async def test_the_network_screens_export_is_delivered_too(
+        class_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a screen that exports through the same dialog (tui/served.py decides for every screen)
+    from test_network_screen import settle
+
+    from tui import network_report
+
+    browser = Deliveries(monkeypatch)
+    before = files_under(class_dir.parent)
+    app = GdlabApp(scenario="xor", served=ServeConfig((class_dir,)))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        screen = await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportScreen)
+        assert dialog.query_one("#export-path", Input).value == "xor_epochs.csv"
+        dialog.export()
+        await pilot.pause()
+        outcome = screen.session.outcome()
+        expected = network_report.csv_text([(outcome.variant, outcome.epochs)])
+    assert len(outcome.epochs) == 2  # epoch 0 (before training) and the one epoch of S
+    assert browser.files == [("xor_epochs.csv", "text/csv", expected.encode())]
+    assert files_under(class_dir.parent) == before
