@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from gates import BatchGate, until
 from textual import events
 from textual.widgets import Input, Select, TabbedContent
 
@@ -207,36 +206,38 @@ def square_toml(name: str, lr: float, max_iterations: int) -> str:
             f"max_iterations = {max_iterations}\n")
 
 
-LONG = square_toml("long_square", 0.001, 1_000_000)  # far longer than the test lets it run
+LONG = square_toml("long_square", 0.001, 1_000_000)  # ends only after a million steps...
+HOLD = 20_000  # ...and a gate holds it after 20,000: it cannot end while keys are checked
 
 
 async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
     path = tmp_path / "long_square.toml"
     path.write_text(LONG)
     app = GdlabApp(scenario=str(path))
+    gate = BatchGate(hold_at=HOLD)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
+        assert isinstance(screen, RunScreen)
         await pilot.pause()
-        screen.action_run_to_end()  # as the enter key does (pilot.press waits for idle)
-        await asyncio.sleep(0.2)
-        assert screen.running
-        for _ in range(3):
-            log = screen.log_scale
-            t0 = time.monotonic()
-            app.post_message(events.Key("l", None))
-            while screen.log_scale is log and time.monotonic() - t0 < 2:
-                await asyncio.sleep(0.005)
-            assert screen.log_scale is not log, "the key was not handled within 2 s"
-            assert screen.running and len(app.session.records) < 1_000_001
-        app.post_message(events.Key("space", " "))  # pause
-        t0 = time.monotonic()
-        while screen.running and time.monotonic() - t0 < 2:
-            await asyncio.sleep(0.005)
-        assert not screen.running
+        screen.batch_hook = gate
+        try:
+            # keys are posted, not pressed: pilot.press waits for an idle process, and the
+            # worker keeps this one busy
+            screen.action_run_to_end()  # as the enter key does
+            await until(None, lambda: app.session.records, "the first batch")
+            for _ in range(3):
+                log = screen.log_scale
+                app.post_message(events.Key("l", None))
+                await until(None, lambda log=log: screen.log_scale is not log, "l handled")
+                assert screen.running and not app.session.run.stopped
+            app.post_message(events.Key("space", " "))  # pause
+            await until(None, lambda: not screen.running, "the pause")
+            n = len(app.session.records)
+        finally:
+            gate.open()  # the paused worker leaves the hook and ends
         await pilot.pause()
-        n = len(app.session.records)
-        await asyncio.sleep(0.1)
-        assert len(app.session.records) == n < 1_000_001
+        # the worker checks for a pause under the session's lock: nothing was committed after it
+        assert len(app.session.records) == n and not app.session.run.stopped
         table = screen.query_one(IterationTable)
         assert table.row_count == table.window
         assert str(table.get_row_at(table.row_count - 1)[0]) == str(n - 1)
@@ -377,13 +378,14 @@ async def test_landscape_is_drawn_when_the_plots_tab_opens_after_a_run() -> None
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("enter")  # run to the stop while the plots tab is hidden
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if app.screen.session.run.stopped:
-                break
-        app.screen.query_one(TabbedContent).active = "tab-plots"
-        await pilot.pause(0.3)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.session.run.stopped
         chart = app.screen.query_one(LandscapeChart)
+        app.screen.query_one(TabbedContent).active = "tab-plots"
+        # drawn after the refresh that shows the tab, at the chart's size
+        await until(pilot, lambda: chart.landscape is not None
+                    and chart.landscape.z.shape[0] == chart.size.height - 4, "the landscape")
         land = chart.landscape
         assert land is not None and land.names == ("x", "y")
         ny, nx = land.z.shape
