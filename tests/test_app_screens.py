@@ -10,6 +10,7 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
+from gates import until
 from textual.widgets import DataTable, Input, ListView, RadioSet, Select, Static, TabbedContent
 
 from tui.app import GdlabApp
@@ -138,7 +139,8 @@ async def test_session_export_and_replay_give_identical_numbers(tmp_path: Path) 
         await export(app, pilot, 0, tmp_path / "trace.csv")
         await export(app, pilot, 3, tmp_path / "session.json")
         await export(app, pilot, 2, tmp_path / "shot.svg")
-        await pilot.pause()
+        # the screenshot is taken after the dialog has gone (written whole, then renamed)
+        await until(pilot, (tmp_path / "shot.svg").exists, "the screenshot")
     assert (tmp_path / "shot.svg").read_text().startswith("<svg")
     script = json.loads((tmp_path / "session.json").read_text())
     assert [a["do"] for a in script["actions"]] == ["open", "step", "set", "step", "reset",
