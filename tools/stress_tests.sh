@@ -54,7 +54,11 @@ cd "$work/gdlab"
 # shellcheck disable=SC1091
 . .venv/bin/activate
 start=$SECONDS
-pip install --quiet -e ".[test]"
+if ! pip install -e ".[test]" >"$work/setup.log" 2>&1; then  # the README's install command
+    tail -20 "$work/setup.log" >&2
+    echo "stress_tests.sh: the install failed (log: $work/setup.log)" >&2
+    exit 1
+fi
 echo "set up: $(python --version), $((SECONDS - start)) s"
 
 if [ "$busy" -eq 1 ]; then
