@@ -104,8 +104,8 @@ class ExportScreen(ModalScreen[None]):
             if self.kind == "svg":
                 if path.exists() and not force:
                     raise GdlabError(f"{path}: already exists (tick overwrite)")
-                self.dismiss()
-                self.app.call_after_refresh(self._screenshot, path)
+                self.dismiss()  # the screenshot shows the screen below, once redrawn
+                self.app.call_after_refresh(self._screenshot, path, force)
                 return
             if self.texts is not None:
                 text = self.texts[self.kind]()
@@ -117,16 +117,16 @@ class ExportScreen(ModalScreen[None]):
                 assert self.session is not None
                 text = self.session.script()
             report.write_atomic(path, text, force=force)
-        except (GdlabError, OSError) as exc:
+        except GdlabError as exc:
             self.query_one("#export-msg", Static).update(str(exc))
             return
         self.app.notify(f"wrote {path}")
         self.dismiss()
 
-    def _screenshot(self, path: Path) -> None:
+    def _screenshot(self, path: Path, force: bool) -> None:
         try:
-            self.app.save_screenshot(filename=path.name, path=str(path.parent))
-        except OSError as exc:
-            self.app.notify(f"{path}: {exc}", severity="error")
+            report.write_atomic(path, self.app.export_screenshot(), force=force)
+        except GdlabError as exc:
+            self.app.notify(str(exc), severity="error")
             return
         self.app.notify(f"wrote {path}")
