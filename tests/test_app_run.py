@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gates import BatchGate, until
+from helpers import TZ_B_STAR, TZ_FIXED_UPDATES, tz_iterates
 from textual import events
 from textual.widgets import Input, Select, TabbedContent
 
@@ -42,11 +43,14 @@ async def test_three_steps_of_target_z_show_three_rows() -> None:
         assert rows(app) == []
         for _ in range(3):
             await pilot.press("s")
-        assert column(app, "b") == ["4.000000", "3.809524", "3.806068"]
+        b = tz_iterates(False)  # the fixed factor's b_k (tests/helpers.py)
+        assert column(app, "b") == [f"{v:.6f}" for v in b[:3]] == ["4.000000", "3.809524",
+                                                                    "3.806068"]
         assert column(app, "z")[0] == "162.000000"
-        assert column(app, "step b")[0] == "0.190476"
+        assert column(app, "step b")[0] == f"{12 / 63:.6f}"
         text = explain(app)
         assert "iteration 2" in text
+        assert f"b = {b[2]:.6f} - {b[2] - b[3]:.6f} = {b[3]:.6f}" in text
         assert "b = 3.806068 - 0.000127 = 3.805942" in text
 
 
@@ -89,10 +93,12 @@ async def test_switching_the_factor_changes_the_next_step() -> None:
         await pilot.pause()
         assert app.session.config().factor == "recomputed"
         await pilot.press("s")
-        assert column(app, "b")[-1] == "3.806068"
-        assert column(app, "dz/db")[-1] == "60.672822"  # recomputed at b = 3.806068
+        b2 = tz_iterates(False)[2]  # two fixed steps
+        assert column(app, "b")[-1] == f"{b2:.6f}" == "3.806068"
+        assert column(app, "dz/db")[-1] == f"{12 * b2 + 15:.6f}"  # dz/db = 12b + 15 at b_2
         await pilot.press("s")
-        assert column(app, "b")[-1] == "3.805937"  # fixed would give 3.805942
+        # a Newton step from b_2 lands on the root (to six decimals); fixed would give 3.805942
+        assert column(app, "b")[-1] == f"{TZ_B_STAR:.6f}" == "3.805937"
 
 
 async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
@@ -161,15 +167,15 @@ async def test_keys_run_pause_speed_reset_log() -> None:
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert app.session.run.stopped
-        assert column(app, "b")[-1] == "3.805937"
-        assert len(rows(app)) == 6
+        assert column(app, "b")[-1] == f"{TZ_B_STAR:.6f}"
+        assert len(rows(app)) == TZ_FIXED_UPDATES + 1
         await pilot.press("r")
         assert rows(app) == [] and not app.session.run.stopped
         screen.speed_index = len(SPEEDS) - 1
         await pilot.press("space")
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        assert len(rows(app)) == 6 and not screen.running
+        assert len(rows(app)) == TZ_FIXED_UPDATES + 1 and not screen.running
         log = screen.log_scale
         await pilot.press("l")
         assert screen.log_scale is not log

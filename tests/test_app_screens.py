@@ -11,6 +11,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from gates import until
+from helpers import TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES
 from textual.widgets import DataTable, Input, ListView, RadioSet, Select, Static, TabbedContent
 
 from tui.app import GdlabApp
@@ -36,10 +37,12 @@ async def test_compare_shows_both_variants() -> None:
         titles = [str(w.render()).strip() for w in screen.query(".cmp-title")]
         assert titles == ["fixed", "recomputed"]
         tables = list(screen.query(".cmp-table"))
-        assert [t.row_count for t in tables] == [6, 4]
+        fixed, recomputed = TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES  # 5 and 3: tests/helpers.py
+        assert [t.row_count for t in tables] == [fixed + 1, recomputed + 1]  # the start too
         summary = screen.query_one("#cmp-summary", DataTable)
-        assert [str(c) for c in summary.get_row_at(0)][:3] == ["fixed", "5", "converged"]
-        assert [str(c) for c in summary.get_row_at(1)][:3] == ["recomputed", "3", "converged"]
+        assert [str(c) for c in summary.get_row_at(0)][:3] == ["fixed", str(fixed), "converged"]
+        assert [str(c) for c in summary.get_row_at(1)][:3] == \
+            ["recomputed", str(recomputed), "converged"]
 
 
 async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_path: Path) -> None:
@@ -54,7 +57,8 @@ async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_pa
         assert not screen.query_one("#cmp-tables").display
         tabs = screen.query_one("#cmp-tabs", TabbedContent)
         assert [str(t.label) for t in tabs.query("ContentTab")] == ["fixed", "recomputed", "chart"]
-        assert [t.row_count for t in screen.query(".cmp-tab-table").results(DataTable)] == [6, 4]
+        assert [t.row_count for t in screen.query(".cmp-tab-table").results(DataTable)] == \
+            [TZ_FIXED_UPDATES + 1, TZ_RECOMPUTED_UPDATES + 1]
         summary = screen.query_one("#cmp-summary", DataTable)
         assert summary.region.bottom <= 23 and summary.region.height >= 3  # 3 rows above the footer
         for kind, fmt in ((0, "csv"), (1, "jsonl")):
