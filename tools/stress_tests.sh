@@ -81,7 +81,7 @@ for i in $(seq "$runs"); do
     seconds=$((SECONDS - start))
     summary="$(grep -E ' in [0-9.]+s' "$log" | tail -1 || true)"  # pytest's last line
     passed="$(echo "$summary" | grep -Eo '[0-9]+ passed' | cut -d' ' -f1 || true)"
-    failed="$(echo "$summary" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s += $1} END {print s + 0}')"
+    failed="$(echo "$summary" | { grep -Eo '[0-9]+ (failed|errors?)' || true; } | awk '{s += $1} END {print s + 0}')"
     passed="${passed:-0}"
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
