@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from gates import BatchGate, until
+from gates import BatchGate, edit, run_view, until
 from helpers import TZ_B_STAR, TZ_FIXED_UPDATES, tz_iterates
 from textual import events
 from textual.widgets import Input, Select, TabbedContent
@@ -38,7 +38,7 @@ def explain(app: GdlabApp) -> str:
 async def test_three_steps_of_target_z_show_three_rows() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await run_view(pilot)
         assert isinstance(app.screen, RunScreen)
         assert rows(app) == []
         for _ in range(3):
@@ -57,6 +57,7 @@ async def test_three_steps_of_target_z_show_three_rows() -> None:
 async def test_first_step_is_explained_with_the_chain_rule() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s")
         text = explain(app)
         assert "delta_z = z - target = 162 - 150 = 12" in text
@@ -76,6 +77,7 @@ async def test_first_step_is_explained_with_the_chain_rule() -> None:
 async def test_backward_walkthrough_steps_one_edge_at_a_time() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         for _ in range(5):
             await pilot.press("b")
         assert app.screen.query_one(TabbedContent).active == "tab-graph"
@@ -88,9 +90,10 @@ async def test_backward_walkthrough_steps_one_edge_at_a_time() -> None:
 async def test_switching_the_factor_changes_the_next_step() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "s")
-        app.screen.query_one("#set-factor", Select).value = "recomputed"
-        await pilot.pause()
+        await edit(pilot, lambda: setattr(app.screen.query_one("#set-factor", Select), "value",
+                                          "recomputed"))
         assert app.session.config().factor == "recomputed"
         await pilot.press("s")
         b2 = tz_iterates(False)[2]  # two fixed steps
@@ -104,13 +107,14 @@ async def test_switching_the_factor_changes_the_next_step() -> None:
 async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        first = await run_view(pilot)
         app.open_scenario("target_z", "recomputed")
-        await pilot.pause()
+        await until(pilot, lambda: app.screen is not first, "the new run view")
+        await run_view(pilot)
         await pilot.press("s", "s")
-        assert column(app, "dz/db")[-1] == "60.714286"
-        app.screen.query_one("#set-factor", Select).value = "fixed"
-        await pilot.pause()
+        assert column(app, "dz/db")[-1] == "60.714286"  # 12 b_1 + 15 = 425/7
+        await edit(pilot, lambda: setattr(app.screen.query_one("#set-factor", Select), "value",
+                                          "fixed"))
         await pilot.press("s")
         assert column(app, "dz/db")[-1] == "63.000000"
 
@@ -118,17 +122,17 @@ async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
 async def test_editing_a_start_value_and_training_resets() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "s")
         app.screen.query_one(TabbedContent).active = "tab-params"
         await pilot.pause()
         start_b = app.screen.query_one("#start-1", Input)
         start_b.value = "5"
         start_b.focus()
-        await pilot.press("enter", "escape")
+        await edit(pilot, lambda: pilot.press("enter", "escape"))
         assert app.session.scenario.params["b"] == 5.0
         assert rows(app) == []
-        app.screen.query_one("#train-0").value = True
-        await pilot.pause()
+        await edit(pilot, lambda: setattr(app.screen.query_one("#train-0"), "value", True))
         assert app.session.config().train == ("w", "b")
         await pilot.press("s")
         assert column(app, "b") == ["5.000000"]
@@ -138,24 +142,26 @@ async def test_editing_a_start_value_and_training_resets() -> None:
 async def test_a_bad_setting_is_reported_not_applied() -> None:
     app = GdlabApp(scenario="gd_square")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await run_view(pilot)
         app.screen.query_one(TabbedContent).active = "tab-settings"
         await pilot.pause()
         lr = app.screen.query_one("#set-lr", Input)
         lr.value = "-1"
         lr.focus()
-        await pilot.press("enter")
+        await edit(pilot, lambda: pilot.press("enter"))  # refused: the fields are shown again
         assert app.session.config().lr == 0.3
         lr = app.screen.query_one("#set-lr", Input)
         lr.value = "0.1"
         lr.focus()
-        await pilot.press("enter", "escape", "s", "s")
+        await edit(pilot, lambda: pilot.press("enter"))
+        await pilot.press("escape", "s", "s")
         assert column(app, "x") == ["1.200000", "0.960000"]
 
 
 async def test_keys_run_pause_speed_reset_log() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         i = screen.speed_index
@@ -185,6 +191,7 @@ async def test_keys_run_pause_speed_reset_log() -> None:
 async def test_keys_open_screens_and_quit() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.pause()
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
@@ -222,6 +229,7 @@ async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
     app = GdlabApp(scenario=str(path))
     gate = BatchGate(hold_at=HOLD)
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         await pilot.pause()
@@ -259,6 +267,7 @@ async def history_run_to_the_end(tmp_path: Path) -> AsyncIterator[tuple[GdlabApp
     path.write_text(HISTORY)
     app = GdlabApp(scenario=str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         screen = app.screen
         await pilot.press("enter")
         await screen.workers.wait_for_complete()
@@ -303,33 +312,35 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
 
     app = GdlabApp(scenario="gd_square")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         screen = app.screen
         screen.query_one(TabbedContent).active = "tab-settings"
         await pilot.press("s")
-        screen.query_one("#set-optimizer", Select).value = "momentum"
-        await pilot.pause()
-        field = screen.query_one("#set-momentum", Input)
-        assert field.value == "0.9" and screen.query_one("#set-nesterov", Select).value is False
+
+        def choose(key: str, value: object) -> object:
+            return edit(pilot, lambda: setattr(screen.query_one(f"#set-{key}", Select), "value",
+                                               value))
 
         async def type_in(key: str, text: str) -> None:
             field = screen.query_one(f"#set-{key}", Input)
             field.value = text
             field.focus()
-            await pilot.press("enter", "escape")
+            await edit(pilot, lambda: pilot.press("enter"))  # accepted or refused: shown again
+            await pilot.press("escape")
 
+        await choose("optimizer", "momentum")
+        field = screen.query_one("#set-momentum", Input)
+        assert field.value == "0.9" and screen.query_one("#set-nesterov", Select).value is False
         await type_in("tolerance", "")  # no convergence stop: six rows
         await type_in("momentum", "0.5")
-        screen.query_one("#set-nesterov", Select).value = True
-        await pilot.pause()
+        await choose("nesterov", True)
         await type_in("dampening", "0.1")  # refused: Nesterov needs dampening 0
         assert app.session.config().hyper == {"momentum": 0.5, "nesterov": True}
-        screen.query_one("#set-schedule", Select).value = "step"
-        await pilot.pause()
+        await choose("schedule", "step")
         await type_in("step_size", "2")
         await type_in("gamma", "0.5")
         await pilot.press("s", "s", "s")
-        screen.query_one("#set-optimizer", Select).value = "adam"
-        await pilot.pause()
+        await choose("optimizer", "adam")
         await type_in("betas", "0.8, 0.99")
         await type_in("eps", "")  # empty: the default
         await pilot.press("s", "s")
@@ -354,6 +365,7 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
 async def test_graph_diagram_toggles_and_falls_back_to_the_tree(tmp_path: Path) -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "d")
         screen = app.screen
         assert screen.query_one(TabbedContent).active == "tab-graph"
@@ -371,6 +383,7 @@ async def test_graph_diagram_toggles_and_falls_back_to_the_tree(tmp_path: Path) 
                     'output = "n19"\n')
     app = GdlabApp(scenario=str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("d")
         assert app.screen.query_one("#graph-tree").display
         assert not app.screen.query_one("#graph-diagram").display
@@ -382,6 +395,7 @@ async def test_landscape_is_drawn_when_the_plots_tab_opens_after_a_run() -> None
 
     app = GdlabApp(scenario="gd_two_variables")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.pause()
         await pilot.press("enter")  # run to the stop while the plots tab is hidden
         await app.screen.workers.wait_for_complete()

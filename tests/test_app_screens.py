@@ -10,14 +10,13 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from gates import until
+from gates import edit, export, run_view
 from helpers import TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES
-from textual.widgets import DataTable, Input, ListView, RadioSet, Select, Static, TabbedContent
+from textual.widgets import DataTable, Input, ListView, Select, Static, TabbedContent
 
 from tui.app import GdlabApp
 from tui.cli import main as cli_main
 from tui.screens.compare import CompareScreen
-from tui.screens.export import ExportScreen
 from tui.screens.new_scenario import NewScenarioScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
@@ -29,6 +28,7 @@ SIZE = (120, 40)
 async def test_compare_shows_both_variants() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
@@ -48,6 +48,7 @@ async def test_compare_shows_both_variants() -> None:
 async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_path: Path) -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
@@ -63,7 +64,7 @@ async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_pa
         assert summary.region.bottom <= 23 and summary.region.height >= 3  # 3 rows above the footer
         for kind, fmt in ((0, "csv"), (1, "jsonl")):
             path = tmp_path / f"cmp.{fmt}"
-            await export(app, pilot, kind, path)
+            await export(pilot, kind, path)
             assert isinstance(app.screen, CompareScreen)
             out = io.StringIO()
             with redirect_stdout(out):
@@ -102,49 +103,34 @@ async def test_picker_opens_a_scenario() -> None:
         lv.index = names.index("gd_square")
         lv.focus()
         await pilot.press("enter")
-        await pilot.pause()
+        await run_view(pilot)
         assert isinstance(app.screen, RunScreen)
         assert app.session.scenario.name == "gd_square"
         await pilot.press("s")
         assert len(app.session.records) == 1
 
 
-async def export(app: GdlabApp, pilot: object, kind: int, path: Path) -> None:
-    """Export through the dialog: choose ``kind`` (radio index), type the path, press enter."""
-    await pilot.press("e")
-    screen = app.screen
-    assert isinstance(screen, ExportScreen)
-    buttons = list(screen.query_one(RadioSet).query("RadioButton"))
-    buttons[kind].value = True
-    await pilot.pause()
-    field = screen.query_one("#export-path", Input)
-    field.value = str(path)
-    field.focus()
-    await pilot.press("enter")
-    await pilot.pause()
-
-
 async def test_session_export_and_replay_give_identical_numbers(tmp_path: Path) -> None:
     app = GdlabApp(scenario="split_error")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "s")
-        from textual.widgets import Select
 
-        app.screen.query_one("#set-factor", Select).value = "recomputed"
-        await pilot.pause()
+        def factor(value: str) -> object:
+            return edit(pilot, lambda: setattr(app.screen.query_one("#set-factor", Select),
+                                               "value", value))
+
+        await factor("recomputed")
         await pilot.press("s")
         await pilot.press("r", "s", "s", "s")
-        app.screen.query_one("#set-factor", Select).value = "fixed"
-        await pilot.pause()
+        await factor("fixed")
         await pilot.press("enter")
         await app.screen.workers.wait_for_complete()
         await pilot.pause()
-        await export(app, pilot, 1, tmp_path / "trace.jsonl")
-        await export(app, pilot, 0, tmp_path / "trace.csv")
-        await export(app, pilot, 3, tmp_path / "session.json")
-        await export(app, pilot, 2, tmp_path / "shot.svg")
-        # the screenshot is taken after the dialog has gone (written whole, then renamed)
-        await until(pilot, (tmp_path / "shot.svg").exists, "the screenshot")
+        await export(pilot, 1, tmp_path / "trace.jsonl")
+        await export(pilot, 0, tmp_path / "trace.csv")
+        await export(pilot, 3, tmp_path / "session.json")
+        await export(pilot, 2, tmp_path / "shot.svg")  # taken once the dialog has gone
     assert (tmp_path / "shot.svg").read_text().startswith("<svg")
     script = json.loads((tmp_path / "session.json").read_text())
     assert [a["do"] for a in script["actions"]] == ["open", "step", "set", "step", "reset",
@@ -195,7 +181,7 @@ async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
         assert 'optimizer = "adam"' in (tmp_path / "bowl.toml").read_text()
         screen.query_one("#new-optimizer", Select).value = "sgd"
         screen.action_explore()
-        await pilot.pause()
+        await run_view(pilot)
         assert isinstance(app.screen, RunScreen)
         await pilot.press("s", "s")
         assert [round(r.params["x"], 6) for r in app.session.records] == [1.5, 1.2]
@@ -205,6 +191,7 @@ async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
 async def test_help_lists_every_key_and_palette_has_commands() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("question_mark")
         text = str(app.screen.query_one("#help Static").render())
         for key in ("s ", "space", "enter", "+", "-", "r ", "b ", "l ", "c ", "o ", "e ", "?",

@@ -393,15 +393,11 @@ def test_a_reader_sees_the_old_file_or_the_new_one_never_a_part(tmp_path: Path) 
 
 # --- every writer uses it ---------------------------------------------------------------------
 
-def test_the_app_exports_every_kind_through_write_atomic(monkeypatch: pytest.MonkeyPatch,
-                                                         tmp_path: Path) -> None:
-    import asyncio
-
-    from gates import until
-    from textual.widgets import Input, RadioSet
+async def test_the_app_exports_every_kind_through_write_atomic(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    from gates import export, run_view
 
     from tui.app import GdlabApp
-    from tui.screens.export import ExportScreen
 
     written: list[str] = []
     real = report.write_atomic
@@ -411,25 +407,13 @@ def test_the_app_exports_every_kind_through_write_atomic(monkeypatch: pytest.Mon
         real(path, text, force)
 
     monkeypatch.setattr(report, "write_atomic", spy)
-
-    async def export_all() -> None:
+    with umask(0o022):
         app = GdlabApp(scenario="target_z")
         async with app.run_test(size=(120, 40)) as pilot:
+            await run_view(pilot)
             await pilot.press("s", "s")
             for kind, name in enumerate(["t.csv", "t.jsonl", "t.svg", "t.json"]):
-                await pilot.press("e")
-                screen = app.screen
-                assert isinstance(screen, ExportScreen)
-                list(screen.query_one(RadioSet).query("RadioButton"))[kind].value = True
-                await pilot.pause()
-                field = screen.query_one("#export-path", Input)
-                field.value = str(tmp_path / name)
-                field.focus()
-                await pilot.press("enter")
-                await until(pilot, (tmp_path / name).exists, name)
-
-    with umask(0o022):
-        asyncio.run(export_all())
+                await export(pilot, kind, tmp_path / name)
     assert written == ["t.csv", "t.jsonl", "t.svg", "t.json"]
     for name in written:
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
