@@ -171,10 +171,12 @@ def test_a_fifo_is_written_directly(capsys: pytest.CaptureFixture[str], tmp_path
         rc, out, err = gdlab(capsys, "run", "target_z", "--format", "csv", "--out", str(fifo),
                              "--force")
     finally:
-        if reader.is_alive():  # the writer never opened it: let the reader go
-            with open(fifo, "wb"):
+        while reader.is_alive():  # still waiting for a writer (gdlab failed before writing)?
+            try:  # then this open meets it and the close ends its read; it never blocks
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # ENXIO: no reader has the FIFO open (not yet, or not any more)
                 pass
-        reader.join()
+            reader.join(0.01)
     assert rc == 0, err
     assert received == [target_z_csv().encode()]
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
