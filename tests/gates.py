@@ -21,13 +21,16 @@ HANG_SECONDS = 120.0  # a wait this long means the app is stuck, however busy th
 
 
 async def until(pilot: Pilot | None, cond: Callable[[], Any], what: str = "the condition") -> None:
-    """Let the app run (its messages, its workers) until ``cond()`` holds."""
+    """Let the app run (its messages, its workers) until ``cond()`` holds; then, with a pilot,
+    let the screen handle what was posted to it before (a worker's messages, say)."""
     end = time.monotonic() + HANG_SECONDS
     while not cond():
         assert time.monotonic() < end, f"{what} did not happen: the app seems stuck"
         if pilot is not None:
             await pilot.pause()
         await asyncio.sleep(0.005)  # hand the loop to the app between checks
+    if pilot is not None:
+        await pilot.pause()
 
 
 class Gate:

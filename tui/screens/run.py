@@ -27,7 +27,7 @@ from textual.worker import Worker, get_current_worker
 
 from engine.errors import GdlabError
 from engine.landscape import compute_landscape, landscape_params
-from engine.runner import Record
+from engine.records import IterationRecord
 
 from .. import report
 from ..plots import fit_landscape
@@ -114,7 +114,7 @@ class RunScreen(Screen):
         self._traj: dict[str, list[float]] = {}
         self.frames = 0  # chart redraws (bench_app.py reads it)
         #: called by the worker with each batch it committed, before it steps again
-        self.batch_hook: Callable[[list[Record]], None] | None = None
+        self.batch_hook: Callable[[list[IterationRecord]], None] | None = None
 
     # --- layout -------------------------------------------------------------------------
 
