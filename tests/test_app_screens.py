@@ -10,7 +10,7 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from gates import edit, export, run_view
+from gates import edit, export, run_view, until
 from helpers import TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES
 from textual.widgets import DataTable, Input, ListView, Select, Static, TabbedContent
 
@@ -261,12 +261,13 @@ async def test_each_kind_opens_its_own_screen(monkeypatch, tmp_path: Path) -> No
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await run_view(pilot)  # the app opens its scenario after it starts
         assert isinstance(app.screen, RunScreen)
         assert app.session.scenario is not None and app.session.scenario.kind == "graph"
     app = GdlabApp(scenario="mnist_mlp")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: not isinstance(app.screen, PickerScreen) and
+                    len(app.screen_stack) > 1, "the scenario's screen")
         screen = app.screen
         assert isinstance(screen, NetworkScreen) and screen.session.variant == "lr_3"
         assert app.session.run is None  # a network is stepped in the screen's own session
