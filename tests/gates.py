@@ -1,8 +1,8 @@
-"""Synchronising pilot tests with the app's own state: a gate on a worker's record stream, and
+"""Synchronising pilot tests with the app's own state: a gate in a worker's run, and
 a wait for a condition the app reaches. Nothing here depends on how fast the machine is.
 
-A test that needs a worker at a known point holds it at a Gate (the worker blocks until the
-test lets records through), then checks what the app shows. ``until`` lets the app's event
+A test that needs a worker at a known point holds it at a gate (the worker blocks until the
+test lets it go on), then checks what the app shows. ``until`` lets the app's event
 loop run until a condition holds; its deadline only guards against a hang (a broken app), it
 is never what the test waits for.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -31,69 +31,6 @@ async def until(pilot: Pilot | None, cond: Callable[[], Any], what: str = "the c
         await asyncio.sleep(0.005)  # hand the loop to the app between checks
     if pilot is not None:
         await pilot.pause()
-
-
-class Gate:
-    """Lets records of one stream pass only as far as the test allows.
-
-    ``allowed`` records pass; the next one waits (``waiting`` is then True) until the test
-    calls ``allow`` or the stream's consumer asks to stop. ``allow()`` with no count opens the
-    gate for good. ``records`` are the records that passed; ``closed`` is set once the stream
-    has ended (finished, stopped or closed by its consumer).
-    """
-
-    def __init__(self, allowed: int | None = 0) -> None:
-        self._cond = threading.Condition()
-        self._allowed = allowed
-        self.records: list[Any] = []
-        self.waiting = False
-        self.closed = threading.Event()
-
-    def allow(self, count: int | None = None) -> None:
-        """Let ``count`` more records pass (all of them if None)."""
-        with self._cond:
-            self._allowed = None if count is None or self._allowed is None \
-                else self._allowed + count
-            self._cond.notify_all()
-
-    def passage(self, stream: Iterator[Any], should_stop: Callable[[], bool] | None) -> Iterator[Any]:
-        """Yield ``stream``'s records through the gate; end it if the consumer asks to stop."""
-        try:
-            for rec in stream:
-                with self._cond:
-                    while self._allowed is not None and len(self.records) >= self._allowed:
-                        if should_stop is not None and should_stop():
-                            return
-                        self.waiting = True
-                        self._cond.wait(0.01)  # wakes on allow(); polls should_stop
-                    self.waiting = False
-                    self.records.append(rec)
-                yield rec
-        finally:
-            self.waiting = False
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-            self.closed.set()
-
-
-class GatedTrainer:
-    """A trainer with engine.train.train's signature whose every run passes through a Gate.
-
-    Each call (each run the screen starts) gets a new Gate that lets ``allowed`` records pass;
-    ``gates`` lists them in the order the runs started.
-    """
-
-    def __init__(self, train: Callable[..., Iterator[Any]], allowed: int | None = 0) -> None:
-        self._train = train
-        self._allowed = allowed
-        self.gates: list[Gate] = []
-
-    def __call__(self, *args: Any, should_stop: Callable[[], bool] | None = None,
-                 **kwargs: Any) -> Iterator[Any]:
-        gate = Gate(self._allowed)
-        self.gates.append(gate)
-        return gate.passage(self._train(*args, should_stop=should_stop, **kwargs), should_stop)
 
 
 class BatchGate:
