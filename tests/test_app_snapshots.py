@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from gates import run_view
 from textual.pilot import Pilot
 
 from tui.app import GdlabApp
@@ -9,32 +12,42 @@ from tui.app import GdlabApp
 SIZE = (120, 40)
 
 
+def keys(*pressed: str) -> Callable[[Pilot], Awaitable[None]]:
+    """Before the screenshot: wait for the run view (the app opens it once started), press."""
+    async def run_before(pilot: Pilot) -> None:
+        await run_view(pilot)
+        await pilot.press(*pressed)
+
+    return run_before
+
+
+async def compared(pilot: Pilot) -> None:
+    """Before the screenshot: open the compare view and wait for its variants' worker."""
+    await run_view(pilot)
+    await pilot.press("c")
+    await pilot.app.screen.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def test_run_view_after_three_steps(snap_compare) -> None:  # noqa: ANN001 - the plugin's fixture
-    assert snap_compare(GdlabApp(scenario="target_z"), press=["s", "s", "s"], terminal_size=SIZE)
+    assert snap_compare(GdlabApp(scenario="target_z"), run_before=keys("s", "s", "s"),
+                        terminal_size=SIZE)
 
 
 def test_run_view_graph_walkthrough(snap_compare) -> None:  # noqa: ANN001
-    assert snap_compare(GdlabApp(scenario="target_z"), press=["s", "b", "b", "b"],
+    assert snap_compare(GdlabApp(scenario="target_z"), run_before=keys("s", "b", "b", "b"),
                         terminal_size=SIZE)
 
 
 def test_compare_view(snap_compare) -> None:  # noqa: ANN001
-    async def run_before(pilot: Pilot) -> None:
-        await pilot.press("c")
-        await pilot.app.screen.workers.wait_for_complete()
-        await pilot.pause()
-
-    assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(GdlabApp(scenario="target_z"), run_before=compared, terminal_size=SIZE)
 
 
 def test_run_view_small_terminal(snap_compare) -> None:  # noqa: ANN001
-    assert snap_compare(GdlabApp(scenario="gd_square"), press=["s", "s"], terminal_size=(80, 24))
+    assert snap_compare(GdlabApp(scenario="gd_square"), run_before=keys("s", "s"),
+                        terminal_size=(80, 24))
 
 
 def test_compare_view_small_terminal(snap_compare) -> None:  # noqa: ANN001
-    async def run_before(pilot: Pilot) -> None:
-        await pilot.press("c")
-        await pilot.app.screen.workers.wait_for_complete()
-        await pilot.pause()
-
-    assert snap_compare(GdlabApp(scenario="target_z"), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(GdlabApp(scenario="target_z"), run_before=compared,
+                        terminal_size=(80, 24))

@@ -73,6 +73,11 @@ class CompareScreen(Screen):
         narrow = self.size.width < self.need
         self.set_class(narrow, "-narrow")
         self.set_class(not narrow, "-wide")
+        # Narrow, the summary is as tall as its rows: the border, the header, one row per
+        # variant. Not `height: auto`, which waits for the table to measure its new rows and
+        # can miss the layout pass after it (the rows then stay hidden; seen on Python 3.13).
+        summary = self.query_one("#cmp-summary", DataTable)
+        summary.styles.height = 2 + len(self.outcomes) if narrow else None
 
     def on_mount(self) -> None:
         self._layout()
@@ -113,19 +118,16 @@ class CompareScreen(Screen):
             cells.append(([h for h, _ in cols], rows))
         for table in self.query(".cmp-table, .cmp-tab-table").results(DataTable):
             header, rows = cells[int(table.name or 0)]
-            table.add_columns(*(Text(h, justify="right") for h in header))
-            table.add_rows([[Text(c, justify="right") for c in row] for row in rows])
+            _fill(table, header, rows, justify="right")
         # a column is as wide as its widest cell plus one space each side; 2 for the scrollbar
-        self.need = sum(2 + sum(2 + max(len(c) for c in col) for col in zip(header, *rows, strict=True))
-                        for header, rows in cells)
-        self._layout()
-        summary = self.query_one("#cmp-summary", DataTable)
+        self.need = sum(2 + sum(2 + w for w in _widths(header, rows)) for header, rows in cells)
         params = self.outcomes[0].params
-        summary.add_columns("variant", "updates", "stop", *params, "final output")
-        for o in self.outcomes:
-            s = o.summary
-            summary.add_row(o.variant or "run", str(s.updates), s.stop_reason,
-                            *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output))
+        summary_rows = [[o.variant or "run", str(o.summary.updates), o.summary.stop_reason,
+                         *(fmt(o.summary.final_params.get(p)) for p in params),
+                         fmt(o.summary.final_output)] for o in self.outcomes]
+        _fill(self.query_one("#cmp-summary", DataTable),
+              ["variant", "updates", "stop", *params, "final output"], summary_rows)
+        self._layout()
         self._draw()
 
     def _table(self, o: report.Outcome, cls: str) -> DataTable:
@@ -160,3 +162,20 @@ class CompareScreen(Screen):
     def action_back(self) -> None:
         """Back to the run view."""
         self.dismiss()
+
+
+def _widths(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's width: its widest cell, the header included."""
+    return [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
+
+
+def _fill(table: DataTable, header: list[str], rows: list[list[str]], justify: str = "left") -> None:
+    """Add the columns, with their widths given, and the rows.
+
+    Given widths are drawn at once: a table left to measure its own columns does so after it
+    has drawn the new rows, and that redraw can be missed (the rows then show with the
+    headers' widths; seen on Python 3.13).
+    """
+    for h, w in zip(header, _widths(header, rows), strict=True):
+        table.add_column(Text(h, justify=justify), width=w)
+    table.add_rows([[Text(c, justify=justify) for c in row] for row in rows])

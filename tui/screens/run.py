@@ -2,7 +2,9 @@
 
 Iterations run in a thread worker that steps the session's Run, commits the records to the
 session and nudges the screen with a message; the screen shows the session's new records and
-redraws its charts at most five times a second.
+redraws its charts at most five times a second. ``batch_hook``, if set, sees every batch the
+worker commits (outside the session's lock): a watcher of the live record stream can hold the
+run there, as the tests do to keep a long run from ending while they press keys.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,6 +27,7 @@ from textual.worker import Worker, get_current_worker
 
 from engine.errors import GdlabError
 from engine.landscape import compute_landscape, landscape_params
+from engine.records import IterationRecord
 
 from .. import report
 from ..plots import fit_landscape
@@ -109,6 +113,8 @@ class RunScreen(Screen):
         self._err: list[float] = []
         self._traj: dict[str, list[float]] = {}
         self.frames = 0  # chart redraws (bench_app.py reads it)
+        #: called by the worker with each batch it committed, before it steps again
+        self.batch_hook: Callable[[list[IterationRecord]], None] | None = None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -345,7 +351,9 @@ class RunScreen(Screen):
             deadline = time.monotonic() + BATCH_SECONDS
             with s.lock:
                 run = s.run
-                if s.generation != generation or run is None or run.stopped:
+                # halt is checked under the lock: once pause() has held the lock, no batch
+                # is committed any more
+                if halt.is_set() or s.generation != generation or run is None or run.stopped:
                     break
                 batch = []
                 try:
@@ -358,6 +366,8 @@ class RunScreen(Screen):
                 s.commit(batch)
                 stopped = run.stopped
             self.post_message(self.Stepped(generation))
+            if self.batch_hook is not None:
+                self.batch_hook(batch)
             if stopped or error:
                 break
             # between batches the worker sleeps a moment, so the app's thread gets the GIL
