@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from . import kinds
+from . import confine, kinds
 from . import validate as v
 from .bundled import BUNDLED_DIR, course_rank
 from .errors import ScenarioError
@@ -99,7 +99,10 @@ def load_scenario(
     search: list[Path] | None = None,
 ) -> Scenario:
     """Read, override and validate a scenario file; raise ScenarioError on any mistake."""
+    if Path(name_or_path).parent != Path("."):  # a path, not a name: refused before it is
+        confine.check_scenario_file(name_or_path)  # looked for (served mode; see confine.py)
     path = find_scenario(name_or_path, search)
+    confine.check_scenario_file(path)
     source = path.name if path.parent.resolve() == BUNDLED_DIR else str(path)
     try:
         text = path.read_text(encoding="utf-8")

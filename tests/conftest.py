@@ -1,4 +1,6 @@
-"""Shared test set-up: run ``async def`` tests (the app's pilot tests) with asyncio."""
+"""Shared test set-up: run ``async def`` tests (the app's pilot tests) with asyncio; hypothesis
+without its clock (no per-example deadline, no "too slow" health check: a busy machine is slow,
+the test is not wrong)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,11 @@ import asyncio
 import inspect
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("any_machine", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("any_machine")
 
 
 @pytest.hookimpl(tryfirst=True)

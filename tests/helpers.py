@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,43 @@ async def compared(pilot: Any) -> Any:
     assert screen.state == "drawn", screen.state
     await pilot.pause()
     return screen
+
+
+# --- the tutorials' numbers, derived (not copied from a run) --------------------------------
+#
+# target_z: z = x*y with x = 2w + 3b, y = 2b + 1 and w = 3, so z(b) = 6b^2 + 15b + 6 and
+# dz/db = 12b + 15 (63 at the start, b = 4: z = 162). The target rule steps b by
+# delta / factor with delta = z - 150, and stops before a step once |delta| < 1e-5.
+
+
+def tz_z(b: float) -> float:
+    """z(b) = (2*3 + 3b)(2b + 1) = 6b^2 + 15b + 6."""
+    return 6.0 * b * b + 15.0 * b + 6.0
+
+
+#: the b that drives z to 150: the positive root of 6b^2 + 15b - 144 = 0
+TZ_B_STAR = (-15.0 + math.sqrt(15.0**2 + 4 * 6 * 144.0)) / (2 * 6)
+
+
+def tz_iterates(recomputed: bool, tol: float = 1e-5) -> list[float]:
+    """b_0 = 4, b_1, ... until |z(b) - 150| < tol: the fixed factor keeps dz/db(4) = 63; the
+    recomputed one is dz/db(b) = 12b + 15 at every step (Newton's method)."""
+    bs = [4.0]
+    while abs(tz_z(bs[-1]) - 150.0) >= tol:
+        b = bs[-1]
+        bs.append(b - (tz_z(b) - 150.0) / (12.0 * b + 15.0 if recomputed else 63.0))
+    return bs
+
+
+#: updates to convergence: 5 with the fixed factor (the error shrinks by about
+#: 1 - 60.67/63 = 0.037 a step: 12 * 0.037^4 > 1e-5 > 12 * 0.037^5), 3 recomputed (Newton:
+#: delta' = 6 (delta / (12b + 15))^2 exactly for a quadratic: 12 -> 0.218 -> 7.7e-5 -> 9.7e-12)
+TZ_FIXED_UPDATES = len(tz_iterates(False)) - 1
+TZ_RECOMPUTED_UPDATES = len(tz_iterates(True)) - 1
+
+# gd_square: J = x^2 from x = 1.2 with lr 0.3: x_k = (1 - 2 lr)^k 1.2 = 1.2 * 0.4^k, and the run
+# stops before a step once J_k = 1.44 * 0.16^k < tolerance = 1e-3: after
+# ceil(log(1e-3 / 1.44) / log(0.16)) = ceil(3.97) = 4 updates, at J_4 = (1.2 * 0.4^4)^2.
+GD_SQUARE_UPDATES = math.ceil(math.log(1e-3 / 1.44) / math.log(0.16))
+GD_SQUARE_FINAL = (1.2 * 0.4**GD_SQUARE_UPDATES) ** 2
+

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from gates import BatchGate, edit, run_view, until
+from helpers import TZ_B_STAR, TZ_FIXED_UPDATES, tz_iterates
 from textual import events
 from textual.widgets import Input, Select, TabbedContent
 
@@ -43,18 +43,6 @@ async def rebuilt(pilot: Any, panel: SettingsPanel | ParamsPanel, loads: int) ->
     raise AssertionError(f"{type(panel).__name__} was not rebuilt")
 
 
-async def edit(pilot: Any, widget: Any, value: object, key: str | None = None) -> None:
-    """Set a field of Settings or Params (and press ``key``); wait until the edit is applied."""
-    panel = widget.query_ancestor(SettingsPanel) if widget.id.startswith("set-") else \
-        widget.query_ancestor(ParamsPanel)
-    loads = panel.loads
-    widget.value = value
-    if key:
-        widget.focus()
-        await pilot.press(key)
-    await rebuilt(pilot, panel, loads)
-
-
 def tree_labels(app: GdlabApp) -> list[str]:
     """Every line of the graph panel's tree."""
     labels, stack = [], [app.screen.query_one("#graph-tree").root]
@@ -72,24 +60,27 @@ def explain(app: GdlabApp) -> str:
 async def test_three_steps_of_target_z_show_three_rows() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await run_view(pilot)
         assert isinstance(app.screen, RunScreen)
         assert rows(app) == []
         for _ in range(3):
             await pilot.press("s")
         # six significant digits at this width: b = 4, 4 - 12/63 = 3.8095238, 3.8060680
         assert app.screen.query_one(IterationTable).fit.sig == 6
-        assert column(app, "b") == ["4", "3.80952", "3.80607"]
+        b = tz_iterates(False)  # the fixed factor's b_k (tests/helpers.py)
+        assert column(app, "b") == [fmt_sig(v, 6) for v in b[:3]] == ["4", "3.80952", "3.80607"]
         assert column(app, "z")[0] == "162"
-        assert column(app, "step b")[0] == "0.190476"
+        assert column(app, "step b")[0] == fmt_sig(12 / 63, 6) == "0.190476"
         text = explain(app)
         assert "iteration 2" in text
+        assert f"b = {b[2]:.6f} - {b[2] - b[3]:.6f} = {b[3]:.6f}" in text
         assert "b = 3.806068 - 0.000127 = 3.805942" in text
 
 
 async def test_first_step_is_explained_with_the_chain_rule() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s")
         text = explain(app)
         assert "delta_z = z - target = 162 - 150 = 12" in text
@@ -104,6 +95,7 @@ async def test_first_step_is_explained_with_the_chain_rule() -> None:
 async def test_backward_walkthrough_steps_one_edge_at_a_time() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         for _ in range(5):
             await pilot.press("b")
         assert app.screen.query_one(TabbedContent).active == "tab-graph"
@@ -121,25 +113,31 @@ async def test_backward_walkthrough_steps_one_edge_at_a_time() -> None:
 async def test_switching_the_factor_changes_the_next_step() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "s")
-        await edit(pilot, app.screen.query_one("#set-factor", Select), "recomputed")
+        await edit(pilot, lambda: setattr(app.screen.query_one("#set-factor", Select), "value",
+                                          "recomputed"))
         assert app.session.config().factor == "recomputed"
         await pilot.press("s")
-        assert column(app, "b")[-1] == "3.80607"
-        assert column(app, "dz/db")[-1] == "60.6728"  # recomputed at b = 3.806068: 60.672822
+        b2 = tz_iterates(False)[2]  # two fixed steps
+        assert column(app, "b")[-1] == fmt_sig(b2, 6) == "3.80607"
+        assert column(app, "dz/db")[-1] == fmt_sig(12 * b2 + 15, 6)  # dz/db = 12b + 15 at b_2
         await pilot.press("s")
-        assert column(app, "b")[-1] == "3.80594"  # 3.805937; fixed would give 3.805942
+        # a Newton step from b_2 lands on the root (to six digits); fixed would give 3.805942
+        assert column(app, "b")[-1] == fmt_sig(TZ_B_STAR, 6) == "3.80594"
 
 
 async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        first = await run_view(pilot)
         app.open_scenario("target_z", "recomputed")
-        await pilot.pause()
+        await until(pilot, lambda: app.screen is not first, "the new run view")
+        await run_view(pilot)
         await pilot.press("s", "s")
-        assert column(app, "dz/db")[-1] == "60.7143"  # 60.714286
-        await edit(pilot, app.screen.query_one("#set-factor", Select), "fixed")
+        assert column(app, "dz/db")[-1] == fmt_sig(425 / 7, 6) == "60.7143"  # 12 b_1 + 15
+        await edit(pilot, lambda: setattr(app.screen.query_one("#set-factor", Select), "value",
+                                          "fixed"))
         await pilot.press("s")
         assert column(app, "dz/db")[-1] == "63"
 
@@ -147,13 +145,17 @@ async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
 async def test_editing_a_start_value_and_training_resets() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "s")
         app.screen.query_one(TabbedContent).active = "tab-params"
         await pilot.pause()
-        await edit(pilot, app.screen.query_one("#start-1", Input), "5", "enter")
+        start_b = app.screen.query_one("#start-1", Input)
+        start_b.value = "5"
+        start_b.focus()
+        await edit(pilot, lambda: pilot.press("enter", "escape"))
         assert app.session.scenario.params["b"] == 5.0
         assert rows(app) == []
-        await edit(pilot, app.screen.query_one("#train-0"), True)
+        await edit(pilot, lambda: setattr(app.screen.query_one("#train-0"), "value", True))
         assert app.session.config().train == ("w", "b")
         await pilot.press("s")
         assert column(app, "b") == ["5"]
@@ -163,19 +165,26 @@ async def test_editing_a_start_value_and_training_resets() -> None:
 async def test_a_bad_setting_is_reported_not_applied() -> None:
     app = GdlabApp(scenario="gd_square")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await run_view(pilot)
         app.screen.query_one(TabbedContent).active = "tab-settings"
         await pilot.pause()
-        await edit(pilot, app.screen.query_one("#set-lr", Input), "-1", "enter")
+        lr = app.screen.query_one("#set-lr", Input)
+        lr.value = "-1"
+        lr.focus()
+        await edit(pilot, lambda: pilot.press("enter"))  # refused: the fields are shown again
         assert app.session.config().lr == 0.3
-        await edit(pilot, app.screen.query_one("#set-lr", Input), "0.1", "enter")
-        await pilot.press("s", "s")
+        lr = app.screen.query_one("#set-lr", Input)
+        lr.value = "0.1"
+        lr.focus()
+        await edit(pilot, lambda: pilot.press("enter"))
+        await pilot.press("escape", "s", "s")
         assert column(app, "x") == ["1.2", "0.96"]
 
 
 async def test_keys_run_pause_speed_reset_log() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         i = screen.speed_index
@@ -187,15 +196,15 @@ async def test_keys_run_pause_speed_reset_log() -> None:
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert app.session.run.stopped
-        assert column(app, "b")[-1] == "3.80594"
-        assert len(rows(app)) == 6
+        assert column(app, "b")[-1] == fmt_sig(TZ_B_STAR, 6)
+        assert len(rows(app)) == TZ_FIXED_UPDATES + 1
         await pilot.press("r")
         assert rows(app) == [] and not app.session.run.stopped
         screen.speed_index = len(SPEEDS) - 1
         await pilot.press("space")
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        assert len(rows(app)) == 6 and not screen.running
+        assert len(rows(app)) == TZ_FIXED_UPDATES + 1 and not screen.running
         log = screen.log_scale
         await pilot.press("l")
         assert screen.log_scale is not log
@@ -205,6 +214,7 @@ async def test_keys_run_pause_speed_reset_log() -> None:
 async def test_keys_open_screens_and_quit() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.pause()
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
@@ -232,36 +242,39 @@ def square_toml(name: str, lr: float, max_iterations: int) -> str:
             f"max_iterations = {max_iterations}\n")
 
 
-LONG = square_toml("long_square", 0.001, 1_000_000)  # far longer than the test lets it run
+LONG = square_toml("long_square", 0.001, 1_000_000)  # ends only after a million steps...
+HOLD = 20_000  # ...and a gate holds it after 20,000: it cannot end while keys are checked
 
 
 async def test_app_answers_keys_during_a_long_run(tmp_path: Path) -> None:
     path = tmp_path / "long_square.toml"
     path.write_text(LONG)
     app = GdlabApp(scenario=str(path))
+    gate = BatchGate(hold_at=HOLD)
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         screen = app.screen
+        assert isinstance(screen, RunScreen)
         await pilot.pause()
-        screen.action_run_to_end()  # as the enter key does (pilot.press waits for idle)
-        await asyncio.sleep(0.2)
-        assert screen.running
-        for _ in range(3):
-            log = screen.log_scale
-            t0 = time.monotonic()
-            app.post_message(events.Key("l", None))
-            while screen.log_scale is log and time.monotonic() - t0 < 2:
-                await asyncio.sleep(0.005)
-            assert screen.log_scale is not log, "the key was not handled within 2 s"
-            assert screen.running and len(app.session.records) < 1_000_001
-        app.post_message(events.Key("space", " "))  # pause
-        t0 = time.monotonic()
-        while screen.running and time.monotonic() - t0 < 2:
-            await asyncio.sleep(0.005)
-        assert not screen.running
+        screen.batch_hook = gate
+        try:
+            # keys are posted, not pressed: pilot.press waits for an idle process, and the
+            # worker keeps this one busy
+            screen.action_run_to_end()  # as the enter key does
+            await until(None, lambda: app.session.records, "the first batch")
+            for _ in range(3):
+                log = screen.log_scale
+                app.post_message(events.Key("l", None))
+                await until(None, lambda log=log: screen.log_scale is not log, "l handled")
+                assert screen.running and not app.session.run.stopped
+            app.post_message(events.Key("space", " "))  # pause
+            await until(None, lambda: not screen.running, "the pause")
+            n = len(app.session.records)
+        finally:
+            gate.open()  # the paused worker leaves the hook and ends
         await pilot.pause()
-        n = len(app.session.records)
-        await asyncio.sleep(0.1)
-        assert len(app.session.records) == n < 1_000_001
+        # the worker checks for a pause under the session's lock: nothing was committed after it
+        assert len(app.session.records) == n and not app.session.run.stopped
         table = screen.query_one(IterationTable)
         assert table.row_count == table.window
         assert str(table.get_row_at(table.row_count - 1)[0]) == str(n - 1)
@@ -277,6 +290,7 @@ async def history_run_to_the_end(tmp_path: Path) -> AsyncIterator[tuple[GdlabApp
     path.write_text(HISTORY)
     app = GdlabApp(scenario=str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         screen = app.screen
         await pilot.press("enter")
         await screen.workers.wait_for_complete()
@@ -322,14 +336,21 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
 
     app = GdlabApp(scenario="gd_square")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         screen = app.screen
         screen.query_one(TabbedContent).active = "tab-settings"
         await pilot.press("s")
-        async def choose(key: str, value: object) -> None:
-            await edit(pilot, screen.query_one(f"#set-{key}", Select), value)
+
+        def choose(key: str, value: object) -> object:
+            return edit(pilot, lambda: setattr(screen.query_one(f"#set-{key}", Select), "value",
+                                               value))
 
         async def type_in(key: str, text: str) -> None:
-            await edit(pilot, screen.query_one(f"#set-{key}", Input), text, "enter")
+            field = screen.query_one(f"#set-{key}", Input)
+            field.value = text
+            field.focus()
+            await edit(pilot, lambda: pilot.press("enter"))  # accepted or refused: shown again
+            await pilot.press("escape")
 
         await choose("optimizer", "momentum")
         field = screen.query_one("#set-momentum", Input)
@@ -368,6 +389,7 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
 async def test_graph_diagram_toggles_and_falls_back_to_the_tree(tmp_path: Path) -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "d")
         screen = app.screen
         assert screen.query_one(TabbedContent).active == "tab-graph"
@@ -385,6 +407,7 @@ async def test_graph_diagram_toggles_and_falls_back_to_the_tree(tmp_path: Path) 
                     'output = "n19"\n')
     app = GdlabApp(scenario=str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("d")
         assert app.screen.query_one("#graph-tree").display
         assert not app.screen.query_one("#graph-diagram").display
@@ -396,15 +419,17 @@ async def test_landscape_is_drawn_when_the_plots_tab_opens_after_a_run() -> None
 
     app = GdlabApp(scenario="gd_two_variables")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.pause()
         await pilot.press("enter")  # run to the stop while the plots tab is hidden
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if app.screen.session.run.stopped:
-                break
-        app.screen.query_one(TabbedContent).active = "tab-plots"
-        await pilot.pause(0.3)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.session.run.stopped
         chart = app.screen.query_one(LandscapeChart)
+        app.screen.query_one(TabbedContent).active = "tab-plots"
+        # drawn after the refresh that shows the tab, at the chart's size
+        await until(pilot, lambda: chart.landscape is not None
+                    and chart.landscape.z.shape[0] == chart.size.height - 4, "the landscape")
         land = chart.landscape
         assert land is not None and land.names == ("x", "y")
         ny, nx = land.z.shape
@@ -438,6 +463,7 @@ async def test_go_to_an_iteration(tmp_path: Path) -> None:
 async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() -> None:
     app = GdlabApp(scenario="gd_square")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         screen = app.screen
         tabs = screen.query_one(TabbedContent)
         for key, pane in (("2", "tab-graph"), ("3", "tab-plots"), ("1", "tab-explain")):
@@ -468,6 +494,7 @@ async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() ->
 async def test_params_say_trained_or_fixed_in_words() -> None:
     app = GdlabApp(scenario="target_z")  # trains b, holds w fixed
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         await pilot.press("4")
         await pilot.pause()
         w, b = app.screen.query_one("#train-0"), app.screen.query_one("#train-1")
@@ -494,6 +521,7 @@ async def test_the_landscape_frames_the_whole_path_as_the_command_line_does() ->
     assert x0 < -1.2 < x1 and round(x0, 2) == -1.75  # the start (-1.2, 1) inside
     app = GdlabApp(scenario="rosenbrock")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         screen = app.screen
         await pilot.press("enter")
         await screen.workers.wait_for_complete()
@@ -512,6 +540,7 @@ async def test_the_landscape_frames_the_whole_path_as_the_command_line_does() ->
 async def test_small_words_a_loss_named_loss_and_vector_nodes() -> None:
     app = GdlabApp(scenario="regression_linear")  # output "loss"; x, y and y_hat are vectors
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s")
         assert "  |  1 record  |  " in str(app.screen.query_one("#status").render())
         text = explain(app)

@@ -10,8 +10,9 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from helpers import compared
-from textual.widgets import DataTable, Input, ListView, RadioSet, Select, Static, TabbedContent
+from gates import edit, export, run_view, until
+from helpers import TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES, compared
+from textual.widgets import DataTable, Input, ListView, Select, Static, TabbedContent
 
 from engine.scenario import load_scenario
 from tui.app import GdlabApp
@@ -30,6 +31,7 @@ SIZE = (120, 40)
 async def test_compare_shows_both_variants() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
@@ -37,15 +39,18 @@ async def test_compare_shows_both_variants() -> None:
         titles = [str(w.render()).strip() for w in screen.query(".cmp-title")]
         assert titles == ["fixed", "recomputed"]
         tables = list(screen.query(".cmp-table"))
-        assert [t.row_count for t in tables] == [6, 4]
+        fixed, recomputed = TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES  # 5 and 3: tests/helpers.py
+        assert [t.row_count for t in tables] == [fixed + 1, recomputed + 1]  # the start too
         summary = screen.query_one("#cmp-summary", DataTable)
-        assert [str(c) for c in summary.get_row_at(0)][:3] == ["fixed", "5", "converged"]
-        assert [str(c) for c in summary.get_row_at(1)][:3] == ["recomputed", "3", "converged"]
+        assert [str(c) for c in summary.get_row_at(0)][:3] == ["fixed", str(fixed), "converged"]
+        assert [str(c) for c in summary.get_row_at(1)][:3] == \
+            ["recomputed", str(recomputed), "converged"]
 
 
 async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_path: Path) -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
@@ -54,12 +59,13 @@ async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_pa
         assert not screen.query_one("#cmp-tables").display
         tabs = screen.query_one("#cmp-tabs", TabbedContent)
         assert [str(t.label) for t in tabs.query("ContentTab")] == ["fixed", "recomputed", "chart"]
-        assert [t.row_count for t in screen.query(".cmp-tab-table").results(DataTable)] == [6, 4]
+        assert [t.row_count for t in screen.query(".cmp-tab-table").results(DataTable)] == \
+            [TZ_FIXED_UPDATES + 1, TZ_RECOMPUTED_UPDATES + 1]
         summary = screen.query_one("#cmp-summary", DataTable)
         assert summary.region.bottom <= 23 and summary.region.height >= 3  # 3 rows above the footer
         for kind, fmt in ((0, "csv"), (1, "jsonl")):
             path = tmp_path / f"cmp.{fmt}"
-            await export(app, pilot, kind, path)
+            await export(pilot, kind, path)
             assert isinstance(app.screen, CompareScreen)
             out = io.StringIO()
             with redirect_stdout(out):
@@ -98,48 +104,34 @@ async def test_picker_opens_a_scenario() -> None:
         lv.index = names.index("gd_square")
         lv.focus()
         await pilot.press("enter")
-        await pilot.pause()
+        await run_view(pilot)
         assert isinstance(app.screen, RunScreen)
         assert app.session.scenario.name == "gd_square"
         await pilot.press("s")
         assert len(app.session.records) == 1
 
 
-async def export(app: GdlabApp, pilot: object, kind: int, path: Path) -> None:
-    """Export through the dialog: choose ``kind`` (radio index), type the path, press enter."""
-    await pilot.press("e")
-    screen = app.screen
-    assert isinstance(screen, ExportScreen)
-    buttons = list(screen.query_one(RadioSet).query("RadioButton"))
-    buttons[kind].value = True
-    await pilot.pause()
-    field = screen.query_one("#export-path", Input)
-    field.value = str(path)
-    field.focus()
-    await pilot.press("enter")
-    await pilot.pause()
-
-
 async def test_session_export_and_replay_give_identical_numbers(tmp_path: Path) -> None:
     app = GdlabApp(scenario="split_error")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "s")
-        from textual.widgets import Select
 
-        app.screen.query_one("#set-factor", Select).value = "recomputed"
-        await pilot.pause()
+        def factor(value: str) -> object:
+            return edit(pilot, lambda: setattr(app.screen.query_one("#set-factor", Select),
+                                               "value", value))
+
+        await factor("recomputed")
         await pilot.press("s")
         await pilot.press("r", "s", "s", "s")
-        app.screen.query_one("#set-factor", Select).value = "fixed"
-        await pilot.pause()
+        await factor("fixed")
         await pilot.press("enter")
         await app.screen.workers.wait_for_complete()
         await pilot.pause()
-        await export(app, pilot, 1, tmp_path / "trace.jsonl")
-        await export(app, pilot, 0, tmp_path / "trace.csv")
-        await export(app, pilot, 3, tmp_path / "session.json")
-        await export(app, pilot, 2, tmp_path / "shot.svg")
-        await pilot.pause()
+        await export(pilot, 1, tmp_path / "trace.jsonl")
+        await export(pilot, 0, tmp_path / "trace.csv")
+        await export(pilot, 3, tmp_path / "session.json")
+        await export(pilot, 2, tmp_path / "shot.svg")  # taken once the dialog has gone
     assert (tmp_path / "shot.svg").read_text().startswith("<svg")
     script = json.loads((tmp_path / "session.json").read_text())
     assert [a["do"] for a in script["actions"]] == ["open", "step", "set", "step", "reset",
@@ -190,7 +182,7 @@ async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
         assert 'optimizer = "adam"' in (tmp_path / "bowl.toml").read_text()
         screen.query_one("#new-optimizer", Select).value = "sgd"
         screen.action_explore()
-        await pilot.pause()
+        await run_view(pilot)
         assert isinstance(app.screen, RunScreen)
         await pilot.press("s", "s")
         assert [round(r.params["x"], 6) for r in app.session.records] == [1.5, 1.2]
@@ -200,6 +192,7 @@ async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
 async def test_help_lists_every_key_and_palette_has_commands() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
         await pilot.press("question_mark")
         text = str(app.screen.query_one("#help Static").render())
         for key in ("s ", "space", "enter", "+", "-", "r ", "b ", "l ", "c ", "o ", "e ", "?",
@@ -272,12 +265,13 @@ async def test_each_kind_opens_its_own_screen(monkeypatch, tmp_path: Path) -> No
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await run_view(pilot)  # the app opens its scenario after it starts
         assert isinstance(app.screen, RunScreen)
         assert app.session.scenario is not None and app.session.scenario.kind == "graph"
     app = GdlabApp(scenario="mnist_mlp")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: not isinstance(app.screen, PickerScreen) and
+                    len(app.screen_stack) > 1, "the scenario's screen")
         screen = app.screen
         assert isinstance(screen, NetworkScreen) and screen.session.variant == "lr_3"
         assert app.session.run is None  # a network is stepped in the screen's own session
@@ -291,6 +285,7 @@ async def test_export_dialog_shows_its_choices_by_text_and_follows_a_typed_name(
 
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         await pilot.press("s", "e")
         screen = app.screen
         assert isinstance(screen, ExportScreen)
@@ -317,7 +312,7 @@ async def test_an_edited_target_carries_into_the_title_and_the_compare_view() ->
 
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
+        screen = await run_view(pilot)
         assert screen.title == "Drive z to 150 by changing b"  # the file's own title
         await pilot.press("5")
         await pilot.pause()

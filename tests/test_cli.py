@@ -14,7 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, TARGET_Z, write
+from helpers import (
+    FIXTURES,
+    GD_SQUARE_FINAL,
+    GD_SQUARE_UPDATES,
+    TARGET_Z,
+    TZ_FIXED_UPDATES,
+    TZ_RECOMPUTED_UPDATES,
+    write,
+)
 
 from engine.errors import ScenarioError
 from tui.cli import main
@@ -51,17 +59,21 @@ def test_run_target_z_table_has_the_tutorial_numbers(capsys):
     assert row0 == ["0", "3.000000", "4.000000", "162.000000", "12.000000", "63.000000",
                     "0.190476"]
     row1 = lines[3].split()
-    assert row1[:6] == ["1", "3.000000", "3.809524", "150.217687", "0.217687", "63.000000"]
-    assert lines[-1] == "target_z [fixed]: stopped: converged after 5 updates; " \
+    # b_1 = 4 - 12/63, z(b_1) = 6 b_1^2 + 15 b_1 + 6 = 22082/147, delta_1 = 32/147
+    assert row1[:6] == ["1", "3.000000", f"{4 - 12 / 63:.6f}", f"{22082 / 147:.6f}",
+                        f"{32 / 147:.6f}", "63.000000"]
+    assert row1[2:5] == ["3.809524", "150.217687", "0.217687"]  # the tutorial's numbers
+    assert lines[-1] == f"target_z [fixed]: stopped: converged after {TZ_FIXED_UPDATES} updates; " \
                         "final output 150.000000"
-    assert len(lines) == 2 + 6 + 1
+    assert len(lines) == 2 + TZ_FIXED_UPDATES + 1 + 1
 
 
 def test_run_recomputed_variant(capsys):
     rc, out, _ = cli(capsys, "run", "target_z", "--variant", "recomputed")
     assert rc == 0
     assert "60.714286" in out and "1.271311e-06" in out
-    assert out.splitlines()[-1].startswith("target_z [recomputed]: stopped: converged after 3 updates")
+    assert out.splitlines()[-1].startswith(
+        f"target_z [recomputed]: stopped: converged after {TZ_RECOMPUTED_UPDATES} updates")
 
 
 def test_run_gradient_scenario_table(capsys):
@@ -70,9 +82,11 @@ def test_run_gradient_scenario_table(capsys):
     lines = out.splitlines()
     assert lines[0].split() == ["iter", "x", "J", "dJ/dx", "|grad|", "step", "x"]
     assert lines[2].split() == ["0", "1.200000", "1.440000", "2.400000", "2.400000", "0.720000"]
-    assert [ln.split()[1] for ln in lines[2:7]] == ["1.200000", "0.480000", "0.192000",
-                                                     "0.076800", "0.030720"]
-    assert lines[-1] == "gd_square: stopped: converged after 4 updates; final output 0.000944"
+    # x_k = 1.2 * 0.4^k (each step takes lr * 2x = 0.6x); J_4 = (1.2 * 0.4^4)^2 = 0.000944
+    assert [ln.split()[1] for ln in lines[2:7]] == [f"{1.2 * 0.4**k:.6f}" for k in range(5)]
+    assert lines[-1] == f"gd_square: stopped: converged after {GD_SQUARE_UPDATES} updates; " \
+                        f"final output {GD_SQUARE_FINAL:.6f}"
+    assert (GD_SQUARE_UPDATES, f"{GD_SQUARE_FINAL:.6f}") == (4, "0.000944")
 
 
 def test_run_every_thins_the_table_but_keeps_the_last(capsys):
@@ -216,20 +230,22 @@ def test_compare_target_z_both_variants_and_summary(capsys):
     assert row1[:5] == ["1", "3.809524", "150.217687", "0.217687", "63.000000"]
     assert row1[6:10] == ["3.809524", "150.217687", "0.217687", "60.714286"]
     summary = {ln.split()[0]: ln.split() for ln in lines if ln.strip().startswith(("fixed", "recomputed"))}
-    assert summary["fixed"][1:3] == ["5", "converged"]
-    assert summary["recomputed"][1:3] == ["3", "converged"]
+    assert summary["fixed"][1:3] == [str(TZ_FIXED_UPDATES), "converged"]
+    assert summary["recomputed"][1:3] == [str(TZ_RECOMPUTED_UPDATES), "converged"]
     assert summary["fixed"][-1] == summary["recomputed"][-1] == "150.000000"
 
 
 def test_compare_selected_variants(capsys):
     rc, out, _ = cli(capsys, "compare", "target_z", "--variants", "recomputed")
     assert rc == 0
-    assert out.splitlines()[-1].startswith("target_z [recomputed]: stopped: converged after 3")
+    assert out.splitlines()[-1].startswith(
+        f"target_z [recomputed]: stopped: converged after {TZ_RECOMPUTED_UPDATES}")
     rc, out, _ = cli(capsys, "compare", "target_z", "--variants", "recomputed, fixed",
                      "--format", "jsonl")
     objs = [json.loads(ln) for ln in out.splitlines()]
     summaries = [o["summary"] for o in objs if "summary" in o]
-    assert [(s["variant"], s["updates"]) for s in summaries] == [("recomputed", 3), ("fixed", 5)]
+    assert [(s["variant"], s["updates"]) for s in summaries] == \
+        [("recomputed", TZ_RECOMPUTED_UPDATES), ("fixed", TZ_FIXED_UPDATES)]
     assert {o["variant"] for o in objs if "summary" not in o} == {"recomputed", "fixed"}
 
 
@@ -237,8 +253,8 @@ def test_compare_csv_has_a_variant_column(capsys):
     rc, out, _ = cli(capsys, "compare", "target_z", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0])[0] == "variant"
-    assert [r["variant"] for r in rows].count("fixed") == 6
-    assert [r["variant"] for r in rows].count("recomputed") == 4
+    assert [r["variant"] for r in rows].count("fixed") == TZ_FIXED_UPDATES + 1  # the start too
+    assert [r["variant"] for r in rows].count("recomputed") == TZ_RECOMPUTED_UPDATES + 1
 
 
 def test_compare_without_variants_runs_the_plain_run(capsys):
@@ -377,7 +393,7 @@ def test_console_script_run_jsonl():
     assert p.returncode == 0, p.stderr
     lines = [json.loads(ln) for ln in p.stdout.splitlines()]
     assert lines[1]["params"]["b"] == B1
-    assert lines[-1]["summary"]["updates"] == 3
+    assert lines[-1]["summary"]["updates"] == TZ_RECOMPUTED_UPDATES
 
 
 def test_console_script_user_error_and_debug():

@@ -459,7 +459,8 @@ def exprs(draw, depth: int = 3):
 point = st.fixed_dictionaries({p: st.floats(-2.0, 2.0, allow_nan=False) for p in PARAMS})
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(e=exprs(), env=point)
 def test_random_expressions_forward_and_gradients(e, env):
     text, f = e

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gates import run_view
 from textual.screen import Screen
 
 from engine.scenario import load_scenario
@@ -74,6 +75,7 @@ def test_help_lists_every_binding_of_every_screen() -> None:
 async def test_the_palette_offers_every_binding_of_every_screen() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         await pilot.pause()
         made = factories(app)
         assert set(made) == set(screen_classes()), "add the new screen to factories()"
@@ -88,6 +90,7 @@ async def test_the_palette_offers_every_binding_of_every_screen() -> None:
 async def test_a_palette_command_runs_its_key() -> None:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
         await pilot.pause()
         screen = app.screen
         step = next(c for c in app.get_system_commands(screen) if c.title == "Step")
@@ -106,6 +109,7 @@ async def test_the_footer_shows_the_first_keys_that_fit_and_the_palette_whole() 
     for width in (80, 120, 200):
         app = GdlabApp(scenario="target_z")
         async with app.run_test(size=(width, 24)) as pilot:
+            await run_view(pilot)
             for _ in range(100):  # the footer is composed once the bindings are known, then drawn
                 if screen_lines(app)[-1].rstrip().endswith("^p palette"):
                     break

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from gates import HANG_SECONDS
 from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
@@ -51,8 +52,9 @@ class NetApp(App[None]):
         self.push_screen(Screen())
 
 
-async def until(pilot: Pilot, cond: Any, timeout: float = 60.0) -> None:
-    """Let the app run until ``cond()`` holds (the timeout only turns a hang into a failure)."""
+async def until(pilot: Pilot, cond: Any, timeout: float = HANG_SECONDS) -> None:
+    """Let the app run until ``cond()`` holds (the timeout only turns a hang into a failure:
+    gates.HANG_SECONDS, far beyond any wait on a busy 2-core machine)."""
     end = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < end, "the app never reached the state"

@@ -286,6 +286,13 @@ SKIPPED = {
                            "with Textual's pilot",
     "gdlab data fetch mnist": "downloads from the MNIST mirrors (network); tests/"
                               "test_mnist_fetch.py fetches from a local server",
+    'pip install -e ".[serve]"': "installs textual-serve from the package index (network); the "
+                                 "serve tests skip with that reason without it",
+    "gdlab serve": "a web server that runs until Ctrl+C; tests/test_serve_command.py starts it on "
+                   "a free port, opens sessions and a real browser against it",
+    "gdlab serve --host 0.0.0.0 --public --max-sessions 10 lessons/ --save-dir handed_in/":
+        "a public web server that runs until Ctrl+C; tests/test_serve_command.py checks --public's "
+        "notice and --max-sessions, tests/test_served_mode.py the folders and --save-dir",
 }
 
 

@@ -1,7 +1,10 @@
 """The Textual app: wires the picker, run, compare, export, help and new-scenario screens together.
 
-``gdlab`` / ``gdlab open [SCENARIO] [DIRS]`` start it. The app holds one ``Session`` (the record
-of everything that changes the computation); the screens show it and change it.
+``gdlab`` / ``gdlab open [SCENARIO] [DIRS]`` start it. Only the picker is imported at start:
+the other screens (and plotext, through the run view's charts) when first shown, which keeps a
+session that has not opened a scenario smaller (each browser of ``gdlab serve`` is a process).
+The app holds one ``Session`` (the record of everything that changes the computation); the
+screens show it and change it.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from engine import kinds
+from engine import confine, kinds
 from engine.errors import GdlabError
 from engine.scenario import Scenario, load_scenario, parse_scenario
 
 from .kinds import get as kind_views
-from .screens.compare import CompareScreen
-from .screens.export import ExportScreen
-from .screens.help import HelpScreen, commands_of
-from .screens.new_scenario import NewScenarioScreen
 from .screens.picker import PickerScreen
-from .screens.run import RunScreen
+from .served import ServeConfig
 from .session import Session
+
+
+def _web(app: App) -> bool:
+    """Whether the app will run through Textual's web driver (textual-serve, textual-web)."""
+    from textual.drivers.web_driver import WebDriver
+
+    return issubclass(app.driver_class, WebDriver)
 
 
 class GdlabApp(App):
@@ -33,17 +39,26 @@ class GdlabApp(App):
     CSS_PATH = "gdlab.tcss"
     TITLE = "gdlab"
 
-    def __init__(self, scenario: str | None = None, dirs: Iterable[Path] = ()) -> None:
+    def __init__(self, scenario: str | None = None, dirs: Iterable[Path] = (),
+                 served: ServeConfig | None = None) -> None:
         super().__init__()
         self.start_ref = scenario
-        self.dirs = [Path(d) for d in dirs]
+        # served (gdlab serve, or any web driver): confined to what the server shares
+        self.served = served or ServeConfig.from_env() or (ServeConfig() if _web(self) else None)
+        self.dirs = self.served.scenario_dirs if self.served else [Path(d) for d in dirs]
         self.session = Session(search=self.dirs, detail=True)  # the explain panel's detail
 
     def on_mount(self) -> None:
+        if self.served is not None:
+            confine.install(self.served.confinement())
         if self.start_ref:
             self.open_scenario(self.start_ref)
         else:
             self.push_screen(PickerScreen(self.dirs))
+
+    def on_unmount(self) -> None:
+        if self.served is not None:
+            confine.install(None)
 
     # --- opening scenarios --------------------------------------------------------------
 
@@ -83,6 +98,8 @@ class GdlabApp(App):
             self.push_screen(PickerScreen(self.dirs, error=message))
 
     async def _show_run(self) -> None:
+        from .screens.run import RunScreen
+
         await self._show(RunScreen(self.session))
 
     async def _show(self, screen: Screen) -> None:
@@ -108,6 +125,8 @@ class GdlabApp(App):
 
     def action_new_scenario(self) -> None:
         """Open the new-scenario form."""
+        from .screens.new_scenario import NewScenarioScreen
+
         self.push_screen(NewScenarioScreen())
 
     def action_compare(self) -> None:
@@ -119,6 +138,8 @@ class GdlabApp(App):
         if not sc.variants:
             self.notify(f"{sc.name} has no variants to compare", severity="warning")
             return
+        from .screens.compare import CompareScreen
+
         try:
             configs = self.session.compare_configs()
         except GdlabError as exc:
@@ -131,13 +152,19 @@ class GdlabApp(App):
         if self.session.run is None:
             self.notify("open a scenario first", severity="warning")
             return
+        from .screens.export import ExportScreen
+
         self.push_screen(ExportScreen(self.session))
 
     def action_show_help(self) -> None:
         """Show the keys and what each view shows."""
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen(type(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .screens.help import commands_of
+
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario", "Pick a scenario to explore", self.action_picker)
         yield SystemCommand("New scenario", "Type a function and explore it",

@@ -90,9 +90,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="download from this mirror (repeatable; default: the usual public "
                             "mirrors, in turn)")
 
-    sv = add(sub, "serve", help="serve the app in a web browser (needs textual-serve)")
-    sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--host", default="localhost")
+    from .serve_command import add_arguments as serve_arguments
+
+    serve_arguments(add(sub, "serve", help="serve the app to web browsers, e.g. a class "
+                                           "(needs gdlab[serve])"))
     return p
 
 
@@ -137,7 +138,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cmd_replay(args)
     if cmd == "serve":
-        from .commands import cmd_serve
+        from .serve_command import cmd_serve
 
         return cmd_serve(args)
     from .commands import cmd_open

@@ -129,19 +129,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return replay_main(args)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the app in a browser through textual-serve (an optional extra)."""
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        raise GdlabError("gdlab serve needs textual-serve: pip install 'gdlab[serve]'") from None
-    import shlex
-
-    Server(f"{shlex.quote(sys.executable)} -m tui.cli", host=args.host, port=args.port,
-           title="gdlab").serve()
-    return 0
-
-
 def cmd_open(scenario: str | None, dirs: list[Path]) -> int:
     """Open the Textual app (optionally on a scenario)."""
     try:

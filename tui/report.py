@@ -9,7 +9,8 @@ import csv
 import io
 import json
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,26 +230,119 @@ def to_jsonl(outcomes: Sequence[Outcome]) -> str:
 
 # --- output -----------------------------------------------------------------------------
 
+WRITE_CHUNK = 1 << 20  # bytes per os.write call
+
+
 def write_atomic(path: Path, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all; GdlabError (one line) if it can't.
+
+    A regular file is written to a temporary file beside it, flushed to disk and renamed over
+    it: a reader sees the old content or the new one, never a part, and a failure leaves the
+    old file and no temporary file. A new file's mode follows the umask (0666 & ~umask, as
+    any tool's); a replaced file keeps its mode. A symlink is written through: its target
+    gets the text and the link stays. A character device or a FIFO (/dev/null, a terminal, a
+    named pipe) is written directly. Anything else (a folder, a block device, a socket) is
+    never replaced. An existing destination needs ``force``.
+    """
     path = Path(path)
-    if path.exists() and not force:
-        raise GdlabError(f"{path}: already exists (not overwritten)")
-    if path.is_dir():
-        raise GdlabError(f"{path}: is a folder")
-    parent = path.parent if str(path.parent) else Path(".")
+    data = text.encode("utf-8")
+    try:
+        st: os.stat_result | None = os.stat(path)  # through symlinks: what gets written
+    except FileNotFoundError:
+        st = None  # a new file (or a dangling symlink: its target is created)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise GdlabError(f"{path}: is a folder")
+        if not force:
+            raise GdlabError(f"{path}: already exists (not overwritten)")
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            _write_directly(path, data)
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise GdlabError(f"{path}: is not a regular file, a character device or a FIFO "
+                             "(not replaced)")
+    _replace(path, Path(os.path.realpath(path)), data, st)
+
+
+def _cannot_write(path: Path, exc: OSError) -> GdlabError:
+    return GdlabError(f"{path}: cannot write: {exc.strerror or exc}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view[:WRITE_CHUNK]):]
+
+
+def _write_directly(path: Path, data: bytes) -> None:
+    """Write to a character device or a FIFO as it is: no temporary file, no rename."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def _replace(path: Path, target: Path, data: bytes, old: os.stat_result | None) -> None:
+    """Write ``data`` to a temporary file beside ``target``, sync it, rename it over ``target``.
+
+    ``path`` is what the user named (for messages); ``target`` the file it leads to; ``old``
+    the target's status if it exists (its mode, and its owner where we may set it, are kept).
+    """
+    parent = target.parent
     if not parent.is_dir():
         raise GdlabError(f"{path}: the folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    tmp, fd = None, -1
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        for _ in range(100):
+            tmp = parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+            try:  # created with 0666: the kernel applies the umask (and a default ACL)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+                break
+            except FileExistsError:
+                tmp = None
+        else:
+            raise GdlabError(f"{path}: cannot write: no free temporary name in {parent}")
+        if old is not None:
+            if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+                try:
+                    os.fchown(fd, old.st_uid, old.st_gid)
+                except OSError:
+                    pass  # only root may give a file away: it then belongs to the writer
+            os.fchmod(fd, stat.S_IMODE(old.st_mode))
+        _write_all(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+    _sync_folder(parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (best effort: not every file system lets a folder be synced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -31,7 +31,7 @@ def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:
     task = t.choice("task", ("classification", "regression"), "classification")
     seed = t.seed("seed", 1)
     fraction = t.number("train_fraction", 0.8, 0.0, 1.0, low_open=True, high_open=True)
-    path = csv_path(file, base_dir)
+    path = csv_path(file, base_dir, t.at("file"))
     header, rows = read_csv(path, delimiter, t.at("file"), MAX_POINTS)
     if label not in header:
         raise t.fail("label", f"no column '{label}' in {file} (columns: {', '.join(header)})")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import confine
 from ..errors import DataError
 from ..validate import Table
 from .dataset import Dataset
@@ -27,6 +28,7 @@ def _options(t: Table, base_dir: Path) -> tuple[Path | None, dict[str, int | Non
     if "path" in t:
         p = Path(t.string("path", what="a folder path")).expanduser()
         folder = p if p.is_absolute() else base_dir / p
+        confine.check_data_path(folder, base_dir, t.at("path"))
     return folder, {k: t.integer(k, None, low=1) for k in ("train_limit", "test_limit")}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import validate
+from .. import confine, validate
 from ..errors import DataError, ScenarioError
 from ..expr import evaluate, parse
 from ..ops import FUNCTIONS, OPS
@@ -79,7 +79,7 @@ def _load_csv(spec: Any, base_dir: Path, source: str) -> dict[str, np.ndarray]:
     else:
         raise DataError(f"{where} key 'columns': expected a list of column names, or a table "
                         "name = \"column\"")
-    path = csv_path(spec["file"], base_dir)
+    path = csv_path(spec["file"], base_dir, f"{where} key 'file'")
     header, numbered = read_csv(path, spec.get("delimiter", ","), f"{where} key 'file'", MAX_ROWS)
     index: dict[str, int] = {}
     for name, col in mapping.items():
@@ -107,9 +107,13 @@ def numeric_column(path: Path, header: list[str], numbered: list[tuple[int, list
     return out
 
 
-def csv_path(file: str, base_dir: Path) -> Path:
-    """A CSV file named in a scenario: relative paths are relative to the scenario's folder."""
-    return Path(file) if Path(file).is_absolute() else (base_dir / file).resolve()
+def csv_path(file: str, base_dir: Path, where: str) -> Path:
+    """A CSV file named in a scenario: relative paths are relative to the scenario's folder.
+    In served mode it must lie inside that folder (engine/confine.py), checked before it is
+    opened so that no message can quote a file outside it."""
+    path = Path(file) if Path(file).is_absolute() else (base_dir / file).resolve()
+    confine.check_data_path(path, base_dir, where)
+    return path
 
 
 def read_csv(path: Path, delimiter: str, where: str, max_rows: int

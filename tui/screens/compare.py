@@ -6,6 +6,7 @@ summary rows stay visible at every size.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -89,6 +90,11 @@ class CompareScreen(Screen):
         narrow = self.size.width < self.need
         self.set_class(narrow, "-narrow")
         self.set_class(not narrow, "-wide")
+        # Narrow, the summary is as tall as its rows: the border, the header, one row per
+        # variant. Not `height: auto`, which waits for the table to measure its new rows and
+        # can miss the layout pass after it (the rows then stay hidden; seen on Python 3.13).
+        summary = self.query_one("#cmp-summary", DataTable)
+        summary.styles.height = 2 + len(self.outcomes) if narrow else None
 
     def on_mount(self) -> None:
         self._layout()
@@ -132,14 +138,13 @@ class CompareScreen(Screen):
             table.sync(o.records)  # the newest rows, fitted to the table's width
         # side by side when every variant's table fits at full digits
         self.need = sum(t.natural_width() for t in self.query(".cmp-table").results(IterationTable))
-        self._layout()
-        summary = self.query_one("#cmp-summary", DataTable)
         params = self.outcomes[0].params
-        summary.add_columns("variant", "updates", "stop", *params, "final output")
-        for o in self.outcomes:
-            s = o.summary
-            summary.add_row(o.variant or "run", str(s.updates), s.stop_reason,
-                            *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output))
+        summary_rows = [[o.variant or "run", str(o.summary.updates), o.summary.stop_reason,
+                         *(fmt(o.summary.final_params.get(p)) for p in params),
+                         fmt(o.summary.final_output)] for o in self.outcomes]
+        _fill(self.query_one("#cmp-summary", DataTable),
+              ["variant", "updates", "stop", *params, "final output"], summary_rows)
+        self._layout()
         self._draw()
         self.state = "drawn"
 
@@ -208,3 +213,20 @@ class CompareScreen(Screen):
     def action_back(self) -> None:
         """Back to the run view."""
         self.dismiss()
+
+
+def _widths(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's width: its widest cell, the header included."""
+    return [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
+
+
+def _fill(table: DataTable, header: list[str], rows: list[list[str]], justify: str = "left") -> None:
+    """Add the columns, with their widths given, and the rows.
+
+    Given widths are drawn at once: a table left to measure its own columns does so after it
+    has drawn the new rows, and that redraw can be missed (the rows then show with the
+    headers' widths; seen on Python 3.13).
+    """
+    for h, w in zip(header, _widths(header, rows), strict=True):
+        table.add_column(Text(h, justify=justify), width=w)
+    table.add_rows([[Text(c, justify=justify) for c in row] for row in rows])

@@ -13,7 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from engine.errors import GdlabError
 
-from .. import report
+from .. import report, served
 from ..session import Session
 from ..widgets.toggles import StateCheckbox, StateRadioButton
 
@@ -48,9 +48,9 @@ def kind_of(path: str, kinds: dict[str, tuple[str, str]]) -> str | None:
 
 
 class ExportScreen(ModalScreen[None]):
-    """Choose what to export and where; files are written atomically. ``texts`` (what -> the
-    text to write, e.g. "csv" -> epochs as CSV) replaces the graph session's with another
-    kind's, whose choices are ``kinds``."""
+    """Choose what to export and where: files written atomically, or served, downloads in the
+    browser (tui/served.py decides). ``texts`` (what -> the text to write, e.g. "csv" -> epochs
+    as CSV) replaces the graph session's with another kind's, whose choices are ``kinds``."""
 
     HELP_TITLE = "export dialog"
     HELP_ORDER = 60
@@ -70,7 +70,7 @@ class ExportScreen(ModalScreen[None]):
         self.stem = session.scenario.name if session and session.scenario else stem
 
     def _default(self, suffix: str) -> str:
-        return str(Path.cwd() / f"{self.stem}{suffix}")
+        return served.default_target(self.app, f"{self.stem}{suffix}")
 
     def _outcomes(self) -> list[report.Outcome]:
         if self.outcomes is not None:
@@ -90,6 +90,10 @@ class ExportScreen(ModalScreen[None]):
                 yield Button("Export", id="export-ok", variant="primary")
                 yield Button("Cancel", id="export-cancel")
             yield Static("", id="export-msg", markup=False)
+
+    def on_mount(self) -> None:
+        # served: a download never overwrites anything, so there is nothing to tick
+        self.query_one("#export-force", Checkbox).display = not served.is_served(self.app)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         suffix, kind = self.kinds[str(event.pressed.label)]
@@ -124,15 +128,16 @@ class ExportScreen(ModalScreen[None]):
         self.dismiss()
 
     def export(self) -> None:
-        """Write the chosen export; report errors in the dialog."""
-        path = Path(self.query_one("#export-path", Input).value.strip()).expanduser()
+        """Write (or deliver) the chosen export; report errors in the dialog."""
+        target = self.query_one("#export-path", Input).value.strip()
         force = self.query_one("#export-force", Checkbox).value
         try:
             if self.kind == "svg":
-                if path.exists() and not force:
+                path = Path(target).expanduser()
+                if not served.is_served(self.app) and path.exists() and not force:
                     raise GdlabError(f"{path}: already exists (tick overwrite)")
-                self.dismiss()
-                self.app.call_after_refresh(self._screenshot, path)
+                self.dismiss()  # the screenshot is of the view, without this dialog
+                self.app.call_after_refresh(self._screenshot, target, force)
                 return
             if self.texts is not None:
                 text = self.texts[self.kind]()
@@ -143,17 +148,17 @@ class ExportScreen(ModalScreen[None]):
             else:
                 assert self.session is not None
                 text = self.session.script()
-            report.write_atomic(path, text, force=force)
+            message = served.export_text(self.app, target, text, force=force)
         except (GdlabError, OSError) as exc:
             self.query_one("#export-msg", Static).update(str(exc))
             return
-        self.app.notify(f"wrote {path}")
+        self.app.notify(message)
         self.dismiss()
 
-    def _screenshot(self, path: Path) -> None:
+    def _screenshot(self, target: str, force: bool) -> None:
         try:
-            self.app.save_screenshot(filename=path.name, path=str(path.parent))
-        except OSError as exc:
-            self.app.notify(f"{path}: {exc}", severity="error")
+            message = served.export_screenshot(self.app, target, force=force)
+        except (GdlabError, OSError) as exc:
+            self.app.notify(str(exc), severity="error")
             return
-        self.app.notify(f"wrote {path}")
+        self.app.notify(message)

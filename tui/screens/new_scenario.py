@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +14,7 @@ from engine.errors import GdlabError
 from engine.optim import OPTIMIZERS
 from engine.scenario import parse_scenario
 
-from .. import report
+from .. import served
 from ..widgets.footer import FitFooter
 
 
@@ -73,13 +72,14 @@ class NewScenarioScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._auto_path = self._path_for("my_function")  # follows the name until edited
+        self._auto_path = ""  # "save as" follows the name until edited (set in compose)
 
-    @staticmethod
-    def _path_for(name: str) -> str:
-        return str(Path.cwd() / f"{name or 'my_function'}.toml")
+    def _path_for(self, name: str) -> str:
+        """The file a scenario called ``name`` is saved as: a full path, a file name served."""
+        return served.default_target(self.app, f"{name or 'my_function'}.toml")
 
     def compose(self) -> ComposeResult:
+        self._auto_path = self._path_for("my_function")
         yield Header()
         with VerticalScroll(id="new-form"):
             yield Static("enter explores, ctrl+s saves, esc goes back; powers: x**2",
@@ -114,6 +114,9 @@ class NewScenarioScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "new scenario"
+        cfg = served.config(self.app)
+        if served.is_served(self.app) and (cfg is None or cfg.save_dir is None):
+            self.query_one("#new-save", Button).label = "Download"
         self.query_one("#new-function", Input).focus()
 
     def _value(self, key: str) -> str:
@@ -169,19 +172,19 @@ class NewScenarioScreen(Screen):
         self.app.open_text(text)
 
     async def action_save(self) -> None:
-        """Write the form's scenario file (atomically); the picker lists it from now on."""
+        """Write the form's scenario file (atomically; the picker lists it from now on); served,
+        into --save-dir or as a download (tui/served.py)."""
         try:
             text = self.toml()
-            path = Path(self._value("path")).expanduser()
-            report.write_atomic(path, text)
+            message, path = served.save_scenario(self.app, self._value("path"), text)
         except (GdlabError, OSError) as exc:
             self._error(str(exc))
             return
         self._error("")
         remember = getattr(self.app, "remember", None)
-        if remember is not None:
+        if path is not None and remember is not None:
             await remember(path)
-        self.notify(f"wrote {path}; the picker (o) lists it")
+        self.notify(f"{message}; the picker (o) lists it" if path is not None else message)
 
     def action_back(self) -> None:
         """Back to the previous screen."""

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Input, Label, ListItem, ListView, Static
 
+from engine import confine
 from engine.errors import GdlabError
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
 
@@ -226,6 +227,12 @@ class PickerScreen(Screen):
         if not text:
             return
         path = Path(text).expanduser()
+        try:
+            confine.check_folder(path)  # served mode: refused before anything is looked at
+        except GdlabError as exc:
+            self.show_error(str(exc))
+            self.notify(str(exc), severity="error", timeout=10)
+            return
         if path.is_dir():
             found = scan_one_dir(path)
             if not found:

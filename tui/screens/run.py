@@ -3,7 +3,8 @@
 Iterations run in a thread worker (``run_worker``) that steps the session's Run, commits the
 records to the session and nudges the screen with a message; the screen shows the session's new
 records and redraws its charts at most five times a second. The table's keys are in
-``run_table``.
+``run_table``. The worker's ``batch_hook`` lets a watcher of the live record stream hold
+the run (the tests do).
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
         self._err: list[float] = []
         self._traj: dict[str, list[float]] = {}
         self.frames = 0  # chart redraws (bench_app.py reads it)
+        #: called by the worker with each batch it committed, before it steps again
+        self.batch_hook = None
 
     # --- layout -------------------------------------------------------------------------
 

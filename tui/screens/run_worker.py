@@ -2,18 +2,23 @@
 
 The worker steps the session's Run, commits the records to the session and nudges the screen
 with a message; the screen shows the session's new records and redraws at a bounded rate.
+``batch_hook``, if set, sees every batch the worker commits (outside the session's lock): a
+watcher of the live record stream can hold the run there, as the tests do to keep a long run
+from ending while they press keys.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from textual import work
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
 from engine.errors import GdlabError
+from engine.records import IterationRecord
 
 from ..session import Session
 
@@ -36,6 +41,8 @@ class Iterating:
     running: bool
     _halt: threading.Event
     _worker: Worker | None
+    #: called by the worker with each batch it committed, before it steps again
+    batch_hook: Callable[[list[IterationRecord]], None] | None = None
 
     class Stepped(Message):
         """The worker committed new records to the session."""
@@ -87,7 +94,9 @@ class Iterating:
             deadline = time.monotonic() + BATCH_SECONDS
             with s.lock:
                 run = s.run
-                if s.generation != generation or run is None or run.stopped:
+                # halt is checked under the lock: once pause() has held the lock, no batch
+                # is committed any more
+                if halt.is_set() or s.generation != generation or run is None or run.stopped:
                     break
                 batch = []
                 try:
@@ -100,6 +109,8 @@ class Iterating:
                 s.commit(batch)
                 stopped = run.stopped
             self.post_message(self.Stepped(generation))
+            if self.batch_hook is not None:
+                self.batch_hook(batch)
             if stopped or error:
                 break
             # between batches the worker sleeps a moment, so the app's thread gets the GIL
