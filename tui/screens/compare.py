@@ -69,6 +69,7 @@ class CompareScreen(Screen):
         self.outcomes: list[report.Outcome] = []
         self.log_scale = True
         self.need = self.NARROW  # columns the tables need side by side
+        self.summary_width = 0  # columns the summary needs (set when it is filled)
         self.state = "running"  # running, then "drawn" once every table is filled, or "error"
 
     def compose(self) -> ComposeResult:
@@ -95,6 +96,10 @@ class CompareScreen(Screen):
         # can miss the layout pass after it (the rows then stay hidden; seen on Python 3.13).
         summary = self.query_one("#cmp-summary", DataTable)
         summary.styles.height = 2 + len(self.outcomes) if narrow else None
+        # Wide, the summary is as wide as its columns, given (not `width: auto`, which waits
+        # for the table to measure its columns and can miss the layout after it: the summary
+        # then had no width at all; seen on Python 3.13).
+        summary.styles.width = self.summary_width if not narrow and self.summary_width else None
 
     def on_mount(self) -> None:
         self._layout()
@@ -142,8 +147,10 @@ class CompareScreen(Screen):
         summary_rows = [[o.variant or "run", str(o.summary.updates), o.summary.stop_reason,
                          *(fmt(o.summary.final_params.get(p)) for p in params),
                          fmt(o.summary.final_output)] for o in self.outcomes]
-        _fill(self.query_one("#cmp-summary", DataTable),
-              ["variant", "updates", "stop", *params, "final output"], summary_rows)
+        summary_header = ["variant", "updates", "stop", *params, "final output"]
+        _fill(self.query_one("#cmp-summary", DataTable), summary_header, summary_rows)
+        # a column is as wide as its widest cell plus one space each side
+        self.summary_width = sum(2 + w for w in _widths(summary_header, summary_rows))
         self._layout()
         self._draw()
         self.state = "drawn"
