@@ -1,0 +1,70 @@
+"""Every limit gdlab puts on what comes in from outside: files, expressions, scripts, downloads.
+
+Each limit is enforced where the input enters, and a refusal names the limit and its value.
+They sit far above anything a lesson needs and far below what would make gdlab hang, exhaust
+its memory or hit Python's own recursion limit. docs/robustness.md lists them for people; a
+test checks that every constant here is listed there.
+"""
+
+from __future__ import annotations
+
+# --- expressions: [graph] nodes and [data.generate] columns --------------------------------
+
+MAX_EXPRESSION_LENGTH = 10_000
+"""Characters in one expression."""
+
+MAX_EXPRESSION_NESTING = 100
+"""Brackets open at once in one expression: ``exp((w + 1))`` nests 2 deep."""
+
+MAX_EXPRESSION_OPERATIONS = 1_000
+"""Operators and function calls in one expression: a sum of 1,001 terms has 1,000. Counted on
+the text before it is parsed, so that Python's parser never nests deeper than this."""
+
+MAX_GRAPH_NODES = 100_000
+"""Nodes of one compiled graph: parameters, data, named nodes and every sub-expression."""
+
+MAX_FORMULA_NODES = 1_000
+"""Terms of a derivative formula the explain panel writes (dz/db = 3*y + 2*x); a larger
+formula is left out and the panel shows the numeric chain-rule terms only."""
+
+# --- files a person names -------------------------------------------------------------------
+
+MAX_SCENARIO_BYTES = 10_000_000
+"""Size of a scenario file (TOML)."""
+
+MAX_CSV_BYTES = 200_000_000
+"""Size of a CSV file that a scenario's [data.csv] reads."""
+
+MAX_DATA_ROWS = 10_000_000
+"""Rows of a CSV file, and points that [data.generate] draws."""
+
+MAX_SCRIPT_BYTES = 20_000_000
+"""Size of a session script that ``gdlab replay`` reads (JSON or TOML)."""
+
+MAX_SCRIPT_DEPTH = 32
+"""Nesting of lists and tables in a session script (a script needs 4)."""
+
+MAX_SCRIPT_ACTIONS = 100_000
+"""Actions in one session script."""
+
+MAX_STEP_COUNT = 10_000_000
+"""Steps one ``step`` action of a session script may ask for."""
+
+MAX_SCRIPT_STEPS = 50_000_000
+"""Steps all the ``step`` actions of one session script may ask for together."""
+
+# --- MNIST files and their download -----------------------------------------------------------
+
+MAX_IDX_ITEMS = 1_000_000
+"""Images or labels in one IDX file (MNIST's training set has 60,000); the header's count is
+checked before anything is decompressed, so a file never inflates beyond what it claims."""
+
+DOWNLOAD_MARGIN = 65_536
+"""Bytes a download may exceed the uncompressed size of the file it should be (gzip's own
+headers): a mirror that sends more is cut off."""
+
+DOWNLOAD_READ_TIMEOUT = 30.0
+"""Seconds a download waits for the next bytes from a mirror before trying the next one."""
+
+DOWNLOAD_DEADLINE = 600.0
+"""Seconds one file's download may take in all (a mirror that trickles is given up)."""
