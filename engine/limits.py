@@ -32,7 +32,7 @@ formula is left out and the panel shows the numeric chain-rule terms only."""
 MAX_SCENARIO_BYTES = 10_000_000
 """Size of a scenario file (TOML)."""
 
-MAX_CSV_BYTES = 200_000_000
+MAX_CSV_BYTES = 50_000_000
 """Size of a CSV file that a scenario's [data.csv] reads."""
 
 MAX_DATA_ROWS = 10_000_000

@@ -18,7 +18,9 @@ from . import confine, kinds
 from . import validate as v
 from .bundled import BUNDLED_DIR
 from .errors import ScenarioError
+from .files import read_text_limited
 from .kinds.base import FLAT_TABLE, Scenario
+from .limits import MAX_SCENARIO_BYTES
 
 SCENARIO_KEYS = ("name", "title", "description", "kind")
 
@@ -41,6 +43,8 @@ def find_scenario(name_or_path: str | Path, search: list[Path] | None = None) ->
                 return cand
     if p.is_dir():
         raise ScenarioError(f"{p}: is a folder, not a scenario file")
+    if p.exists():  # a FIFO, a device: never opened (reading one would block or never end)
+        raise ScenarioError(f"{p}: not a regular file, so not a scenario file")
     raise ScenarioError(
         f"{name_or_path}: no such scenario file (nor a bundled scenario of that name; "
         "`gdlab list` shows them)"
@@ -104,10 +108,7 @@ def load_scenario(
     path = find_scenario(name_or_path, search)
     confine.check_scenario_file(path)
     source = path.name if path.parent.resolve() == BUNDLED_DIR else str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{source}: cannot read the file ({exc})") from None
+    text = read_text_limited(path, MAX_SCENARIO_BYTES, "a scenario file", ScenarioError, source)
     return parse_scenario(text, source=source, path=path, overrides=overrides)
 
 

@@ -115,7 +115,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Replay a recorded app session headlessly."""
-    from .session import replay_main
+    from .replay import replay_main
 
     return replay_main(args)
 
