@@ -37,13 +37,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _variants(sc: Scenario, wanted: str | None) -> list[str | None]:
+    """The variants ``--variants`` names (comma-separated, each once), else all of them."""
     if wanted is not None:
-        names = [v.strip() for v in wanted.split(",") if v.strip()]
-        if not names:
-            raise GdlabError(f"--variants {wanted!r}: name at least one variant "
-                             f"(variants: {', '.join(sc.variants) or 'none'})")
-        for v in names:
+        known = f"(variants: {', '.join(sc.variants) or 'none'})"
+        names = [v.strip() for v in wanted.split(",")]
+        if not any(names):
+            raise GdlabError(f"--variants {wanted!r}: names no variant {known}")
+        if not all(names):
+            raise GdlabError(f"--variants {wanted!r}: an empty name between commas {known}")
+        for i, v in enumerate(names):
             sc.check_variant(v)
+            if v in names[:i]:
+                raise GdlabError(f"--variants {wanted!r}: '{v}' is named twice")
         return list(names)
     if not sc.variants:
         return [None]
