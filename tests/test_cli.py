@@ -270,9 +270,9 @@ def test_unknown_variant(capsys):
 @pytest.mark.parametrize("wanted,problem", [
     (",,,", "names no variant (variants: fixed, recomputed)"),
     ("", "names no variant (variants: fixed, recomputed)"),
-    (" , ", "names no variant"),
+    (" , ", "names no variant (variants: fixed, recomputed)"),
     ("fixed,,recomputed", "an empty name between commas (variants: fixed, recomputed)"),
-    ("fixed,", "an empty name between commas"),
+    ("fixed,", "an empty name between commas (variants: fixed, recomputed)"),
     ("fixed, fixed", "'fixed' is named twice"),
 ])
 def test_variants_that_name_nothing_or_twice(capsys, wanted, problem):
