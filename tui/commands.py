@@ -125,8 +125,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return replay_main(args)
 
 
-def cmd_open(scenario: str | None, dirs: list[Path]) -> int:
-    """Open the Textual app (optionally on a scenario)."""
+def cmd_open(scenario: str | None, dirs: list[Path], headless: bool = False) -> int:
+    """Open the Textual app (optionally on a scenario); its exit status for the shell.
+
+    The app shows a person's mistakes in its error panel and goes on; if it stops on an
+    error it could not handle, the status is not 0 (Textual has printed what happened).
+    """
     try:
         from .app import GdlabApp
     except ImportError as exc:
@@ -134,5 +138,6 @@ def cmd_open(scenario: str | None, dirs: list[Path]) -> int:
             raise GdlabError("the app is not available in this build; use `gdlab run SCENARIO` "
                              "(see `gdlab --help`)") from None
         raise
-    GdlabApp(scenario=scenario, dirs=dirs).run()
-    return 0
+    app = GdlabApp(scenario=scenario, dirs=dirs)
+    app.run(headless=headless)
+    return app.return_code or 0
