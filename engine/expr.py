@@ -118,7 +118,7 @@ def parse(
     return _convert(tree.body, known, funcs, _Segments(src), fail)
 
 
-def _excerpt(text: object, limit: int = 200) -> str:
+def _excerpt(text: object, limit: int = 120) -> str:
     """``repr`` of the text, shortened in the middle when long: messages stay one short line."""
     r = repr(text)
     return r if len(r) <= limit else f"{r[:limit // 2]} ... {r[-limit // 2:]} ({len(r)} characters)"

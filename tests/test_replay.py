@@ -252,3 +252,14 @@ def main_out(capsys, *argv: str) -> str:
     out, err = capsys.readouterr()
     assert err == ""
     return out
+
+
+def test_a_scenario_action_past_the_expression_limit(capsys, tmp_path):
+    from engine.limits import MAX_EXPRESSION_OPERATIONS
+
+    long_sum = "+".join(["w"] * (MAX_EXPRESSION_OPERATIONS + 2))
+    toml = f'[params]\nw = 1.0\n[graph]\nJ = "{long_sum}"\n[run]\nrule = "gradient"\noutput = "J"\n'
+    path = script(tmp_path, [{"do": "scenario", "toml": toml}, {"do": "step", "count": 2}])
+    line = user_error(capsys, "replay", str(path))
+    assert line.startswith("gdlab: error: action 1: <new scenario>: [graph] node 'J': "
+                           f"{MAX_EXPRESSION_OPERATIONS + 1} operators and calls (the limit is "), line

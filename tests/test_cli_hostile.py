@@ -1,0 +1,141 @@
+"""The command line under hostile input: one line ``gdlab: error: ...`` naming the limit, exit
+status 2, no traceback, in bounded time and memory (the limits are in engine/limits.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import struct
+from pathlib import Path
+
+import pytest
+from test_cli import cli, user_error
+from test_mnist_fetch import server  # noqa: F401  (the local mirror fixture)
+
+from engine.data.fetch import DOWNLOAD_MARGIN, FILENAMES, MNIST_SIZES
+from engine.limits import (
+    MAX_CSV_BYTES,
+    MAX_EXPRESSION_NESTING,
+    MAX_EXPRESSION_OPERATIONS,
+    MAX_SCENARIO_BYTES,
+)
+
+
+def scenario(tmp_path: Path, loss: str, extra: str = "", name: str = "s.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(f'[params]\nw = 0.5\n{extra}[graph]\nJ = "{loss}"\n[run]\nrule = "gradient"\n'
+                    'output = "J"\nmax_iterations = 3\n')
+    return path
+
+
+# --- expressions --------------------------------------------------------------------------------
+
+def test_a_sum_at_the_limit_runs(capsys, tmp_path):
+    path = scenario(tmp_path, "+".join(["w"] * (MAX_EXPRESSION_OPERATIONS + 1)))
+    rc, out, err = cli(capsys, "run", str(path), "--format", "jsonl")
+    assert rc == 0 and err == ""
+    first = json.loads(out.splitlines()[0])
+    assert first["grads"] == {"w": MAX_EXPRESSION_OPERATIONS + 1.0}
+
+
+@pytest.mark.parametrize("loss,limit", [
+    ("+".join(["w"] * (MAX_EXPRESSION_OPERATIONS + 2)),
+     f"{MAX_EXPRESSION_OPERATIONS + 1} operators and calls (the limit is "
+     f"{MAX_EXPRESSION_OPERATIONS} per expression"),
+    ("-" * 20_000 + "w", "expression longer than 10000 characters (the limit; it has 20001)"),
+    ("(" * 150 + "w" + ")" * 150, f"brackets nested 150 deep (the limit is "
+                                  f"{MAX_EXPRESSION_NESTING})"),
+], ids=["operations", "length", "nesting"])
+@pytest.mark.parametrize("command", ["run", "check", "compare"])
+def test_expressions_past_the_limits(capsys, tmp_path, command, loss, limit):
+    path = scenario(tmp_path, loss)
+    line = user_error(capsys, command, str(path))
+    assert line.startswith(f"gdlab: error: {path}: [graph] node 'J': ") and limit in line, line
+    assert len(line) < 400
+
+
+def test_a_chain_of_five_thousand_nodes(capsys, tmp_path):
+    # each node uses the one defined after it: x_k = x_(k+1) + w, x_4999 = w, so x_0 = 5000 w
+    nodes = "\n".join(f'x{k} = "x{k + 1} + w"' for k in range(4999)) + '\nx4999 = "w"\n'
+    path = tmp_path / "chain.toml"
+    path.write_text(f'[params]\nw = 0.5\n[graph]\n{nodes}[run]\nrule = "gradient"\n'
+                    'output = "x0"\nmax_iterations = 1\n')
+    rc, out, err = cli(capsys, "run", str(path), "--format", "jsonl")
+    assert rc == 0, err
+    assert json.loads(out.splitlines()[0])["grads"] == {"w": 5000.0}
+
+
+# --- files that are not files ----------------------------------------------------------------
+
+def test_a_fifo_or_a_device_as_the_scenario(capsys, tmp_path):
+    fifo = tmp_path / "s.toml"
+    os.mkfifo(fifo)
+    assert user_error(capsys, "run", str(fifo)) == \
+        f"gdlab: error: {fifo}: not a regular file, so not a scenario file"
+    assert "not a regular file" in user_error(capsys, "check", "/dev/zero")
+
+
+def test_a_scenario_over_the_size_limit(capsys, tmp_path):
+    path = tmp_path / "s.toml"
+    with open(path, "wb") as fh:
+        fh.truncate(MAX_SCENARIO_BYTES + 1)  # sparse: no disk used
+    assert user_error(capsys, "run", str(path)) == \
+        f"gdlab: error: {path}: larger than {MAX_SCENARIO_BYTES:,} bytes (the limit for a " \
+        "scenario file)"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "huge"])
+def test_a_csv_that_is_not_a_readable_file(capsys, tmp_path, kind):
+    csv_path = tmp_path / "d.csv"
+    if kind == "fifo":
+        os.mkfifo(csv_path)
+    elif kind == "device":
+        csv_path = Path("/dev/zero")
+    else:
+        with open(csv_path, "wb") as fh:
+            fh.write(b"x\n")
+            fh.truncate(MAX_CSV_BYTES + 1)  # a header, then a hole of zero bytes
+    path = scenario(tmp_path, "mean((w*x)**2)", f'[data.csv]\nfile = "{csv_path}"\n'
+                                                 'columns = ["x"]\n')
+    line = user_error(capsys, "run", str(path))
+    assert line.startswith(f"gdlab: error: {path}: [data.csv] key 'file': cannot read {csv_path}")
+    assert ("not a regular file" if kind != "huge" else
+            f"larger than {MAX_CSV_BYTES:,} bytes (the limit for a CSV file)") in line
+
+
+def test_a_csv_delimiter_that_is_not_one_character(capsys, tmp_path):
+    (tmp_path / "d.csv").write_text("x\n1\n")
+    path = scenario(tmp_path, "mean((w*x)**2)", '[data.csv]\nfile = "d.csv"\ncolumns = ["x"]\n'
+                                                'delimiter = ";;"\n')
+    assert user_error(capsys, "run", str(path)) == \
+        f"gdlab: error: {path}: [data.csv] key 'delimiter': expected one character such as " \
+        "\";\", got ';;'"
+
+
+# --- MNIST files and downloads --------------------------------------------------------------------
+
+def test_an_mnist_folder_holding_a_gzip_bomb(capsys, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    zeros = gzip.compress(bytes(1 << 20))
+    for name in FILENAMES:
+        images = "images" in name
+        head = struct.pack(">IIII", 2051, 3, 28, 28) if images else struct.pack(">II", 2049, 3)
+        body = bytes(3 * 784 if images else 3)
+        # the training images announce 3 images and inflate to a gibibyte
+        tail = zeros * 1024 if name.startswith("train-images") else b""
+        (folder / name).write_bytes(gzip.compress(head + body) + tail)
+    line = user_error(capsys, "run", "mnist_mlp", "--set", f"data.path='{folder}'",
+                      "--set", "run.epochs=1")
+    assert "train-images-idx3-ubyte.gz: trailing bytes: header says 3 images of 28x28" in line
+    assert "more than 2368 uncompressed bytes" in line
+
+
+def test_fetch_from_an_endless_mirror_stops_at_the_file_size(capsys, tmp_path, server):  # noqa: F811
+    dest = tmp_path / "cache"
+    line = user_error(capsys, "data", "fetch", "mnist", "--dest", str(dest),
+                      "--mirror", f"{server.base}/endless")
+    cap = MNIST_SIZES["train-images-idx3-ubyte.gz"] + DOWNLOAD_MARGIN
+    assert f"endless/train-images-idx3-ubyte.gz: sent more than {cap} bytes" in line
+    assert os.listdir(dest) == []
