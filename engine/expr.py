@@ -9,10 +9,8 @@ everything else is refused with a message naming the file, the node and the offe
 from __future__ import annotations
 
 import ast
-import io
 import keyword
 import re
-import tokenize
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
@@ -103,9 +101,7 @@ def parse(
     if not text.strip():
         raise ExpressionError(f"{source}: {where}: empty expression")
     src = text.strip()
-    measured = _measure(src)
-    if measured is not None:
-        _check_measure(*measured, fail)
+    _check_measure(*_measure(src), fail)
     try:
         tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:
@@ -113,8 +109,6 @@ def parse(
         raise fail(f"invalid syntax{col} ({exc.msg})") from None
     except (RecursionError, MemoryError, ValueError):
         raise fail("invalid syntax (too complex for Python's parser)") from None
-    if measured is None:  # the tokenizer gave up where the parser did not: count the tree
-        _check_measure(_ast_operations(tree), 0, fail)
     return _convert(tree.body, known, funcs, _Segments(src), fail)
 
 
@@ -124,49 +118,48 @@ def _excerpt(text: object, limit: int = 120) -> str:
     return r if len(r) <= limit else f"{r[:limit // 2]} ... {r[-limit // 2:]} ({len(r)} characters)"
 
 
-_KEYWORD_OPERATORS = {"not", "and", "or", "if", "else", "lambda", "await", "yield", "in", "is",
-                      "for", "async"}
+# One token at a time, left to right: what counts is only how many operators, calls and open
+# brackets the text has, never what it means (Python's parser decides that afterwards).
+_TOKEN = re.compile(r"""
+    (?P<number>(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d[\d_]*)?[jJ]?)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<string>[rRbBuUfF]{0,2}(?:'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?))
+  | (?P<open>[(\[{])
+  | (?P<close>[)\]}])
+  | (?P<separator>[,:;])
+  | (?P<space>\s+|\\\n|\#[^\n]*)
+  | (?P<operator>\*\*|//|<<|>>|<=|>=|==|!=|->|:=|.)
+""", re.VERBOSE | re.DOTALL)
 
 
-def _measure(src: str) -> tuple[int, int] | None:
+def _measure(src: str) -> tuple[int, int]:
     """(operations, deepest bracket nesting) of an expression, counted on its tokens.
 
-    Every node of Python's tree above a leaf needs a token counted here (an operator, a
-    call's bracket, a keyword), so the tree is at most ``operations + nesting + 1`` deep
-    before the parser builds it. None when the text cannot even be tokenized (the parser then
-    says what is wrong with it).
+    An operation is an operator (``+ - * / ** @``, and anything else Python would parse as
+    one), a function call, or a keyword. Every node of Python's tree above a leaf needs such
+    a token or an open bracket, so the tree is at most ``operations + nesting + 1`` deep
+    before the parser builds it. A string is one operation (the language has none).
     """
     ops = depth = deepest = 0
-    prev: tokenize.TokenInfo | None = None
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(src).readline):
-            kind, s = tok.type, tok.string
-            if kind == tokenize.OP:
-                if s in "([{":
-                    depth += 1
-                    deepest = max(deepest, depth)
-                    # a call or a subscript (after a name or a closing bracket), or a literal
-                    if s != "(" or (prev is not None and (prev.type == tokenize.NAME and
-                                                          prev.string not in _KEYWORD_OPERATORS
-                                                          or prev.string in ")]")):
-                        ops += 1
-                elif s in ")]}":
-                    depth -= 1
-                elif s not in ",:;":
-                    ops += 1
-            elif kind == tokenize.NAME and keyword.iskeyword(s) or kind == tokenize.STRING \
-                    or tokenize.tok_name.get(kind, "").startswith("FSTRING"):
+    prev = ""  # the kind of the previous token that is not space
+    prev_text = ""
+    for m in _TOKEN.finditer(src):
+        kind = m.lastgroup
+        if kind == "space":
+            continue
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+            # a call (after a name or a closing bracket), a subscript or a literal
+            if m.group() != "(" or prev == "close" or (prev == "name" and
+                                                      not keyword.iskeyword(prev_text)):
                 ops += 1
-            if kind not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
-                prev = tok
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        return None
+        elif kind == "close":
+            depth -= 1
+        elif kind in ("operator", "string") or (kind == "name" and keyword.iskeyword(m.group())):
+            ops += 1
+        prev, prev_text = kind, m.group()
     return ops, deepest
-
-
-def _ast_operations(tree: ast.AST) -> int:
-    return sum(1 for n in ast.walk(tree) if not isinstance(n, ast.Constant | ast.Name
-                                                           | ast.expr_context | ast.Expression))
 
 
 def _check_measure(ops: int, nesting: int, fail: Callable[[str], ExpressionError]) -> None:

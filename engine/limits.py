@@ -44,7 +44,7 @@ MAX_SCRIPT_BYTES = 20_000_000
 MAX_SCRIPT_DEPTH = 32
 """Nesting of lists and tables in a session script (a script needs 4)."""
 
-MAX_SCRIPT_ACTIONS = 100_000
+MAX_SCRIPT_ACTIONS = 10_000
 """Actions in one session script."""
 
 MAX_STEP_COUNT = 10_000_000

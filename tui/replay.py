@@ -117,8 +117,14 @@ def load_script(path: Path) -> list[dict[str, Any]]:
     """Read a replay script (JSON, or TOML with [[actions]]) and check every action; raise
     GdlabError naming the file, the action and the limit if it is malformed."""
     text = read_text_limited(path, MAX_SCRIPT_BYTES, "a session script")
+    return parse_script(text, path, toml=Path(path).suffix == ".toml")
+
+
+def parse_script(text: str, path: str | Path = "<script>", toml: bool = False
+                 ) -> list[dict[str, Any]]:
+    """The checked actions of a script's text (``path`` names it in messages)."""
     try:
-        data = tomllib.loads(text) if Path(path).suffix == ".toml" else json.loads(text)
+        data = tomllib.loads(text) if toml else json.loads(text)
     except RecursionError:
         data = None
         depth = MAX_SCRIPT_DEPTH + 1  # deeper than Python's parser goes, so deeper than this

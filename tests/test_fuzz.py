@@ -1,0 +1,83 @@
+"""Fuzzing in CI: mutated bundled scenarios and session scripts sent through the loader, a few
+runner steps and gdlab replay's code; nothing but the project's own error (GdlabError) may
+escape. The cases are numbered (tools/fuzzing.py rebuilds each from its number), so a failure
+names a case that reproduces it. The long campaign, 100,000 cases and more with time and memory
+limits per case, is tools/fuzz_campaign.py (docs/robustness.md has its command and counts)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+import fuzzing  # noqa: E402  (from tools/)
+
+SCENARIO_CASES = 1_000  # cases 0..999 of the campaign's scenarios
+SCRIPT_CASES = 600  # and 0..599 of its scripts (quick: an action repeated at most 50 times)
+CHUNKS = 4
+
+# Classes found by tools/fuzz_campaign.py that belong to the numeric validation of scenario
+# keys, rewritten on another branch (issue 8, section 4 "Numbers"): tolerated here until that
+# lands, then this set is emptied. Each is "exception type at file (function)", the campaign's
+# signature without the line number.
+PENDING: set[str] = {
+    "RecursionError at engine/scenario.py (parse_scenario)",  # TOML nested thousands deep
+    "OverflowError at engine/graph.py (as_value)",  # [params] 10**400
+}
+
+
+def _key(signature: str) -> str:
+    """'OverflowError at engine/graph.py:93 (as_value)' without its line number."""
+    head, _, rest = signature.partition(" at ")
+    file, _, func = rest.partition(" (")
+    return f"{head} at {file.split(':')[0]} ({func}" if func else signature
+
+
+def _run(cases: list[fuzzing.Case]) -> list[str]:
+    escaped = []
+    for case in cases:
+        outcome, exc = fuzzing.run_case(case)
+        if outcome == "other" and _key(fuzzing.signature(exc)) not in PENDING:
+            escaped.append(f"{case.kind} case {case.number}: {fuzzing.signature(exc)}: {exc!r:.200}")
+    return escaped
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_mutated_scenarios_raise_only_gdlab_errors(chunk):
+    numbers = range(chunk, SCENARIO_CASES, CHUNKS)
+    assert _run([fuzzing.scenario_case(n) for n in numbers]) == []
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_mutated_session_scripts_raise_only_gdlab_errors(chunk):
+    numbers = range(chunk, SCRIPT_CASES, CHUNKS)
+    assert _run([fuzzing.script_case(n, quick=True) for n in numbers]) == []
+
+
+def test_the_cases_are_rebuilt_from_their_numbers():
+    assert fuzzing.scenario_case(41).text == fuzzing.scenario_case(41).text
+    assert fuzzing.script_case(41).text == fuzzing.script_case(41).text
+    assert fuzzing.scenario_case(41).text != fuzzing.scenario_case(42).text
+
+
+def test_the_mutations_reach_every_outcome():
+    # the cases exercise gdlab, not only its TOML parser: some run, and the refusals come from
+    # many of its checks (told apart by the start of their messages after the file name)
+    results = [fuzzing.run_case(fuzzing.scenario_case(n)) for n in range(150)]
+    assert sum(o == "ok" for o, _ in results) >= 15
+    refusals = {str(exc).split(": ")[1][:12] for o, exc in results if o == "refused"}
+    assert len(refusals) >= 8, refusals
+
+
+def test_the_signature_names_the_innermost_gdlab_frame():
+    from engine.graph import as_value
+
+    try:
+        as_value(10**400)
+    except OverflowError as exc:
+        sig = fuzzing.signature(exc)
+    assert sig.startswith("OverflowError at engine/graph.py:") and sig.endswith(" (as_value)")
+    assert _key(sig) == "OverflowError at engine/graph.py (as_value)"

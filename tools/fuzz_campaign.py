@@ -1,0 +1,353 @@
+"""A long fuzzing campaign: hostile scenarios and session scripts through gdlab, each case in a
+worker process with a time and a memory limit, every outcome counted, a summary written.
+
+    python tools/fuzz_campaign.py --cases 100000 --out fuzz-summary.json
+
+Cases are numbered (tools/fuzzing.py rebuilds each from its number): one in five is a session
+script, the others mutated bundled scenarios. Workers (``--workers``, default one per core)
+take batches of cases; in each, a case gets ``--timeout`` seconds (an alarm) and the worker's
+address space is limited to ``--memory-mb`` (RLIMIT_AS). A worker that stops answering is
+killed after the timeout and a grace period, and the case counts as a hang; a worker that
+dies counts its case as a crash. Outcomes: ``ok`` (ran), ``refused`` (a GdlabError: the
+project's own error), ``other`` (any other exception: a bug), ``hang``, ``memory``
+(MemoryError, or killed for memory) and ``crash``. For each kind of bug (exception type and
+the innermost frame of gdlab's code) the smallest case is kept, and shrunk line by line to
+a minimal example that still fails the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUTCOMES = ("ok", "refused", "other", "hang", "memory", "crash")
+
+
+def kind_of(i: int) -> str:
+    """Case i is a session script one time in five, a scenario otherwise."""
+    return "script" if i % 5 == 4 else "scenario"
+
+
+# --- the worker: runs cases, one JSON line each -------------------------------------------------
+
+class CaseTimeout(BaseException):
+    """The case ran past its time (raised by the alarm; not an Exception, so nothing in gdlab
+    can catch it)."""
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise CaseTimeout()
+
+
+def run_one(kind: str, n: int, timeout: float) -> dict:
+    """Run case ``n`` under the alarm; its outcome as a JSON-ready dict."""
+    import fuzzing
+
+    case = fuzzing.scenario_case(n) if kind == "scenario" else fuzzing.script_case(n)
+    t0 = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        outcome, exc = fuzzing.run_case(case)
+    except CaseTimeout:
+        outcome, exc = "hang", None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    result = {"n": n, "kind": kind, "seconds": round(time.perf_counter() - t0, 4),
+              "size": len(case.text), "outcome": outcome}
+    if outcome == "hang":
+        result.update(sig=f"hang after {timeout:g} s", msg="")
+    elif outcome == "other":
+        memory = isinstance(exc, MemoryError)
+        result.update(outcome="memory" if memory else "other", sig=fuzzing.signature(exc),
+                      msg=" ".join(str(exc).split())[:300])
+    return result
+
+
+def still_fails(kind: str, text: str, sig: str, timeout: float) -> bool:
+    """Does this text fail with the same signature?"""
+    import fuzzing
+
+    case = fuzzing.Case(0, kind, "minimal.toml" if kind == "scenario" else "script", text)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        outcome, exc = fuzzing.run_case(case)
+    except CaseTimeout:
+        return sig.startswith("hang")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return outcome == "other" and fuzzing.signature(exc) == sig
+
+
+def minimize(kind: str, n: int, sig: str, timeout: float) -> str:
+    """The case's text with every line (for a script: every action) removed that the failure
+    does not need, greedily until nothing more can go."""
+    import fuzzing
+
+    case = fuzzing.scenario_case(n) if kind == "scenario" else fuzzing.script_case(n)
+    text = case.text
+    if kind == "scenario":
+        case.name = "minimal.toml"
+        parts, join = text.split("\n"), "\n".join
+    else:
+        try:
+            data = json.loads(text)
+            actions = data["actions"]
+            if not isinstance(actions, list):
+                return text
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return text
+        parts = actions
+
+        def join(acts: list) -> str:
+            return json.dumps({**data, "actions": acts}, allow_nan=True)
+    if not still_fails(kind, join(parts), sig, timeout):
+        return text
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(parts) - 1, -1, -1):
+            trial = parts[:i] + parts[i + 1:]
+            if still_fails(kind, join(trial), sig, timeout):
+                parts, changed = trial, True
+    return join(parts)
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Read requests on stdin (a JSON list of [kind, n], or {"minimize": ...}), answer each
+    case with one JSON line on stdout."""
+    sys.path.insert(0, str(HERE))
+    limit = args.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    signal.signal(signal.SIGALRM, _alarm)
+    import fuzzing  # noqa: F401 - imported once, before the first case's clock starts
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        if isinstance(request, dict):
+            m = request["minimize"]
+            try:
+                text = minimize(m["kind"], m["n"], m["sig"], args.timeout)
+            except (MemoryError, CaseTimeout):
+                text = ""
+            print(json.dumps({"minimized": text}), flush=True)
+            continue
+        for kind, n in request:
+            try:
+                result = run_one(kind, n, args.timeout)
+            except MemoryError:  # in the harness itself, while the case unwound
+                result = {"n": n, "kind": kind, "outcome": "memory", "sig": "MemoryError",
+                          "msg": "", "seconds": 0.0, "size": 0}
+            print(json.dumps(result), flush=True)
+
+
+# --- the parent: hands out batches, watches the workers, counts ------------------------------------
+
+class Worker:
+    """One worker process, and a thread that passes its answers on line by line."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker",
+             "--timeout", str(args.timeout), "--memory-mb", str(args.memory_mb)],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.wait = args.timeout + args.grace
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # the worker has gone
+
+    def send(self, request: object) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self) -> tuple[dict | None, str]:
+        """(the next answer, "") or (None, why): the worker went silent past the timeout and
+        its grace (it is killed), or it died."""
+        try:
+            line = self.lines.get(timeout=self.wait)
+        except queue.Empty:
+            line, why = None, "silent"
+        else:
+            why = "" if line else f"died (exit status {self.proc.wait()})"
+        if line:
+            return json.loads(line), ""
+        self.kill()
+        return None, why
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def run_batches(args: argparse.Namespace, todo: queue.Queue, results: list[dict],
+                lock: threading.Lock, progress: callable) -> None:
+    """One thread per worker: take batches, collect answers, replace a worker that fails."""
+    w = Worker(args)
+    try:
+        while True:
+            try:
+                batch = todo.get_nowait()
+            except queue.Empty:
+                return
+            pending = list(batch)
+            w.send(pending)
+            while pending:
+                got, why = w.answer()
+                if got is None:  # the case it was on hung or killed it
+                    kind, n = pending.pop(0)
+                    hang = why == "silent"
+                    got = {"n": n, "kind": kind, "outcome": "hang" if hang else "crash",
+                           "sig": f"hang: no answer within {w.wait:g} s" if hang else
+                           f"worker {why}", "msg": "", "seconds": w.wait, "size": 0}
+                    w = Worker(args)
+                    if pending:
+                        w.send(pending)
+                else:
+                    pending.pop(0)
+                with lock:
+                    results.append(got)
+                progress()
+    finally:
+        w.kill()
+
+
+def campaign(args: argparse.Namespace) -> dict:
+    cases = [(kind_of(i), i) for i in range(args.start, args.start + args.cases)]
+    todo: queue.Queue = queue.Queue()
+    for k in range(0, len(cases), args.batch):
+        todo.put(cases[k:k + args.batch])
+    results: list[dict] = []
+    lock = threading.Lock()
+    t0 = time.monotonic()
+    last = [t0]
+
+    def progress() -> None:
+        now = time.monotonic()
+        if now - last[0] > 10:
+            last[0] = now
+            with lock:
+                done = len(results)
+                counts = Counter(r["outcome"] for r in results)
+            rate = done / (now - t0)
+            print(f"{done}/{len(cases)} cases, {rate:.0f}/s, "
+                  + ", ".join(f"{o} {counts[o]}" for o in OUTCOMES), file=sys.stderr, flush=True)
+
+    threads = [threading.Thread(target=run_batches, args=(args, todo, results, lock, progress))
+               for _ in range(args.workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.monotonic() - t0
+    return summarize(args, results, seconds)
+
+
+def summarize(args: argparse.Namespace, results: list[dict], seconds: float) -> dict:
+    """Counts per outcome and kind; per bug signature its count, smallest case and message."""
+    by_outcome = Counter(r["outcome"] for r in results)
+    by_kind = {k: Counter(r["outcome"] for r in results if r["kind"] == k)
+               for k in ("scenario", "script")}
+    bugs: dict[str, dict] = {}
+    for r in results:
+        if r["outcome"] in ("ok", "refused"):
+            continue
+        b = bugs.setdefault(r["sig"], {"outcome": r["outcome"], "count": 0, "kind": r["kind"],
+                                      "case": r["n"], "size": r["size"], "message": r["msg"]})
+        b["count"] += 1
+        if r["size"] < b["size"]:
+            b.update(kind=r["kind"], case=r["n"], size=r["size"], message=r["msg"])
+    if args.minimize and bugs:
+        w = Worker(args)
+        try:
+            for sig, b in bugs.items():
+                if b["outcome"] in ("crash",):
+                    continue
+                w.send({"minimize": {"kind": b["kind"], "n": b["case"], "sig": sig}})
+                got, _ = w.answer()
+                if got is None:
+                    w = Worker(args)
+                    continue
+                b["minimal"] = got["minimized"][:4000]
+        finally:
+            w.kill()
+    slowest = sorted(results, key=lambda r: -r.get("seconds", 0))[:5]
+    return {
+        "command": " ".join([Path(sys.executable).name, "tools/fuzz_campaign.py", *sys.argv[1:]]),
+        "python": platform.python_version(),
+        "cases": len(results),
+        "start": args.start,
+        "workers": args.workers,
+        "timeout_seconds": args.timeout,
+        "memory_mb": args.memory_mb,
+        "seconds": round(seconds, 1),
+        "outcomes": {o: by_outcome[o] for o in OUTCOMES},
+        "by_kind": {k: {o: c[o] for o in OUTCOMES} for k, c in by_kind.items()},
+        "bugs": dict(sorted(bugs.items(), key=lambda kv: -kv[1]["count"])),
+        "slowest": [{k: r[k] for k in ("kind", "n", "seconds", "outcome")} for r in slowest],
+    }
+
+
+def report_text(summary: dict) -> str:
+    """The summary as a person reads it."""
+    o = summary["outcomes"]
+    lines = [f"{summary['cases']} cases in {summary['seconds']} s ({summary['workers']} workers, "
+             f"{summary['timeout_seconds']:g} s and {summary['memory_mb']} MB per case)",
+             "  " + ", ".join(f"{k}: {o[k]}" for k in OUTCOMES)]
+    for kind, c in summary["by_kind"].items():
+        lines.append(f"  {kind}s: " + ", ".join(f"{k}: {c[k]}" for k in OUTCOMES))
+    for sig, b in summary["bugs"].items():
+        lines.append(f"{b['count']:6d}  {sig}  [{b['kind']} case {b['case']}]  {b['message']}")
+        if b.get("minimal"):
+            lines += ["        " + ln for ln in b["minimal"][:600].splitlines()[:20]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument("--start", type=int, default=0, help="number of the first case")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--batch", type=int, default=500, help="cases sent to a worker at once")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per case")
+    p.add_argument("--grace", type=float, default=30.0,
+                   help="seconds past the timeout before a silent worker is killed")
+    p.add_argument("--memory-mb", type=int, default=2048, help="address space per worker")
+    p.add_argument("--out", type=Path, help="write the summary (JSON) here")
+    p.add_argument("--no-minimize", dest="minimize", action="store_false")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        worker(args)
+        return 0
+    summary = campaign(args)
+    if args.out:
+        args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(report_text(summary))
+    bad = sum(summary["outcomes"][k] for k in ("other", "hang", "memory", "crash"))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
