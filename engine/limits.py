@@ -33,7 +33,7 @@ MAX_SCENARIO_BYTES = 10_000_000
 """Size of a scenario file (TOML)."""
 
 MAX_CSV_BYTES = 50_000_000
-"""Size of a CSV file that a scenario's [data.csv] reads."""
+"""Size of a CSV file that a scenario reads ([data.csv], or a network's source = "csv")."""
 
 MAX_DATA_ROWS = 10_000_000
 """Rows of a CSV file, and points that [data.generate] draws."""
