@@ -107,7 +107,9 @@ def parse(
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
         raise fail(f"invalid syntax{col} ({exc.msg})") from None
-    except (RecursionError, MemoryError, ValueError):
+    except ValueError as exc:  # a NUL character, an integer of thousands of digits
+        raise fail(f"invalid syntax ({exc})") from None
+    except (RecursionError, MemoryError):
         raise fail("invalid syntax (too complex for Python's parser)") from None
     return _convert(tree.body, known, funcs, _Segments(src), fail)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, MutableSequence
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine import kinds
 from engine import validate as check
@@ -34,7 +34,18 @@ SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "m
 INT_SETTINGS = ("batch_size", "max_iterations", "step_size")
 STEP_CHUNK = 1000  # a long step action hands its records to the trace this many at a time
 
-Trace = MutableSequence[Record]
+
+class Trace(Protocol):
+    """What a Session needs of its records: a list (the app keeps them all), or replay's
+    StreamedTrace (which passes them on)."""
+
+    def extend(self, records: list[Record]) -> None: ...
+
+    def pop(self) -> Record: ...
+
+    def __getitem__(self, i: int) -> Record: ...
+
+    def __len__(self) -> int: ...
 
 
 class Session:
