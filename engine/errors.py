@@ -41,3 +41,9 @@ def describe(exc: BaseException) -> str:
     if len(text) > 200:
         text = text[:197] + "..."
     return f"unexpected {type(exc).__name__} ({text}): this is a bug in gdlab, please report it"
+
+
+def describe_file(name: object, exc: BaseException) -> str:
+    """``describe`` for a file that did not load: a GdlabError names the file itself, any other
+    error gets the file's name put in front."""
+    return describe(exc) if isinstance(exc, GdlabError) else f"{name}: {describe(exc)}"

@@ -16,7 +16,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from engine import confine, kinds
-from engine.errors import GdlabError, describe
+from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, load_scenario, parse_scenario
 
 from .kinds import get as kind_views
@@ -74,12 +74,12 @@ class GdlabApp(App):
             screen = kind_views(sc.kind).screen(self, sc, ref, variant)
         except ImportError as exc:
             if sc is None:
-                self._show_error(_about(ref, exc))
+                self._show_error(describe_file(ref, exc))
             else:
                 self.notify(f"the {sc.kind} screen is not available ({exc})", severity="error")
             return False
         except Exception as exc:  # the app must survive any file it is given
-            self._show_error(_about(ref, exc))
+            self._show_error(describe_file(ref, exc))
             return False
         self.call_later(self._show, screen)
         return True
@@ -92,7 +92,7 @@ class GdlabApp(App):
                 raise GdlabError(f"the form opens scenarios that step (not {sc.kind} scenarios)")
             self.session.open_text(toml)
         except Exception as exc:  # as open_scenario
-            self.notify(_about("<new scenario>", exc), severity="error", timeout=10)
+            self.notify(describe_file("<new scenario>", exc), severity="error", timeout=10)
             return False
         self.call_later(self._show_run)
         return True
@@ -181,9 +181,3 @@ class GdlabApp(App):
                 ("Export", "Trace, screenshot or session script", screen.action_export),
             ):
                 yield SystemCommand(title, help_, action)
-
-
-def _about(ref: str | Path, exc: BaseException) -> str:
-    """The error panel's line: a GdlabError names its file; other errors get the file named."""
-    text = describe(exc)
-    return text if isinstance(exc, GdlabError) else f"{ref}: {text}"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from engine import kinds
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
 
 from .kinds import get as kind_views
@@ -69,8 +69,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         try:
             sc = load_scenario(f)
             rows.append([f.stem, sc.label, ", ".join(sc.variants) or "-", sc.title])
-        except GdlabError as exc:
-            rows.append([f.stem, "invalid", "-", str(exc)])
+        except Exception as exc:  # one bad file is listed as invalid, the others still are
+            rows.append([f.stem, "invalid", "-", describe_file(f, exc)])
     print(render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3)))
     return 0
 
@@ -84,10 +84,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             kinds.get(sc.kind).check(sc)  # every check a run makes, data shapes too
             print(f"ok: {sc.source} ({sc.name}: {sc.label}, "
                   f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''})")
-        except GdlabError as exc:
+        except Exception as exc:  # each file is checked, whatever the one before did
             if args.debug:
                 raise
-            print(f"gdlab: error: {exc}", file=sys.stderr)
+            print(f"gdlab: error: {describe_file(name, exc)}", file=sys.stderr)
             bad += 1
     return 2 if bad else 0
 

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Static
 
 from engine import confine
-from engine.errors import GdlabError, describe
+from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
 
 
@@ -45,8 +45,7 @@ def load_entries(files: list[Path]) -> list[Entry]:
         try:
             out.append(Entry(f, load_scenario(f)))
         except Exception as exc:  # one bad file must not stop the picker
-            out.append(Entry(f, None, describe(exc) if isinstance(exc, GdlabError)
-                             else f"{f}: {describe(exc)}"))
+            out.append(Entry(f, None, describe_file(f, exc)))
     return out
 
 
