@@ -29,6 +29,8 @@ def open_regular(path: str | Path, error: type[GdlabError] = GdlabError,
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise error(f"{name}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL character in the name
+        raise error(f"{name}: not a file name ({exc})") from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):

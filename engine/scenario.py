@@ -32,6 +32,16 @@ __all__ = ["BUNDLED_DIR", "Scenario", "bundled_scenarios", "find_scenario", "loa
 
 def find_scenario(name_or_path: str | Path, search: list[Path] | None = None) -> Path:
     """Resolve a path, or the name of a bundled scenario (``target_z``), to a file."""
+    try:
+        return _find(name_or_path, search)
+    except (OSError, ValueError) as exc:  # a name the system refuses: too long, a NUL in it
+        name = str(name_or_path)
+        name = name if len(name) <= 80 else name[:60] + f"... ({len(name)} characters)"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ScenarioError(f"{name}: not a scenario file ({reason})") from None
+
+
+def _find(name_or_path: str | Path, search: list[Path] | None) -> Path:
     p = Path(name_or_path)
     if p.is_file():
         return p

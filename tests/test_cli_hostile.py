@@ -139,3 +139,17 @@ def test_fetch_from_an_endless_mirror_stops_at_the_file_size(capsys, tmp_path, s
     cap = MNIST_SIZES["train-images-idx3-ubyte.gz"] + DOWNLOAD_MARGIN
     assert f"endless/train-images-idx3-ubyte.gz: sent more than {cap} bytes" in line
     assert os.listdir(dest) == []
+
+
+def test_names_the_system_refuses(capsys, tmp_path):
+    line = user_error(capsys, "run", "x" * 5000)
+    assert line == "gdlab: error: " + "x" * 60 + "... (5000 characters): not a scenario file " \
+                   "(File name too long)"
+    path = scenario(tmp_path, "mean((w*x)**2)", '[data.csv]\nfile = "a\\u0000b.csv"\n'
+                                                'columns = ["x"]\n')
+    assert user_error(capsys, "run", str(path)) == \
+        f"gdlab: error: {path}: [data.csv] key 'file': not a file name (embedded null byte)"
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps({"gdlab_session": 1, "actions": [
+        {"do": "open", "scenario": "y" * 5000}]}))
+    assert "not a scenario file (File name too long)" in user_error(capsys, "replay", str(script))

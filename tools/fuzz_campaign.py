@@ -8,9 +8,11 @@ script, the others mutated bundled scenarios. Workers (``--workers``, default on
 take batches of cases; in each, a case gets ``--timeout`` seconds (an alarm) and the worker's
 address space is limited to ``--memory-mb`` (RLIMIT_AS). A worker that stops answering is
 killed after the timeout and a grace period, and the case counts as a hang; a worker that
-dies counts its case as a crash. Outcomes: ``ok`` (ran), ``refused`` (a GdlabError: the
-project's own error), ``other`` (any other exception: a bug), ``hang``, ``memory``
-(MemoryError, or killed for memory) and ``crash``. For each kind of bug (exception type and
+dies counts its case as a crash; each such case is then run again alone in a fresh worker,
+and one that runs normally there is reported as unconfirmed (a busy machine, or what earlier
+cases left in the worker), apart from the counts. Outcomes: ``ok`` (ran), ``refused`` (a
+GdlabError: the project's own error), ``other`` (any other exception: a bug), ``hang``,
+``memory`` (MemoryError) and ``crash``. For each kind of bug (exception type and
 the innermost frame of gdlab's code) the smallest case is kept, and shrunk line by line to
 a minimal example that still fails the same way.
 """
@@ -147,8 +149,9 @@ def worker(args: argparse.Namespace) -> None:
         for kind, n in request:
             try:
                 result = run_one(kind, n, args.timeout)
-            except MemoryError:  # in the harness itself, while the case unwound
-                result = {"n": n, "kind": kind, "outcome": "memory", "sig": "MemoryError",
+            except (MemoryError, CaseTimeout) as exc:  # in the harness, as the case ended
+                bad = "memory" if isinstance(exc, MemoryError) else "hang"
+                result = {"n": n, "kind": kind, "outcome": bad, "sig": f"{bad} in the harness",
                           "msg": "", "seconds": 0.0, "size": 0}
             print(json.dumps(result), flush=True)
 
@@ -260,18 +263,41 @@ def campaign(args: argparse.Namespace) -> dict:
         t.start()
     for t in threads:
         t.join()
+    confirm(args, results)
     seconds = time.monotonic() - t0
     return summarize(args, results, seconds)
 
 
+def confirm(args: argparse.Namespace, results: list[dict]) -> None:
+    """Run each case that hung or crashed a worker again, alone, in a fresh worker: a case
+    that then runs normally is marked unconfirmed (a busy machine, or a worker's state), and
+    counted apart."""
+    for r in results:
+        if r["outcome"] not in ("hang", "crash"):
+            continue
+        w = Worker(args)
+        try:
+            w.send([[r["kind"], r["n"]]])
+            again, why = w.answer()
+        finally:
+            w.kill()
+        if again is not None and again["outcome"] not in ("hang", "crash"):
+            r["unconfirmed"] = {"outcome": again["outcome"], "seconds": again["seconds"]}
+
+
 def summarize(args: argparse.Namespace, results: list[dict], seconds: float) -> dict:
     """Counts per outcome and kind; per bug signature its count, smallest case and message."""
-    by_outcome = Counter(r["outcome"] for r in results)
-    by_kind = {k: Counter(r["outcome"] for r in results if r["kind"] == k)
+    def outcome(r: dict) -> str:  # a hang or crash that did not happen again is counted apart
+        return "unconfirmed" if "unconfirmed" in r else r["outcome"]
+
+    by_outcome = Counter(outcome(r) for r in results)
+    by_kind = {k: Counter(outcome(r) for r in results if r["kind"] == k)
                for k in ("scenario", "script")}
+    unconfirmed = [{"kind": r["kind"], "case": r["n"], "first": r["sig"],
+                    "again": r["unconfirmed"]} for r in results if "unconfirmed" in r]
     bugs: dict[str, dict] = {}
     for r in results:
-        if r["outcome"] in ("ok", "refused"):
+        if r["outcome"] in ("ok", "refused") or "unconfirmed" in r:
             continue
         b = bugs.setdefault(r["sig"], {"outcome": r["outcome"], "count": 0, "kind": r["kind"],
                                       "case": r["n"], "size": r["size"], "message": r["msg"]})
@@ -304,6 +330,7 @@ def summarize(args: argparse.Namespace, results: list[dict], seconds: float) -> 
         "seconds": round(seconds, 1),
         "outcomes": {o: by_outcome[o] for o in OUTCOMES},
         "by_kind": {k: {o: c[o] for o in OUTCOMES} for k, c in by_kind.items()},
+        "unconfirmed": unconfirmed,
         "bugs": dict(sorted(bugs.items(), key=lambda kv: -kv[1]["count"])),
         "slowest": [{k: r[k] for k in ("kind", "n", "seconds", "outcome")} for r in slowest],
     }
@@ -317,6 +344,9 @@ def report_text(summary: dict) -> str:
              "  " + ", ".join(f"{k}: {o[k]}" for k in OUTCOMES)]
     for kind, c in summary["by_kind"].items():
         lines.append(f"  {kind}s: " + ", ".join(f"{k}: {c[k]}" for k in OUTCOMES))
+    for u in summary["unconfirmed"]:
+        lines.append(f"  unconfirmed: {u['kind']} case {u['case']}: {u['first']}; alone in a "
+                     f"fresh worker: {u['again']['outcome']} in {u['again']['seconds']} s")
     for sig, b in summary["bugs"].items():
         lines.append(f"{b['count']:6d}  {sig}  [{b['kind']} case {b['case']}]  {b['message']}")
         if b.get("minimal"):

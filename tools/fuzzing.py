@@ -326,6 +326,7 @@ def _json_text_mutation(rng: random.Random, text: str) -> str:
 
 STEPS = 3  # runner steps per variant (the scenario cases)
 SCRIPT_STEPS = 200  # the most steps a script case's step actions take (clamped, after checks)
+SCRIPT_ACTIONS = 500  # the most actions of a script case run (all of them are checked first)
 
 
 def run_case(case: Case) -> tuple[str, BaseException | None]:
@@ -410,7 +411,7 @@ def _tiny_mnist() -> object:
 def _run_script(case: Case) -> None:
     from tui.replay import parse_script, write_replay
 
-    actions = parse_script(case.text, "fuzz.json")
+    actions = parse_script(case.text, "fuzz.json")[:SCRIPT_ACTIONS]
     budget = SCRIPT_STEPS
     for a in actions:  # checked within the limits; run only a few steps of them
         if a["do"] == "step":
