@@ -153,3 +153,16 @@ def test_names_the_system_refuses(capsys, tmp_path):
     script.write_text(json.dumps({"gdlab_session": 1, "actions": [
         {"do": "open", "scenario": "y" * 5000}]}))
     assert "not a scenario file (File name too long)" in user_error(capsys, "replay", str(script))
+
+
+def test_csv_rows_are_counted_as_they_are_read(tmp_path, monkeypatch):
+    from engine.data import sources
+    from engine.errors import DataError
+
+    monkeypatch.setattr(sources, "MAX_ROWS", 5)
+    (tmp_path / "d.csv").write_text("x\n" + "1\n" * 6)
+    with pytest.raises(DataError, match=r"d.csv: more than 5 rows \(the limit for a CSV file\)"):
+        sources.load_data({"csv": {"file": "d.csv", "columns": ["x"]}}, tmp_path, "s.toml")
+    (tmp_path / "d.csv").write_text("x\n" + "1\n" * 5)
+    out = sources.load_data({"csv": {"file": "d.csv", "columns": ["x"]}}, tmp_path, "s.toml")
+    assert out["x"].tolist() == [1.0] * 5
