@@ -5,16 +5,16 @@ worker process with a time and a memory limit, every outcome counted, a summary 
 
 Cases are numbered (tools/fuzzing.py rebuilds each from its number): one in five is a session
 script, the others mutated bundled scenarios. Workers (``--workers``, default one per core)
-take batches of cases; in each, a case gets ``--timeout`` seconds (an alarm) and the worker's
-address space is limited to ``--memory-mb`` (RLIMIT_AS). A worker that stops answering is
-killed after the timeout and a grace period, and the case counts as a hang; a worker that
-dies counts its case as a crash; each such case is then run again alone in a fresh worker,
-and one that runs normally there is reported as unconfirmed (a busy machine, or what earlier
-cases left in the worker), apart from the counts. Outcomes: ``ok`` (ran), ``refused`` (a
-GdlabError: the project's own error), ``other`` (any other exception: a bug), ``hang``,
-``memory`` (MemoryError) and ``crash``. For each kind of bug (exception type and
-the innermost frame of gdlab's code) the smallest case is kept, and shrunk line by line to
-a minimal example that still fails the same way.
+take batches of cases, a fresh worker process for each batch; a case gets ``--timeout``
+seconds (an alarm), and the worker's address space is limited to ``--memory-mb``
+(RLIMIT_AS). A worker that stops answering is killed after the timeout and a grace period,
+and its case counts as a hang; a worker that dies counts its case as a crash. Each such case
+is then run again alone in a fresh worker, and one that runs normally there is reported as
+unconfirmed (a busy machine, or what earlier cases left in the worker), apart from the
+counts. Outcomes: ``ok`` (ran), ``refused`` (a GdlabError: the project's own error),
+``other`` (any other exception: a bug), ``hang``, ``memory`` (MemoryError) and ``crash``.
+For each kind of bug (exception type and the innermost frame of gdlab's code) the smallest
+case is kept, and shrunk line by line to a minimal example that still fails the same way.
 """
 
 from __future__ import annotations
@@ -164,11 +164,14 @@ class Worker:
     def __init__(self, args: argparse.Namespace) -> None:
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        log = open(args.log, "a") if args.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--worker",
              "--timeout", str(args.timeout), "--memory-mb", str(args.memory_mb)],
             cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+            stderr=log, text=True, bufsize=1)
+        if log is not subprocess.DEVNULL:
+            log.close()  # the worker has its own copy
         self.wait = args.timeout + args.grace
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -206,14 +209,19 @@ class Worker:
 
 def run_batches(args: argparse.Namespace, todo: queue.Queue, results: list[dict],
                 lock: threading.Lock, progress: callable) -> None:
-    """One thread per worker: take batches, collect answers, replace a worker that fails."""
-    w = Worker(args)
+    """One thread per worker: take batches, each in a fresh worker (what a case leaves in
+    the process stays in its batch), collect answers, replace a worker that fails or that
+    ran out of memory."""
+    w: Worker | None = None
     try:
         while True:
             try:
                 batch = todo.get_nowait()
             except queue.Empty:
                 return
+            if w is not None:
+                w.kill()
+            w = Worker(args)
             pending = list(batch)
             w.send(pending)
             while pending:
@@ -229,11 +237,16 @@ def run_batches(args: argparse.Namespace, todo: queue.Queue, results: list[dict]
                         w.send(pending)
                 else:
                     pending.pop(0)
+                    if got["outcome"] == "memory" and pending:  # start the rest afresh
+                        w.kill()
+                        w = Worker(args)
+                        w.send(pending)
                 with lock:
                     results.append(got)
                 progress()
     finally:
-        w.kill()
+        if w is not None:
+            w.kill()
 
 
 def campaign(args: argparse.Namespace) -> dict:
@@ -269,11 +282,14 @@ def campaign(args: argparse.Namespace) -> dict:
 
 
 def confirm(args: argparse.Namespace, results: list[dict]) -> None:
-    """Run each case that hung or crashed a worker again, alone, in a fresh worker: a case
-    that then runs normally is marked unconfirmed (a busy machine, or a worker's state), and
-    counted apart."""
+    """Run each case that hung, crashed a worker, or ran out of memory in the harness (not in
+    gdlab) again, alone, in a fresh worker: a case that then runs normally is marked
+    unconfirmed (a busy machine, or what earlier cases left in the worker), counted apart."""
+    def suspect(r: dict) -> bool:
+        return r["outcome"] in ("hang", "crash") or r.get("sig") == "memory in the harness"
+
     for r in results:
-        if r["outcome"] not in ("hang", "crash"):
+        if not suspect(r):
             continue
         w = Worker(args)
         try:
@@ -281,7 +297,7 @@ def confirm(args: argparse.Namespace, results: list[dict]) -> None:
             again, why = w.answer()
         finally:
             w.kill()
-        if again is not None and again["outcome"] not in ("hang", "crash"):
+        if again is not None and not suspect(again):
             r["unconfirmed"] = {"outcome": again["outcome"], "seconds": again["seconds"]}
 
 
@@ -365,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds past the timeout before a silent worker is killed")
     p.add_argument("--memory-mb", type=int, default=2048, help="address space per worker")
     p.add_argument("--out", type=Path, help="write the summary (JSON) here")
+    p.add_argument("--log", type=Path, help="append the workers' stderr here")
     p.add_argument("--no-minimize", dest="minimize", action="store_false")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
