@@ -375,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--start", type=int, default=0, help="number of the first case")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    p.add_argument("--batch", type=int, default=500, help="cases sent to a worker at once")
+    p.add_argument("--batch", type=int, default=200,
+                   help="cases per worker process (each batch gets a fresh one)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per case")
     p.add_argument("--grace", type=float, default=30.0,
                    help="seconds past the timeout before a silent worker is killed")
