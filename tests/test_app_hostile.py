@@ -174,3 +174,41 @@ def test_the_shell_sees_a_failure_of_the_app(monkeypatch, capsys) -> None:
     assert cmd_open(None, [], headless=True) == 1
     monkeypatch.setattr(GdlabApp, "on_mount", lambda self: self.call_later(self.exit))
     assert cmd_open(None, [], headless=True) == 0
+
+
+async def test_an_mnist_folder_holding_a_gzip_bomb_is_reported_by_the_dashboard(
+        tmp_path: Path, monkeypatch) -> None:
+    import gzip
+    import struct
+
+    from engine.bundled import BUNDLED_DIR
+    from engine.data.fetch import FILENAMES
+
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    zeros = gzip.compress(bytes(1 << 20))
+    for name in FILENAMES:  # three images each; the training images inflate to a gibibyte
+        images = "images" in name
+        head = struct.pack(">IIII", 2051, 3, 28, 28) if images else struct.pack(">II", 2049, 3)
+        tail = zeros * 1024 if name.startswith("train-images") else b""
+        (folder / name).write_bytes(gzip.compress(head + bytes(3 * 784 if images else 3)) + tail)
+    text = (BUNDLED_DIR / "mnist_mlp.toml").read_text()
+    path = tmp_path / "bomb.toml"
+    path.write_text(text.replace('source = "mnist"', f'source = "mnist"\npath = "{folder}"'))
+    monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
+    from tui.screens.mnist import MnistScreen
+
+    app = RecordingApp(scenario=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):  # the dashboard is pushed once the app has mounted
+            if isinstance(app.screen, MnistScreen):
+                break
+            await pilot.pause()
+        assert isinstance(app.screen, MnistScreen)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        errors = [m for m, sev in app.shown if sev == "error"]
+        assert len(errors) == 1 and "train-images-idx3-ubyte.gz: trailing bytes: header says 3 " \
+            "images of 28x28" in errors[0], errors
+        await pilot.press("q")
+    assert app.return_code == 0
