@@ -1,6 +1,6 @@
 """Fuzzing in CI: mutated bundled scenarios and session scripts sent through the loader, a few
 runner steps and gdlab replay's code; nothing but the project's own error (GdlabError) may
-escape. The cases are numbered (tools/fuzzing.py rebuilds each from its number), so a failure
+escape. The cases are numbered (tools/fuzz_mutations.py rebuilds each from its number), so a failure
 names a case that reproduces it. The long campaign, 100,000 cases and more with time and memory
 limits per case, is tools/fuzz_campaign.py (docs/robustness.md has its command and counts)."""
 

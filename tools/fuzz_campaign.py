@@ -3,7 +3,7 @@ worker process with a time and a memory limit, every outcome counted, a summary 
 
     python tools/fuzz_campaign.py --cases 100000 --out fuzz-summary.json
 
-Cases are numbered (tools/fuzzing.py rebuilds each from its number): one in five is a session
+Cases are numbered (tools/fuzz_mutations.py rebuilds each from its number): one in five is a
 script, the others mutated bundled scenarios. Workers (``--workers``, default one per core)
 take batches of cases, a fresh worker process for each batch; a case gets ``--timeout``
 seconds (an alarm), and the worker's address space is limited to ``--memory-mb``
