@@ -147,8 +147,9 @@ def test_names_the_system_refuses(capsys, tmp_path):
                    "(File name too long)"
     path = scenario(tmp_path, "mean((w*x)**2)", '[data.csv]\nfile = "a\\u0000b.csv"\n'
                                                 'columns = ["x"]\n')
-    assert user_error(capsys, "run", str(path)) == \
-        f"gdlab: error: {path}: [data.csv] key 'file': not a file name (embedded null byte)"
+    line = user_error(capsys, "run", str(path))  # Python's own words differ from 3.11 to 3.13
+    assert line.startswith(f"gdlab: error: {path}: [data.csv] key 'file': not a file name "
+                           "(embedded null "), line
     script = tmp_path / "s.json"
     script.write_text(json.dumps({"gdlab_session": 1, "actions": [
         {"do": "open", "scenario": "y" * 5000}]}))
