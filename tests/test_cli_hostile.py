@@ -148,8 +148,8 @@ def test_names_the_system_refuses(capsys, tmp_path):
     path = scenario(tmp_path, "mean((w*x)**2)", '[data.csv]\nfile = "a\\u0000b.csv"\n'
                                                 'columns = ["x"]\n')
     line = user_error(capsys, "run", str(path))  # Python's own words differ from 3.11 to 3.13
-    assert line.startswith(f"gdlab: error: {path}: [data.csv] key 'file': not a file name "
-                           "(embedded null "), line
+    assert line.startswith(f"gdlab: error: {path}: [data.csv] key 'file': not a file name (")
+    assert "embedded null" in line and line.count("\n") == 0
     script = tmp_path / "s.json"
     script.write_text(json.dumps({"gdlab_session": 1, "actions": [
         {"do": "open", "scenario": "y" * 5000}]}))
