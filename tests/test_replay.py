@@ -20,7 +20,7 @@ from engine.limits import (
     MAX_SCRIPT_STEPS,
     MAX_STEP_COUNT,
 )
-from engine.runner import Record
+from engine.records import IterationRecord as Record
 from tui import report
 from tui.replay import load_script, replay, write_replay
 from tui.session import STEP_CHUNK, Session
@@ -122,22 +122,29 @@ def test_session_steps_are_logged_within_the_per_action_limit(monkeypatch):
 
 BAD_ACTIONS = [
     ({"do": "step", "count": MAX_STEP_COUNT + 1},
-     f"'step' action: key 'count': expected a whole number from 0 to {MAX_STEP_COUNT} "
-     "(the limit per action), got"),
-    ({"do": "step", "count": 1e300}, "key 'count': expected a whole number"),
-    ({"do": "step", "count": -1}, "key 'count': expected a whole number"),
-    ({"do": "step", "count": "5"}, "key 'count': expected a whole number"),
-    ({"do": "step", "count": True}, "key 'count': expected a whole number"),
+     f"'step' action: key 'count': expected an integer in [0, {MAX_STEP_COUNT:,}], "
+     f"got {MAX_STEP_COUNT + 1}"),
+    ({"do": "step", "count": 1e300}, "key 'count': expected an integer in [0, 10,000,000], "
+                                     "got a number (1e+300)"),
+    ({"do": "step", "count": 3.0}, "key 'count': expected an integer in [0, 10,000,000], "
+                                   "got a number (3.0)"),
+    ({"do": "step", "count": -1}, "key 'count': expected an integer in [0, 10,000,000], got -1"),
+    ({"do": "step", "count": "5"}, "key 'count': expected an integer in [0, 10,000,000], "
+                                   "got a string '5'"),
+    ({"do": "step", "count": True}, "key 'count': expected an integer in [0, 10,000,000], "
+                                    "got a boolean (true)"),
     ({"do": "train", "name": "b", "on": "false"},
-     "'train' action: key 'on': expected true or false, got 'false'"),
+     "'train' action: key 'on': expected true or false, got a string 'false'"),
     ({"do": "param", "name": "b", "value": 10 ** 400},
-     "'param' action: key 'value': expected a finite number, got 1000"),
-    ({"do": "param", "name": "b", "value": "4"}, "key 'value': expected a finite number"),
+     "'param' action: key 'value': expected a finite number, got an integer of 401 digits"),
+    ({"do": "param", "name": "b", "value": "4"},
+     "key 'value': expected a finite number, got a string '4'"),
     ({"do": "param", "name": "b"}, "'param' action: missing key 'value'"),
     ({"do": "reset", "count": 3}, "'reset' action: unknown key 'count' (expected: "
                                   "no other key)"),
     ({"do": "set", "key": "lr", "value": {"a": 1}}, "'set' action: key 'value': expected a "
-                                                    "number, a string"),
+                                                    "number, a string, true or false, null, or "
+                                                    "a list of numbers, got a table"),
     ({"do": "explode"}, "unknown action {'do': 'explode'}"),
     ([1, 2], "unknown action [1, 2]"),
 ]

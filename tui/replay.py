@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine import validate as check
 from engine.errors import GdlabError
 from engine.files import read_text_limited
 from engine.limits import (
@@ -39,47 +39,36 @@ KEEP = 10_000  # records of the final trace the first pass keeps to print withou
 
 # --- the script -------------------------------------------------------------------------------
 
-def _text(v: Any) -> str | None:
-    return None if isinstance(v, str) else "a string"
+def _text(v: Any, at: str) -> None:
+    if not isinstance(v, str):
+        raise check.fail(at, "a string", v, wrong_type=True)
 
 
-def _optional_text(v: Any) -> str | None:
-    return None if v is None or isinstance(v, str) else "a string"
+def _optional_text(v: Any, at: str) -> None:
+    if v is not None:
+        _text(v, at)
 
 
-def _flag(v: Any) -> str | None:
-    return None if isinstance(v, bool) else "true or false"
+def _count(v: Any, at: str) -> None:
+    check.integer(v, at, low=0, high=MAX_STEP_COUNT)
 
 
-def _finite(v: Any) -> str | None:
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        try:
-            if math.isfinite(float(v)):
-                return None
-        except OverflowError:
-            pass
-    return "a finite number"
-
-
-def _count(v: Any) -> str | None:
-    ok = isinstance(v, int | float) and not isinstance(v, bool) and \
-        (isinstance(v, int) or (math.isfinite(v) and v.is_integer())) and 0 <= v <= MAX_STEP_COUNT
-    return None if ok else f"a whole number from 0 to {MAX_STEP_COUNT} (the limit per action)"
-
-
-def _setting(v: Any) -> str | None:
+def _setting(v: Any, at: str) -> None:
+    """A setting's value has the shape of a [run] value; the scenario's checks judge the
+    number itself when the action runs (``nesterov = "false"`` is refused there)."""
     scalar = (type(None), bool, int, float, str)
-    if isinstance(v, scalar) or (isinstance(v, list) and all(isinstance(x, scalar) for x in v)):
-        return None
-    return "a number, a string, true or false, null, or a list of numbers"
+    if not (isinstance(v, scalar) or (isinstance(v, list)
+                                      and all(isinstance(x, scalar) for x in v))):
+        raise check.fail(at, "a number, a string, true or false, null, or a list of numbers",
+                         v, wrong_type=True)
 
 
-#: each action's keys: key -> (required, check returning what was expected or None)
-ACTION_KEYS: dict[str, dict[str, tuple[bool, Callable[[Any], str | None]]]] = {
+#: each action's keys: key -> (required, the check: engine/validate.py's, as a scenario's)
+ACTION_KEYS: dict[str, dict[str, tuple[bool, Callable[[Any, str], Any]]]] = {
     "open": {"scenario": (True, _text), "variant": (False, _optional_text)},
     "scenario": {"toml": (True, _text), "variant": (False, _optional_text)},
-    "param": {"name": (True, _text), "value": (True, _finite)},
-    "train": {"name": (True, _text), "on": (True, _flag)},
+    "param": {"name": (True, _text), "value": (True, check.finite)},
+    "train": {"name": (True, _text), "on": (True, check.boolean)},
     "set": {"key": (True, _text), "value": (False, _setting)},
     "step": {"count": (False, _count)},
     "reset": {},
@@ -88,7 +77,8 @@ ACTION_KEYS: dict[str, dict[str, tuple[bool, Callable[[Any], str | None]]]] = {
 
 def check_action(action: Any) -> dict[str, Any]:
     """Refuse an action of a script that is not one the app writes: its 'do', its keys, the
-    type of each value, and a step count within MAX_STEP_COUNT. Returns the action."""
+    type of each value (checked as a scenario's), and a step count within MAX_STEP_COUNT.
+    Returns the action."""
     if not isinstance(action, dict) or action.get("do") not in ACTIONS:
         shown = repr(action)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
@@ -102,11 +92,7 @@ def check_action(action: Any) -> dict[str, Any]:
         if key not in keys:
             expected = ", ".join(keys) or "no other key"
             raise GdlabError(f"'{do}' action: unknown key '{key}' (expected: {expected})")
-        want = keys[key][1](value)
-        if want is not None:
-            shown = repr(value)
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            raise GdlabError(f"'{do}' action: key '{key}': expected {want}, got {shown}")
+        keys[key][1](value, f"'{do}' action: key '{key}'")
     for key, (required, _) in keys.items():
         if required and key not in action:
             raise GdlabError(f"'{do}' action: missing key '{key}'")
