@@ -23,7 +23,8 @@ NUMBERS = [
     "1e308", "-1e308", "1.7976931348623157e308", "5e-324", "1e-320", "9223372036854775808",
     "-9223372036854775809", "18446744073709551616", "2147483648", "4294967296", "1_000_000",
     "[]", "[1, 2]", "[[1, 2], [3]]", "[nan]", "[inf, 1]", "[true]", '["a"]', "{}", "{a = 1}",
-    "0x10", "0o7", "0b101", "1979-05-27", "12:00:00",
+    "0x10", "0o7", "0b101", "1979-05-27", "12:00:00", "4096", "4097", "60000",
+    "[784, 4096, 10]", "[784, 100000, 10]", "[784, 30]", "[784, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 10]",
 ]
 STRINGS = [
     "", " ", "false", "true", "0", "nan", "inf", "x" * 20_000, "w" + "+w" * 1_200,
@@ -41,11 +42,12 @@ KEYS = [
     "lr", "optimizer", "grad_tolerance", "batch_size", "epochs", "seed", "schedule",
     "step_size", "gamma", "momentum", "dampening", "nesterov", "weight_decay", "lr_decay",
     "initial_accumulator_value", "eps", "alpha", "centered", "betas", "layers", "activation",
-    "cost", "init", "report_every", "shuffle_seed", "n", "noise", "file", "columns",
+    "cost", "init", "report_every", "shuffle_seed", "patience", "validation", "kind", "n",
+    "noise", "file", "columns",
     "delimiter", "source", "path", "train_limit", "test_limit", "name", "title", "w", "b", "x",
 ]
 TABLES = ["scenario", "params", "data", "data.csv", "data.generate", "graph", "run",
-          "variants.v", "model", "variants.fixed.x"]
+          "variants.v", "model", "variants.fixed.x", "variants.v.model", "variants.v.data"]
 
 _NUMBER = re.compile(r"(?<![\w.\"'])[-+]?(?:\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|inf|nan)(?![\w.])")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')

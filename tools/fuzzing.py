@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fuzz_mutations import Case, bundled, scenario_case, script_case
 
+from engine import kinds
 from engine.bundled import BUNDLED_DIR
 from engine.errors import GdlabError
 from engine.scenario import parse_scenario
@@ -45,66 +48,104 @@ def run_case(case: Case) -> tuple[str, BaseException | None]:
 
 
 def _run_scenario(case: Case) -> None:
-    from engine.runner import Run
-    from tui import report
-
+    """Load the case, check it as `gdlab check` does, run a few records of up to three of its
+    variants through its kind (the registry's ``stream``), and render them as the views do."""
     sc = parse_scenario(case.text, source=case.name, path=BUNDLED_DIR / case.name)
-    if sc.kind != "graph":
-        _train_a_little(sc)
-        return
-    outcomes = []
-    for variant in ([None, *sc.variants])[:3]:
-        run = Run(sc, variant)
-        records = []
-        for _ in range(STEPS):
-            if run.stopped:
-                break
-            records.append(run.step())
-        outcomes.append(report.Outcome(variant, run.cfg, list(run.graph.params), records,
-                                       run.summary))
-    for o in outcomes:  # the views, on whatever numbers came out
-        if o.summary is not None:
-            report.table(o)
-            report.to_jsonl([o])
-        report.to_csv([o])
+    kind = kinds.get(sc.kind)
+    with _tiny_mnist():
+        kind.check(sc)
+        runs = []
+        for variant in ([None, *sc.variants])[:3]:
+            stream = kind.stream(sc, variant, should_stop=_after(STEPS))
+            runs.append((variant, stream, list(stream)))
+    if sc.kind == "graph":
+        _graph_views(runs)
+    else:
+        _network_views(sc, runs)
 
 
-def _train_a_little(sc: object) -> None:
-    from engine.mlp_scenario import data_options, model_config, train_settings
-    from engine.mlp_train import train
-
-    config = model_config(sc)
-    data_options(sc)
+def _after(n: int) -> Callable[[], bool]:
+    """A should_stop that turns true on its (n + 1)-th call: a few records of any kind."""
     calls = [0]
 
     def stop() -> bool:
         calls[0] += 1
-        return calls[0] > STEPS
+        return calls[0] > n
 
-    for variant in ([None, *sc.variants])[:2]:
-        settings = train_settings(sc, variant)
-        calls[0] = 0
-        for _ in train(config, settings, _tiny_mnist(), should_stop=stop):
-            pass
+    return stop
 
 
-_TINY: list[object] = []
+def _graph_views(runs: list) -> None:
+    from tui import report
+
+    for variant, run, records in runs:  # the views, on whatever numbers came out
+        o = report.Outcome(variant, run.cfg, list(run.graph.params), records, run.summary)
+        if o.summary is not None:
+            report.table(o)
+            report.to_jsonl([o])
+        report.to_csv([o])
+    outcomes = [report.Outcome(v, r.cfg, list(r.graph.params), recs, r.summary)
+                for v, r, recs in runs]
+    if len(outcomes) > 1 and all(o.summary is not None for o in outcomes):
+        report.compare_table(outcomes)
 
 
-def _tiny_mnist() -> object:
-    """32 training and 16 test images of the bundled subset (loaded once): a few steps of
-    training need no more, and the data a scenario names is not what is being tested."""
-    if not _TINY:
-        from types import SimpleNamespace
+def _network_views(sc: object, runs: list) -> None:
+    from engine.records import EpochRecord
+    from tui import network_report as nr
 
-        from engine.data.mnist import _load_subset
+    outcomes = []
+    for variant, stream, records in runs:
+        epochs = [r for r in records if isinstance(r, EpochRecord)]
+        for r in records:
+            nr.json_line(r, variant, tagged=True)
+        if epochs:
+            cols = nr.epoch_columns(epochs[0])
+            nr.table_header(cols)
+            for r in epochs:
+                nr.table_row(cols, r)
+            nr.speed_note(epochs[0])
+        if stream.summary is not None:
+            nr.summary_json(stream.summary)
+            nr.summary_line(sc.name, stream.summary)
+        outcomes.append(nr.NetworkOutcome(variant, epochs, stream.summary))
+    nr.csv_text([(o.variant, o.epochs) for o in outcomes])
+    nr.compare_table(outcomes)
 
-        a = _load_subset()
-        _TINY.append(SimpleNamespace(train_images=a["train_images"][:32],
-                                     train_labels=a["train_labels"][:32],
-                                     test_images=a["test_images"][:16],
-                                     test_labels=a["test_labels"][:16]))
-    return _TINY[0]
+
+TINY_TRAIN, TINY_TEST = 32, 16
+_SUBSET: list[dict] = []
+
+
+@contextmanager
+def _tiny_mnist() -> Iterator[None]:
+    """While a case runs, MNIST without a folder named is 32 training and 16 test images of the
+    bundled subset (loaded once): a few steps need no more, and the full set (which
+    $GDLAB_MNIST_DIR may name) would make a case slow. A [data] path the case names is read
+    as gdlab reads it, hostile paths included."""
+    from engine.data import mnist
+
+    real = mnist.load_mnist
+
+    def load(path: object = None, *, train_limit: int | None = None,
+             test_limit: int | None = None) -> object:
+        if path is not None:
+            return real(path, train_limit=train_limit, test_limit=test_limit)
+        mnist._check_limit("train_limit", train_limit)
+        mnist._check_limit("test_limit", test_limit)
+        if not _SUBSET:
+            _SUBSET.append(mnist._load_subset())
+        a = _SUBSET[0]
+        n, m = min(TINY_TRAIN, train_limit or TINY_TRAIN), min(TINY_TEST, test_limit or TINY_TEST)
+        return mnist.MnistData(a["train_images"][:n], a["train_labels"][:n],
+                               a["test_images"][:m], a["test_labels"][:m],
+                               "the fuzzing harness's tiny MNIST", True)
+
+    mnist.load_mnist = load
+    try:
+        yield
+    finally:
+        mnist.load_mnist = real
 
 
 def _run_script(case: Case) -> None:
