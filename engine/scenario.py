@@ -72,10 +72,11 @@ def parse_override(text: str) -> dict[str, Any]:
     Keys are TOML keys (``variants."lr_0.1".lr=0.5`` works); a value that is not TOML (a bare
     word) is taken as a string.
     """
+    where = f"--set {_shown(text)}"
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. run.tolerance=1e-6")
+        raise ScenarioError(f"{where}: expected KEY=VALUE, e.g. run.tolerance=1e-6")
     try:
-        table = _toml(text, f"--set {text!r}")
+        table = _toml(text, where)
     except ScenarioError as exc:
         if "TOML syntax error" not in str(exc):
             raise
@@ -84,17 +85,24 @@ def parse_override(text: str) -> dict[str, Any]:
         try:
             table = tomllib.loads(f'{key.strip()} = "{quoted}"')
         except tomllib.TOMLDecodeError:
-            raise ScenarioError(f"--set {text!r}: the key must name a table and a key, "
+            raise ScenarioError(f"{where}: the key must name a table and a key, "
                                 "e.g. run.lr=0.1") from None
-    v.check_limits(table, f"--set {text!r}")
+    v.check_limits(table, where)
     node: Any = table
     depth = 0
     while isinstance(node, dict) and len(node) == 1:
         node = next(iter(node.values()))
         depth += 1
     if depth < 2:
-        raise ScenarioError(f"--set {text!r}: the key must name a table and a key, e.g. run.lr")
+        raise ScenarioError(f"{where}: the key must name a table and a key, e.g. run.lr")
     return table
+
+
+def _shown(text: str) -> str:
+    """A --set argument as a message quotes it: whole if short, else its start and length."""
+    if len(text) <= 80:
+        return repr(text)
+    return f"{text[:60]!r}... ({len(text):,} characters)"
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any], text: str) -> None:
@@ -102,7 +110,7 @@ def _merge(base: dict[str, Any], extra: dict[str, Any], text: str) -> None:
         if isinstance(x, dict):
             nxt = base.setdefault(k, {})
             if not isinstance(nxt, dict):
-                raise ScenarioError(f"--set {text}: '{k}' is not a table")
+                raise ScenarioError(f"--set {_shown(text)}: '{k}' is not a table")
             _merge(nxt, x, text)
         else:
             base[k] = x
