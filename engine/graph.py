@@ -21,6 +21,7 @@ from .errors import ExpressionError, NumericError, ScenarioError
 from .expr import Expr, parse
 from .limits import MAX_GRAPH_NODES
 from .ops import BATCHED, FUNCTIONS, NO_GRAD_INPUTS, OPS, Op, const_operand, const_pow
+from .shapes import check_values
 
 Value = Any  # float | np.ndarray
 
@@ -161,6 +162,7 @@ class Graph:
                     f"{source}: [graph] node '{name}': the graph has grown to {len(g.nodes)} "
                     f"nodes with the sub-expressions (the limit is {MAX_GRAPH_NODES})"
                 )
+        check_values(g)  # before anything is computed: no node may ask for gigabytes
         g._scalar = all(type(g._vals[n.index]) is float for n in g.nodes if n.kind != "op")
         g._depends_on_param = [False] * len(g.nodes)
         for n in g.nodes:

@@ -8,6 +8,21 @@ test checks that every constant here is listed there.
 
 from __future__ import annotations
 
+# --- the shape of a scenario file (and of --set, and of a session's values) -------------------
+
+MAX_DEPTH = 16
+"""Tables and arrays nested in one another, counted from the file's top level
+(``[variants.a.model]`` is 3 deep, ``x = [[1, 2]]`` under ``[params]`` 3)."""
+
+MAX_ARRAY_ITEMS = 1_000_000
+"""Numbers in one inline array (a ``[params]`` or ``[data]`` value)."""
+
+SEED_MAX = 2**32 - 1
+"""The largest seed: seeds are integers in [0, SEED_MAX], what numpy's generators take."""
+
+INT_MAX = 2**53
+"""Other integers (sizes, counts) stay at or below this, where they are exact as floats too."""
+
 # --- expressions: [graph] nodes and [data.generate] columns --------------------------------
 
 MAX_EXPRESSION_LENGTH = 10_000
@@ -23,6 +38,13 @@ the text before it is parsed, so that Python's parser never nests deeper than th
 MAX_GRAPH_NODES = 100_000
 """Nodes of one compiled graph: parameters, data, named nodes and every sub-expression."""
 
+MAX_GRAPH_VALUES = 20_000_000
+"""Numbers that the values of one graph hold together: its parameters and data, and what each
+node computes (its result, or for a loss the element-wise terms it reduces), their shapes
+worked out from the parameters' and data's before anything is computed. A broadcast of two
+arrays of a million numbers each, or thousands of nodes over a million rows, is refused; the
+gradients take about as much again."""
+
 MAX_FORMULA_NODES = 1_000
 """Terms of a derivative formula the explain panel writes (dz/db = 3*y + 2*x); a larger
 formula is left out and the panel shows the numeric chain-rule terms only."""
@@ -35,8 +57,12 @@ MAX_SCENARIO_BYTES = 10_000_000
 MAX_CSV_BYTES = 50_000_000
 """Size of a CSV file that a scenario reads ([data.csv], or a network's source = "csv")."""
 
-MAX_DATA_ROWS = 10_000_000
+MAX_DATA_ROWS = 1_000_000
 """Rows of a CSV file, and points that [data.generate] draws."""
+
+MAX_DATA_VALUES = 20_000_000
+"""Numbers in the data of one scenario: a CSV file's cells as it is read, and the columns of
+[data.generate] times its points."""
 
 MAX_SCRIPT_BYTES = 20_000_000
 """Size of a session script that ``gdlab replay`` reads (JSON or TOML)."""
@@ -52,6 +78,23 @@ MAX_STEP_COUNT = 10_000_000
 
 MAX_SCRIPT_STEPS = 50_000_000
 """Steps all the ``step`` actions of one session script may ask for together."""
+
+# --- networks ([model] of the network kind) -------------------------------------------------
+
+MAX_UNITS = 4_096
+"""Units in one layer of a network, the input layer included."""
+
+MAX_HIDDEN_LAYERS = 10
+"""Hidden layers of a network (between the input and the output layer)."""
+
+MAX_WEIGHTS = 10_000_000
+"""Weights of a network, all layers together: a step of the largest takes tens of milliseconds
+and its parameters, gradients and optimizer state a few hundred megabytes."""
+
+MAX_ACTIVATIONS = 50_000_000
+"""Rows of a mini-batch times the units of all the network's layers (the input's included):
+the activations one training step holds, four arrays of them. A larger mini-batch is
+refused; a whole data set is evaluated in chunks of rows that stay within it."""
 
 # --- MNIST files and their download -----------------------------------------------------------
 

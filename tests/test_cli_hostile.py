@@ -9,15 +9,20 @@ import os
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_cli import cli, user_error
 from test_mnist_fetch import server  # noqa: F401  (the local mirror fixture)
 
 from engine.data.fetch import DOWNLOAD_MARGIN, FILENAMES, MNIST_SIZES
+from engine.errors import ScenarioError
 from engine.limits import (
+    MAX_ACTIVATIONS,
     MAX_CSV_BYTES,
+    MAX_DATA_VALUES,
     MAX_EXPRESSION_NESTING,
     MAX_EXPRESSION_OPERATIONS,
+    MAX_GRAPH_VALUES,
     MAX_SCENARIO_BYTES,
 )
 
@@ -167,3 +172,83 @@ def test_csv_rows_are_counted_as_they_are_read(tmp_path, monkeypatch):
     (tmp_path / "d.csv").write_text("x\n" + "1\n" * 5)
     out = sources.load_data({"csv": {"file": "d.csv", "columns": ["x"]}}, tmp_path, "s.toml")
     assert out["x"].tolist() == [1.0] * 5
+
+
+# --- memory: what a few lines of a scenario may ask for ----------------------------------------
+
+def _column(name: str, n: int, row: bool = False) -> str:
+    """A [params] line: an array of n ones as a column (n, 1), or as a row (1, n)."""
+    ones = ", ".join(["1.0"] * n)
+    return f"{name} = [[{ones}]]\n" if row else f"{name} = [{', '.join(['[1.0]'] * n)}]\n"
+
+
+def test_a_broadcast_of_two_large_arrays_is_refused_before_it_is_computed(capsys, tmp_path):
+    # (n, 1) * (1, n) is n^2 numbers: 10^10 for n = 10^5, from a file of 1 MB
+    n = 100_000
+    path = scenario(tmp_path, "sum(a*b)", _column("a", n) + _column("b", n, row=True))
+    line = user_error(capsys, "run", str(path))
+    assert line == (f"gdlab: error: {path}: [graph] node 'a*b (in J)': the graph's values "
+                    f"would hold {2 * n + 1 + n * n:,} numbers up to this node ({n * n:,} in "
+                    f"it), more than the limit of {MAX_GRAPH_VALUES:,} for a graph: use less "
+                    "data or smaller arrays")
+
+
+def test_the_graph_values_are_counted_as_the_forward_pass_would_make_them(tmp_path):
+    import engine.shapes
+    from engine.graph import Graph
+
+    # w: 1, x: 1000, then w*x: 1000, (w*x)**2: 1000 (mean adds up in place: 1) -> 3,002
+    nodes = {"J": "mean((w*x)**2)"}
+    data = {"x": np.ones(1000)}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine.shapes, "MAX_GRAPH_VALUES", 3_002)
+        Graph.build({"w": 0.5}, data, nodes, "s.toml")
+        mp.setattr(engine.shapes, "MAX_GRAPH_VALUES", 3_000)
+        with pytest.raises(ScenarioError, match=r"node '\(w\*x\)\*\*2 \(in J\)': the graph's "
+                                                r"values would hold 3,001 numbers up to this "
+                                                r"node \(1,000 in it\)"):
+            Graph.build({"w": 0.5}, data, nodes, "s.toml")
+
+
+@pytest.mark.parametrize("a,b", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                 ((5, 2, 3), (3, 4)), ((5, 1, 2, 3), (7, 3, 4)), ((2, 3), (4, 5)),
+                                 ((), (3,))])
+def test_matrix_product_shapes_are_numpy_s(a, b):
+    from engine.shapes import node_shape
+
+    try:
+        want = np.matmul(np.zeros(a), np.zeros(b)).shape
+    except ValueError:
+        want = None
+    assert node_shape("matmul", False, [a, b])[0] == want
+
+
+def test_generated_data_and_csv_cells_are_counted(capsys, tmp_path, monkeypatch):
+    from engine.data import sources
+    from engine.errors import DataError
+
+    extra = '[data.generate]\nn = 600000\nx = "uniform(0, 1)"\n' + \
+        "".join(f'x{k} = "x + {k}"\n' for k in range(40))
+    path = scenario(tmp_path, "mean((w*x)**2)", extra)
+    assert user_error(capsys, "run", str(path)) == (
+        f"gdlab: error: {path}: [data.generate]: 41 columns of 600,000 points are 24,600,000 "
+        f"numbers, more than the limit of {MAX_DATA_VALUES:,} for a scenario's data")
+    monkeypatch.setattr(sources, "MAX_DATA_VALUES", 10)
+    (tmp_path / "d.csv").write_text("x,y\n" + "1,2\n" * 5)
+    with pytest.raises(DataError, match=r"d.csv: more than 10 cells by line 6 \(the limit"):
+        sources.load_data({"csv": {"file": "d.csv", "columns": ["x"]}}, tmp_path, "s.toml")
+
+
+def test_a_mini_batch_too_wide_for_memory(capsys, tmp_path, monkeypatch):
+    # MNIST's bundled subset (5,000 training images), through three layers of 4,096 units
+    monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    layers = [784, 4096, 1, 4096, 1, 4096, 10]
+    line = user_error(capsys, "run", "mnist_mlp", "--set", f"model.layers={layers}",
+                      "--set", "run.batch_size=60000")
+    rows, units = 5_000, sum(layers)
+    assert line == (
+        f"gdlab: error: mnist_mlp.toml: [variants.lr_3] key 'batch_size': mini-batches of "
+        f"{rows:,} examples through {units:,} units hold {rows * units:,} activations, more "
+        f"than the limit of {MAX_ACTIVATIONS:,} (use at most {MAX_ACTIVATIONS // units:,} "
+        "examples per batch)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from .. import confine, validate
 from ..errors import DataError, ScenarioError
 from ..expr import evaluate, parse
 from ..files import open_text_limited
-from ..limits import MAX_CSV_BYTES, MAX_DATA_ROWS
+from ..limits import MAX_CSV_BYTES, MAX_DATA_ROWS, MAX_DATA_VALUES
 from ..ops import FUNCTIONS, OPS
 
 MAX_ROWS = MAX_DATA_ROWS  # the name older code knows
@@ -140,9 +140,9 @@ def read_csv(path: Path, delimiter: str, where: str, max_rows: int
             reader = csv.reader(fh, delimiter=delimiter)
             # keep each row's line in the file, so that messages survive skipped blank lines
             rows = ((reader.line_num, r) for r in reader if r and any(c.strip() for c in r))
-            numbered = list(itertools.islice(rows, max_rows + 2))
+            numbered = list(itertools.islice(_counted(rows, path), max_rows + 2))
             if len(numbered) > max_rows + 1:
-                raise DataError(f"{path}: more than {max_rows} rows (the limit for a CSV file)")
+                raise DataError(f"{path}: more than {max_rows:,} rows (the limit for a CSV file)")
     except OSError as exc:
         raise DataError(f"{where}: cannot read {path} ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, csv.Error, TypeError) as exc:
@@ -157,6 +157,18 @@ def read_csv(path: Path, delimiter: str, where: str, max_rows: int
             raise DataError(f"{path}: line {lineno} has {len(row)} cells, the header has "
                             f"{len(header)}")
     return header, numbered[1:]
+
+
+def _counted(rows: Iterator[tuple[int, list[str]]], path: Path
+             ) -> Iterator[tuple[int, list[str]]]:
+    """The rows, their cells counted against MAX_DATA_VALUES as they are read."""
+    cells = 0
+    for row in rows:
+        cells += len(row[1])
+        if cells > MAX_DATA_VALUES:
+            raise DataError(f"{path}: more than {MAX_DATA_VALUES:,} cells by line {row[0]} "
+                            "(the limit for a scenario's data)")
+        yield row
 
 
 def generate(spec: Any, source: str) -> dict[str, np.ndarray]:
@@ -175,7 +187,12 @@ def generate(spec: Any, source: str) -> dict[str, np.ndarray]:
     except ScenarioError as exc:
         raise DataError(str(exc)) from None
     if n > MAX_ROWS:
-        raise DataError(f"{where} key 'n': at most {MAX_ROWS} points")
+        raise DataError(f"{where} key 'n': at most {MAX_ROWS:,} points")
+    columns = sum(1 for k in spec if k not in ("n", "seed", "noise"))
+    if n * columns > MAX_DATA_VALUES:
+        raise DataError(f"{where}: {columns} columns of {n:,} points are {n * columns:,} "
+                        f"numbers, more than the limit of {MAX_DATA_VALUES:,} for a scenario's "
+                        "data")
     rng = np.random.default_rng(seed)
     funcs = {**FUNCTIONS, **GENERATORS}
     cols: dict[str, np.ndarray] = {}
