@@ -67,9 +67,6 @@ MAX_DATA_VALUES = 20_000_000
 MAX_SCRIPT_BYTES = 20_000_000
 """Size of a session script that ``gdlab replay`` reads (JSON or TOML)."""
 
-MAX_SCRIPT_DEPTH = 32
-"""Nesting of lists and tables in a session script (a script needs 4)."""
-
 MAX_SCRIPT_ACTIONS = 10_000
 """Actions in one session script."""
 

@@ -14,9 +14,9 @@ from test_cli import user_error
 
 from engine.errors import GdlabError
 from engine.limits import (
+    MAX_DEPTH,
     MAX_SCRIPT_ACTIONS,
     MAX_SCRIPT_BYTES,
-    MAX_SCRIPT_DEPTH,
     MAX_SCRIPT_STEPS,
     MAX_STEP_COUNT,
 )
@@ -185,26 +185,28 @@ def test_too_many_actions(capsys, tmp_path):
         f"{MAX_SCRIPT_ACTIONS:,} in a session script)"
 
 
-@pytest.mark.parametrize("depth", [MAX_SCRIPT_DEPTH + 1, 100_000])
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 100_000])
 def test_nesting_beyond_the_limit(capsys, tmp_path, depth):
-    # just past the limit, and far deeper than Python's own parser can go
+    # just past the limit (the scenario files' limit: 'actions' is a list in the top table,
+    # depth 1), and far deeper than Python's own parser can go
     path = tmp_path / "s.json"
-    path.write_text('{"gdlab_session": 1, "actions": ' + "[" * (depth - 1) + "]" * (depth - 1)
-                    + "}")
-    assert user_error(capsys, "replay", str(path)) == \
-        f"gdlab: error: {path}: lists and tables nested more than {MAX_SCRIPT_DEPTH} deep " \
-        "(the limit for a session script)"
+    path.write_text('{"gdlab_session": 1, "actions": ' + "[" * depth + "]" * depth + "}")
+    line = user_error(capsys, "replay", str(path))
+    assert line == (f"gdlab: error: {path}: 'actions' nests tables or arrays more than "
+                    f"{MAX_DEPTH} deep (the limit)" if depth < 1000 else
+                    f"gdlab: error: {path}: tables or arrays nested more than {MAX_DEPTH} deep "
+                    "(the limit)")
 
 
 def test_toml_nesting_beyond_the_limit(capsys, tmp_path):
     path = tmp_path / "s.toml"
     path.write_text("gdlab_session = 1\nx = " + "[" * 5000 + "]" * 5000 + "\n")
-    assert "nested more than 32 deep" in user_error(capsys, "replay", str(path))
+    assert f"nested more than {MAX_DEPTH} deep" in user_error(capsys, "replay", str(path))
 
 
 def test_a_script_at_the_nesting_limit_is_read(tmp_path):
     note = 0.5
-    for _ in range(MAX_SCRIPT_DEPTH - 1):  # inside the script's own table: the limit exactly
+    for _ in range(MAX_DEPTH):  # inside the script's own table: the limit exactly
         note = [note]
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"gdlab_session": 1, "note": note,
@@ -212,7 +214,7 @@ def test_a_script_at_the_nesting_limit_is_read(tmp_path):
     assert load_script(path) == [{"do": "open", "scenario": "gd_square"}]
     path.write_text(json.dumps({"gdlab_session": 1, "note": [note],
                                 "actions": [{"do": "open", "scenario": "gd_square"}]}))
-    with pytest.raises(GdlabError, match="nested more than"):
+    with pytest.raises(GdlabError, match="'note' nests tables or arrays more than"):
         load_script(path)
 
 

@@ -293,7 +293,7 @@ def _mutate_json(rng: random.Random, data: object, quick: bool = False) -> objec
         else:
             acts[i:i] = [acts[i]] * rng.choice([2, 20, 50] if quick else [2, 100, 5000])
     elif how == 3:  # nesting: a placeholder, written out as brackets once the rest is JSON
-        v = f"@@nest{rng.choice([2, 10, 29, 30, 100, 10_000])}@@"
+        v = f"@@nest{rng.choice([2, 10, 14, 15, 16, 100, 10_000])}@@"
         if isinstance(acts, list) and acts and isinstance(acts[0], dict):
             rng.choice(acts)["value"] = v
         else:

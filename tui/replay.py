@@ -25,7 +25,6 @@ from engine.files import read_text_limited
 from engine.limits import (
     MAX_SCRIPT_ACTIONS,
     MAX_SCRIPT_BYTES,
-    MAX_SCRIPT_DEPTH,
     MAX_SCRIPT_STEPS,
     MAX_STEP_COUNT,
 )
@@ -111,16 +110,12 @@ def parse_script(text: str, path: str | Path = "<script>", toml: bool = False
     """The checked actions of a script's text (``path`` names it in messages)."""
     try:
         data = tomllib.loads(text) if toml else json.loads(text)
-    except RecursionError:
-        data = None
-        depth = MAX_SCRIPT_DEPTH + 1  # deeper than Python's parser goes, so deeper than this
+    except RecursionError:  # deeper than Python's parser goes, so far deeper than the limit
+        raise GdlabError(f"{path}: tables or arrays nested more than {check.MAX_DEPTH} deep "
+                         "(the limit)") from None
     except ValueError as exc:  # JSONDecodeError, TOMLDecodeError, an integer of 5,000 digits
         raise GdlabError(f"{path}: not a session script ({exc})") from None
-    else:
-        depth = _depth(data)
-    if depth > MAX_SCRIPT_DEPTH:
-        raise GdlabError(f"{path}: lists and tables nested more than {MAX_SCRIPT_DEPTH} deep "
-                         "(the limit for a session script)")
+    check.check_limits(data, str(path))  # as a scenario file's nesting (engine/validate.py)
     if not isinstance(data, dict) or data.get("gdlab_session") != FORMAT_VERSION:
         raise GdlabError(f"{path}: not a session script (expected gdlab_session = {FORMAT_VERSION})")
     actions = data.get("actions")
@@ -141,21 +136,6 @@ def parse_script(text: str, path: str | Path = "<script>", toml: bool = False
                 raise GdlabError(f"{path}: action {i + 1}: the step actions ask for more than "
                                  f"{MAX_SCRIPT_STEPS:,} steps (the limit for a session script)")
     return actions
-
-
-def _depth(data: Any) -> int:
-    """How deeply lists and tables nest in ``data`` (a scalar is 0), counted without recursion
-    and no further than one level past MAX_SCRIPT_DEPTH."""
-    deepest = 0
-    stack = [(data, 1)]
-    while stack and deepest <= MAX_SCRIPT_DEPTH:
-        x, d = stack.pop()
-        if isinstance(x, dict):
-            x = list(x.values())
-        if isinstance(x, list):
-            deepest = max(deepest, d)
-            stack.extend((c, d + 1) for c in x)
-    return deepest
 
 
 def replay(actions: list[dict[str, Any]], search: list[Path] | None = None,
