@@ -252,3 +252,26 @@ def test_a_mini_batch_too_wide_for_memory(capsys, tmp_path, monkeypatch):
         f"{rows:,} examples through {units:,} units hold {rows * units:,} activations, more "
         f"than the limit of {MAX_ACTIVATIONS:,} (use at most {MAX_ACTIVATIONS // units:,} "
         "examples per batch)")
+
+
+# --- found by the campaign --------------------------------------------------------------------
+
+@pytest.mark.parametrize("train,got", [('["x", ["x"]]', "expected parameter names (strings), "
+                                                       "got a list"),
+                                       ('"x"', "expected a list of parameter names, got a "
+                                               "string 'x'")])
+def test_train_must_be_a_list_of_names(capsys, train, got):
+    assert user_error(capsys, "run", "gd_square", "--set", f"run.train={train}") == \
+        f"gdlab: error: gd_square.toml: [run] key 'train': {got}"
+
+
+@pytest.mark.parametrize("action", [{"do": "param", "name": "q", "value": 1.0},
+                                    {"do": "train", "name": "q", "on": True},
+                                    {"do": "set", "key": "lr", "value": 0.1},
+                                    {"do": "reset"}, {"do": "step", "count": 1}])
+def test_a_session_action_on_a_network_scenario(capsys, tmp_path, action):
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps({"gdlab_session": 1, "actions": [
+        {"do": "open", "scenario": "mnist_mlp"}, action]}))
+    assert user_error(capsys, "replay", str(script)) == \
+        "gdlab: error: action 2: mnist_mlp.toml: network scenarios are not stepped in a session"

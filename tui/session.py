@@ -134,6 +134,7 @@ class Session:
 
     def set_param(self, name: str, value: float) -> None:
         """Change a parameter's starting value, then reset to the new start."""
+        self._need_run()  # a scenario whose kind steps
         sc = self._need()
         if name not in sc.params:
             raise GdlabError(f"'{name}' is not a parameter (parameters: {', '.join(sc.params)})")
@@ -144,6 +145,7 @@ class Session:
 
     def set_train(self, name: str, on: bool) -> None:
         """Train a parameter or hold it fixed, then reset."""
+        self._need_run()  # a scenario whose kind steps
         sc = self._need()
         if name not in sc.params:
             raise GdlabError(f"'{name}' is not a parameter (parameters: {', '.join(sc.params)})")
@@ -157,6 +159,7 @@ class Session:
 
     def set(self, key: str, value: Any) -> None:
         """Change a [run] setting between steps, keeping the current parameter values."""
+        self._need_run()
         if key not in SETTINGS:
             raise GdlabError(f"'{key}' is not a setting the app changes ({', '.join(SETTINGS)})")
         if isinstance(value, float) and key in INT_SETTINGS and value.is_integer():
@@ -222,7 +225,7 @@ class Session:
 
     def reset(self) -> None:
         """Back to the starting values with the current settings; the trace starts again."""
-        self._need()
+        self._need_run()
         with self.lock:
             self._new_run(keep=False)
         self._log({"do": "reset"})
