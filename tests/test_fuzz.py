@@ -73,3 +73,21 @@ def test_the_signature_names_the_innermost_gdlab_frame():
     except OverflowError as exc:
         sig = fuzzing.signature(exc)
     assert sig.startswith("OverflowError at engine/graph.py:") and sig.endswith(" (as_value)")
+
+
+def test_the_campaign_counts_every_case(tmp_path):
+    # the long campaign's machinery on a few cases: worker processes, the summary's counts
+    import json
+    import subprocess
+
+    out = tmp_path / "summary.json"
+    tools = Path(__file__).resolve().parent.parent / "tools"
+    done = subprocess.run([sys.executable, str(tools / "fuzz_campaign.py"), "--cases", "40",
+                           "--start", "1000", "--workers", "1", "--batch", "25",
+                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(out.read_text())
+    assert summary["cases"] == 40 and not summary["interrupted"]
+    assert sum(summary["outcomes"].values()) == 40 and summary["bugs"] == {}
+    assert summary["by_kind"]["script"]["ok"] + summary["by_kind"]["script"]["refused"] == 8
+    assert done.stdout.startswith("40 cases in ")

@@ -4,17 +4,17 @@ worker process with a time and a memory limit, every outcome counted, a summary 
     python tools/fuzz_campaign.py --cases 100000 --out fuzz-summary.json
 
 Cases are numbered (tools/fuzz_mutations.py rebuilds each from its number): one in five is a
-script, the others mutated bundled scenarios. Workers (``--workers``, default one per core)
-take batches of cases, a fresh worker process for each batch; a case gets ``--timeout``
-seconds (an alarm), and the worker's address space is limited to ``--memory-mb``
-(RLIMIT_AS). A worker that stops answering is killed after the timeout and a grace period,
-and its case counts as a hang; a worker that dies counts its case as a crash. Each such case
-is then run again alone in a fresh worker, and one that runs normally there is reported as
-unconfirmed (a busy machine, or what earlier cases left in the worker), apart from the
-counts. Outcomes: ``ok`` (ran), ``refused`` (a GdlabError: the project's own error),
-``other`` (any other exception: a bug), ``hang``, ``memory`` (MemoryError) and ``crash``.
-For each kind of bug (exception type and the innermost frame of gdlab's code) the smallest
-case is kept, and shrunk line by line to a minimal example that still fails the same way.
+script, the others mutated bundled scenarios. Workers (tools/fuzz_worker.py) (``--workers``,
+default one per core) take batches of cases, a fresh worker process for each batch; a case
+gets ``--timeout`` seconds (an alarm), and the worker's address space is limited to
+``--memory-mb`` (RLIMIT_AS). A worker that stops answering is killed after the timeout and a
+grace period, and its case counts as a hang; a worker that dies counts its case as a crash.
+Each such case is then run again alone in a fresh worker, and one that runs normally there is
+reported as unconfirmed (a busy machine, or what earlier cases left in the worker), apart from
+the counts. Outcomes: ``ok`` (ran), ``refused`` (a GdlabError: the project's own error),
+``other`` (any other exception: a bug), ``hang``, ``memory`` (MemoryError) and ``crash``. For
+each kind of bug (exception type and the innermost frame of gdlab's code) the smallest case is
+kept, and shrunk line by line to a minimal example that still fails the same way.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import json
 import os
 import platform
 import queue
-import resource
-import signal
 import subprocess
 import sys
 import threading
@@ -41,119 +39,6 @@ OUTCOMES = ("ok", "refused", "other", "hang", "memory", "crash")
 def kind_of(i: int) -> str:
     """Case i is a session script one time in five, a scenario otherwise."""
     return "script" if i % 5 == 4 else "scenario"
-
-
-# --- the worker: runs cases, one JSON line each -------------------------------------------------
-
-class CaseTimeout(BaseException):
-    """The case ran past its time (raised by the alarm; not an Exception, so nothing in gdlab
-    can catch it)."""
-
-
-def _alarm(signum: int, frame: object) -> None:
-    raise CaseTimeout()
-
-
-def run_one(kind: str, n: int, timeout: float) -> dict:
-    """Run case ``n`` under the alarm; its outcome as a JSON-ready dict."""
-    import fuzzing
-
-    case = fuzzing.scenario_case(n) if kind == "scenario" else fuzzing.script_case(n)
-    t0 = time.perf_counter()
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        outcome, exc = fuzzing.run_case(case)
-    except CaseTimeout:
-        outcome, exc = "hang", None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    result = {"n": n, "kind": kind, "seconds": round(time.perf_counter() - t0, 4),
-              "size": len(case.text), "outcome": outcome}
-    if outcome == "hang":
-        result.update(sig=f"hang after {timeout:g} s", msg="")
-    elif outcome == "other":
-        memory = isinstance(exc, MemoryError)
-        result.update(outcome="memory" if memory else "other", sig=fuzzing.signature(exc),
-                      msg=" ".join(str(exc).split())[:300])
-    return result
-
-
-def still_fails(kind: str, text: str, sig: str, timeout: float) -> bool:
-    """Does this text fail with the same signature?"""
-    import fuzzing
-
-    case = fuzzing.Case(0, kind, "minimal.toml" if kind == "scenario" else "script", text)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        outcome, exc = fuzzing.run_case(case)
-    except CaseTimeout:
-        return sig.startswith("hang")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    return outcome == "other" and fuzzing.signature(exc) == sig
-
-
-def minimize(kind: str, n: int, sig: str, timeout: float) -> str:
-    """The case's text with every line (for a script: every action) removed that the failure
-    does not need, greedily until nothing more can go."""
-    import fuzzing
-
-    case = fuzzing.scenario_case(n) if kind == "scenario" else fuzzing.script_case(n)
-    text = case.text
-    if kind == "scenario":
-        case.name = "minimal.toml"
-        parts, join = text.split("\n"), "\n".join
-    else:
-        try:
-            data = json.loads(text)
-            actions = data["actions"]
-            if not isinstance(actions, list):
-                return text
-        except (ValueError, KeyError, TypeError, RecursionError):
-            return text
-        parts = actions
-
-        def join(acts: list) -> str:
-            return json.dumps({**data, "actions": acts}, allow_nan=True)
-    if not still_fails(kind, join(parts), sig, timeout):
-        return text
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(parts) - 1, -1, -1):
-            trial = parts[:i] + parts[i + 1:]
-            if still_fails(kind, join(trial), sig, timeout):
-                parts, changed = trial, True
-    return join(parts)
-
-
-def worker(args: argparse.Namespace) -> None:
-    """Read requests on stdin (a JSON list of [kind, n], or {"minimize": ...}), answer each
-    case with one JSON line on stdout."""
-    sys.path.insert(0, str(HERE))
-    limit = args.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    signal.signal(signal.SIGALRM, _alarm)
-    import fuzzing  # noqa: F401 - imported once, before the first case's clock starts
-
-    for line in sys.stdin:
-        request = json.loads(line)
-        if isinstance(request, dict):
-            m = request["minimize"]
-            try:
-                text = minimize(m["kind"], m["n"], m["sig"], args.timeout)
-            except (MemoryError, CaseTimeout):
-                text = ""
-            print(json.dumps({"minimized": text}), flush=True)
-            continue
-        for kind, n in request:
-            try:
-                result = run_one(kind, n, args.timeout)
-            except (MemoryError, CaseTimeout) as exc:  # in the harness, as the case ended
-                bad = "memory" if isinstance(exc, MemoryError) else "hang"
-                result = {"n": n, "kind": kind, "outcome": bad, "sig": f"{bad} in the harness",
-                          "msg": "", "seconds": 0.0, "size": 0}
-            print(json.dumps(result), flush=True)
 
 
 # --- the parent: hands out batches, watches the workers, counts ------------------------------------
@@ -207,8 +92,32 @@ class Worker:
         self.proc.wait()
 
 
+class Stop:
+    """Ctrl-C during a campaign: no new worker is started, the running ones are killed, and
+    the cases answered so far are summarized."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.live: set[Worker] = set()
+        self.lock = threading.Lock()
+
+    def start(self, args: argparse.Namespace) -> Worker:
+        with self.lock:
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            w = Worker(args)
+            self.live.add(w)
+            return w
+
+    def now(self) -> None:
+        with self.lock:
+            self.event.set()
+            for w in self.live:
+                w.kill()
+
+
 def run_batches(args: argparse.Namespace, todo: queue.Queue, results: list[dict],
-                lock: threading.Lock, progress: callable) -> None:
+                lock: threading.Lock, progress: callable, stop: Stop) -> None:
     """One thread per worker: take batches, each in a fresh worker (what a case leaves in
     the process stays in its batch), collect answers, replace a worker that fails or that
     ran out of memory."""
@@ -221,29 +130,33 @@ def run_batches(args: argparse.Namespace, todo: queue.Queue, results: list[dict]
                 return
             if w is not None:
                 w.kill()
-            w = Worker(args)
+            w = stop.start(args)
             pending = list(batch)
             w.send(pending)
             while pending:
                 got, why = w.answer()
+                if stop.event.is_set():
+                    return
                 if got is None:  # the case it was on hung or killed it
                     kind, n = pending.pop(0)
                     hang = why == "silent"
                     got = {"n": n, "kind": kind, "outcome": "hang" if hang else "crash",
                            "sig": f"hang: no answer within {w.wait:g} s" if hang else
                            f"worker {why}", "msg": "", "seconds": w.wait, "size": 0}
-                    w = Worker(args)
+                    w = stop.start(args)
                     if pending:
                         w.send(pending)
                 else:
                     pending.pop(0)
                     if got["outcome"] == "memory" and pending:  # start the rest afresh
                         w.kill()
-                        w = Worker(args)
+                        w = stop.start(args)
                         w.send(pending)
                 with lock:
                     results.append(got)
                 progress()
+    except KeyboardInterrupt:  # raised by stop.start once the campaign is stopping
+        return
     finally:
         if w is not None:
             w.kill()
@@ -270,12 +183,21 @@ def campaign(args: argparse.Namespace) -> dict:
             print(f"{done}/{len(cases)} cases, {rate:.0f}/s, "
                   + ", ".join(f"{o} {counts[o]}" for o in OUTCOMES), file=sys.stderr, flush=True)
 
-    threads = [threading.Thread(target=run_batches, args=(args, todo, results, lock, progress))
+    stop = Stop()
+    threads = [threading.Thread(target=run_batches,
+                                args=(args, todo, results, lock, progress, stop))
                for _ in range(args.workers)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.join()
+    except KeyboardInterrupt:
+        print("interrupted: summarizing the cases answered so far", file=sys.stderr)
+        stop.now()
+        for t in threads:
+            t.join()
+        return summarize(args, list(results), time.monotonic() - t0, interrupted=True)
     confirm(args, results)
     seconds = time.monotonic() - t0
     return summarize(args, results, seconds)
@@ -301,8 +223,10 @@ def confirm(args: argparse.Namespace, results: list[dict]) -> None:
             r["unconfirmed"] = {"outcome": again["outcome"], "seconds": again["seconds"]}
 
 
-def summarize(args: argparse.Namespace, results: list[dict], seconds: float) -> dict:
-    """Counts per outcome and kind; per bug signature its count, smallest case and message."""
+def summarize(args: argparse.Namespace, results: list[dict], seconds: float,
+              interrupted: bool = False) -> dict:
+    """Counts per outcome and kind; per bug signature its count, smallest case and message
+    (shrunk to a minimal example unless ``--no-minimize`` or ``interrupted``)."""
     def outcome(r: dict) -> str:  # a hang or crash that did not happen again is counted apart
         return "unconfirmed" if "unconfirmed" in r else r["outcome"]
 
@@ -320,7 +244,7 @@ def summarize(args: argparse.Namespace, results: list[dict], seconds: float) -> 
         b["count"] += 1
         if r["size"] < b["size"]:
             b.update(kind=r["kind"], case=r["n"], size=r["size"], message=r["msg"])
-    if args.minimize and bugs:
+    if args.minimize and bugs and not interrupted:
         w = Worker(args)
         try:
             for sig, b in bugs.items():
@@ -339,6 +263,7 @@ def summarize(args: argparse.Namespace, results: list[dict], seconds: float) -> 
         "command": " ".join([Path(sys.executable).name, "tools/fuzz_campaign.py", *sys.argv[1:]]),
         "python": platform.python_version(),
         "cases": len(results),
+        "interrupted": interrupted,
         "start": args.start,
         "workers": args.workers,
         "timeout_seconds": args.timeout,
@@ -356,7 +281,8 @@ def report_text(summary: dict) -> str:
     """The summary as a person reads it."""
     o = summary["outcomes"]
     lines = [f"{summary['cases']} cases in {summary['seconds']} s ({summary['workers']} workers, "
-             f"{summary['timeout_seconds']:g} s and {summary['memory_mb']} MB per case)",
+             f"{summary['timeout_seconds']:g} s and {summary['memory_mb']} MB per case)"
+             + (" - interrupted" if summary.get("interrupted") else ""),
              "  " + ", ".join(f"{k}: {o[k]}" for k in OUTCOMES)]
     for kind, c in summary["by_kind"].items():
         lines.append(f"  {kind}s: " + ", ".join(f"{k}: {c[k]}" for k in OUTCOMES))
@@ -387,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
+        from fuzz_worker import worker
+
         worker(args)
         return 0
     summary = campaign(args)
@@ -394,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(report_text(summary))
     bad = sum(summary["outcomes"][k] for k in ("other", "hang", "memory", "crash"))
-    return 1 if bad else 0
+    return 130 if summary["interrupted"] else 1 if bad else 0
 
 
 if __name__ == "__main__":
