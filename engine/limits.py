@@ -85,8 +85,9 @@ MAX_HIDDEN_LAYERS = 10
 """Hidden layers of a network (between the input and the output layer)."""
 
 MAX_WEIGHTS = 10_000_000
-"""Weights of a network, all layers together: a step of the largest takes tens of milliseconds
-and its parameters, gradients and optimizer state a few hundred megabytes."""
+"""Weights of a network, all layers together: a step (a mini-batch of 10) of the largest takes
+about 30 ms, its parameters, gradients and optimizer state a few hundred megabytes
+(bench/bench_limits.py)."""
 
 MAX_ACTIVATIONS = 50_000_000
 """Rows of a mini-batch times the units of all the network's layers (the input's included):

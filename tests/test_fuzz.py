@@ -58,9 +58,9 @@ def test_the_mutations_reach_every_outcome():
 def test_network_scenarios_are_fuzzed_through_the_registry():
     # cases made from the bundled network scenarios run a few training steps (kinds.get(...)
     # .check and .stream, then the network views); their refusals name [model], [data], [run]
-    cases = [c for c in map(fuzzing.scenario_case, range(600)) if "[model]" in c.text]
+    cases = [c for c in map(fuzzing.scenario_case, range(300)) if "[model]" in c.text]
     results = [fuzzing.run_case(c) for c in cases]
-    assert len(cases) >= 40 and sum(o == "ok" for o, _ in results) >= 10
+    assert len(cases) >= 30 and sum(o == "ok" for o, _ in results) >= 5
     assert {"[model]", "[run]"} <= {t for o, exc in results if o == "refused"
                                     for t in ("[model]", "[data]", "[run]") if t in str(exc)}
 
