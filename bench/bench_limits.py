@@ -4,9 +4,9 @@ The limits of engine/limits.py are meant to keep every step within reason. This 
 worst cases they allow, each in a fresh process (so that its peak resident memory is its
 own), against the bundled scenario it grows from, measured in the same run:
 
-1. A network step (a mini-batch of 10, backpropagation and an SGD update) of networks at
-   MAX_WEIGHTS, and of the widest allowed, against Nielsen's [784, 30, 10]; and the
-   evaluation of 1,000 examples (in chunks within MAX_ACTIVATIONS).
+1. A network step (a mini-batch of 10, backpropagation and an SGD update) of networks just
+   under MAX_PARAMETERS, and of the most units allowed, against Nielsen's [784, 30, 10]; and
+   the evaluation of 1,000 examples (in chunks within MAX_ACTIVATIONS).
 2. One iteration (forward and backward) of ``regression_linear`` with as many generated
    points as MAX_DATA_ROWS allows, against its 200 points.
 
@@ -33,10 +33,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = [
     [784, 30, 10],  # the reference: Nielsen's first network
-    [784, 4096, 1600, 10],  # MAX_WEIGHTS with the widest first layer
-    [784, 2790, 2790, 10],  # MAX_WEIGHTS in two equal hidden layers
-    [784, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 10],  # MAX_HIDDEN_LAYERS
-    [784, 4096, 1, 4096, 1, 4096, 10],  # the most units within the weights
+    [784, 4096, 430, 10],  # MAX_PARAMETERS with the widest first layer
+    [784, 1870, 1870, 10],  # MAX_PARAMETERS in two equal hidden layers
+    [784, 700, 700, 700, 700, 700, 700, 700, 700, 700, 700, 10],  # and in MAX_HIDDEN_LAYERS
+    [784, 4096, 1, 4096, 1, 4096, 10],  # the most units within the parameters
 ]
 POINTS = [200, 1_000_000]  # regression_linear as bundled, and at MAX_DATA_ROWS
 
@@ -62,7 +62,7 @@ def network_case(layers: list[int], repeats: int) -> dict:
         t = time.process_time()
         net.evaluate(X, y)
         evaluation = time.process_time() - t
-    return {"weights": sum(a * b for a, b in zip(layers, layers[1:], strict=False)),
+    return {"parameters": sum(a * b + b for a, b in zip(layers, layers[1:], strict=False)),
             "step": statistics.median(times), "evaluate_1000": evaluation}
 
 
@@ -108,7 +108,7 @@ def main() -> None:
     for layers in NETWORKS:
         r = ref if layers is NETWORKS[0] else measure("network", json.dumps(layers),
                                                       args.repeats)
-        print(f"network {layers}: {r['weights']:,} weights; step (batch 10) "
+        print(f"network {layers}: {r['parameters']:,} weights and biases; step (batch 10) "
               f"{1000 * r['step']:.3g} ms = {r['step'] / ref['step']:.0f}x the reference; "
               f"evaluation of 1,000 examples {r['evaluate_1000']:.3g} s; peak {r['peak_mb']:.0f} MB")
     gref = measure("graph", str(POINTS[0]), args.repeats)

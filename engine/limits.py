@@ -78,16 +78,16 @@ MAX_SCRIPT_STEPS = 50_000_000
 
 # --- networks ([model] of the network kind) -------------------------------------------------
 
-MAX_UNITS = 4_096
-"""Units in one layer of a network, the input layer included."""
+MAX_LAYER_SIZE = 4_096
+"""Units in one layer of a network, the input layer included (as engine/models/config.py)."""
 
 MAX_HIDDEN_LAYERS = 10
 """Hidden layers of a network (between the input and the output layer)."""
 
-MAX_WEIGHTS = 10_000_000
-"""Weights of a network, all layers together: a step (a mini-batch of 10) of the largest takes
-about 30 ms, its parameters, gradients and optimizer state a few hundred megabytes
-(bench/bench_limits.py)."""
+MAX_PARAMETERS = 5_000_000
+"""Weights and biases of a network, all layers together (as engine/models/config.py): a step
+(a mini-batch of 10) of the largest takes about 15 ms, and its parameters, gradients and
+optimizer state take a few hundred megabytes at most (bench/bench_limits.py)."""
 
 MAX_ACTIVATIONS = 50_000_000
 """Rows of a mini-batch times the units of all the network's layers (the input's included):
