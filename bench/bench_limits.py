@@ -44,9 +44,12 @@ POINTS = [200, 1_000_000]  # regression_linear as bundled, and at MAX_DATA_ROWS
 def network_case(layers: list[int], repeats: int) -> dict:
     import numpy as np
 
-    from engine.mlp import MLP, mlp_config_from_table
+    from engine.models.config import dense_config_from_table
+    from engine.models.dense import DenseNet
 
-    net = MLP(mlp_config_from_table({"layers": layers}, "bench"))
+    # as the network kind builds an MNIST network: float32, pixels scaled by 1/255
+    net = DenseNet(dense_config_from_table({"layers": layers}, "bench"), dtype="float32",
+                   n_train=1000, input_scale=1 / 255)
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, (1000, layers[0]), dtype=np.uint8)
     y = rng.integers(0, layers[-1], 1000)

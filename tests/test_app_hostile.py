@@ -212,3 +212,36 @@ async def test_an_mnist_folder_holding_a_gzip_bomb_is_reported_by_the_dashboard(
             "images of 28x28" in errors[0], errors
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_the_dashboard_refuses_a_mini_batch_too_wide_for_memory(
+        tmp_path: Path, monkeypatch) -> None:
+    from engine.bundled import BUNDLED_DIR
+    from engine.limits import MAX_ACTIVATIONS
+    from tui.screens.mnist import MnistScreen
+
+    # the bundled subset's 5,000 training images in one batch through three layers of 4,096
+    layers = [784, 4096, 1, 4096, 1, 4096, 10]
+    text = (BUNDLED_DIR / "mnist_mlp.toml").read_text()
+    text = text.replace("layers = [784, 30, 10]", f"layers = {layers}")
+    path = tmp_path / "wide.toml"
+    path.write_text(text.replace("batch_size = 10", "batch_size = 60000"))
+    monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    app = RecordingApp(scenario=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):  # the dashboard is pushed once the app has mounted
+            if isinstance(app.screen, MnistScreen):
+                break
+            await pilot.pause()
+        assert isinstance(app.screen, MnistScreen)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        errors = [m for m, sev in app.shown if sev == "error"]
+        units = sum(layers)
+        assert len(errors) == 1 and (
+            f"key 'batch_size': mini-batches of 5,000 examples through {units:,} units hold "
+            f"{5_000 * units:,} activations, more than the limit of {MAX_ACTIVATIONS:,} (use at "
+            f"most {MAX_ACTIVATIONS // units:,} examples per batch)") in errors[0], errors
+        await pilot.press("q")
+    assert app.return_code == 0

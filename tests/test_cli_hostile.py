@@ -239,19 +239,27 @@ def test_generated_data_and_csv_cells_are_counted(capsys, tmp_path, monkeypatch)
         sources.load_data({"csv": {"file": "d.csv", "columns": ["x"]}}, tmp_path, "s.toml")
 
 
-def test_a_mini_batch_too_wide_for_memory(capsys, tmp_path, monkeypatch):
-    # MNIST's bundled subset (5,000 training images), through three layers of 4,096 units
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_mini_batch_too_wide_for_memory(capsys, tmp_path, monkeypatch, command):
+    # MNIST's bundled subset (5,000 training images), through three layers of 4,096 units: a
+    # batch of 60,000 is the whole training set, 5,000 rows
     monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     layers = [784, 4096, 1, 4096, 1, 4096, 10]
-    line = user_error(capsys, "run", "mnist_mlp", "--set", f"model.layers={layers}",
-                      "--set", "run.batch_size=60000")
-    rows, units = 5_000, sum(layers)
-    assert line == (
-        f"gdlab: error: mnist_mlp.toml: [variants.lr_3] key 'batch_size': mini-batches of "
-        f"{rows:,} examples through {units:,} units hold {rows * units:,} activations, more "
-        f"than the limit of {MAX_ACTIVATIONS:,} (use at most {MAX_ACTIVATIONS // units:,} "
-        "examples per batch)")
+    units = sum(layers)
+    fits = MAX_ACTIVATIONS // units
+    for batch, rows in ((60_000, 5_000), (fits + 1, fits + 1)):
+        line = user_error(capsys, command, "mnist_mlp", "--set", f"model.layers={layers}",
+                          "--set", f"run.batch_size={batch}")
+        assert line == (
+            f"gdlab: error: mnist_mlp.toml: [variants.lr_3] key 'batch_size': mini-batches of "
+            f"{rows:,} examples through {units:,} units hold {rows * units:,} activations, "
+            f"more than the limit of {MAX_ACTIVATIONS:,} (use at most {fits:,} examples per "
+            "batch)")
+    if command == "check":  # the largest batch that fits passes
+        rc, out, err = cli(capsys, "check", "mnist_mlp", "--set", f"model.layers={layers}",
+                           "--set", f"run.batch_size={fits}")
+        assert (rc, err) == (0, ""), err
 
 
 # --- found by the campaign --------------------------------------------------------------------
