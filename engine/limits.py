@@ -89,6 +89,15 @@ MAX_PARAMETERS = 5_000_000
 (a mini-batch of 10) of the largest takes about 15 ms, and its parameters, gradients and
 optimizer state take a few hundred megabytes at most (bench/bench_limits.py)."""
 
+MAX_NETWORK_POINTS = 100_000
+"""Points of a network's generated data set ([data] ``n``) and rows of its CSV file."""
+
+MAX_CLASSES = 1_000
+"""Classes of a network's CSV labels (integers 0 to 999, or as many names)."""
+
+MAX_FEATURES = 64
+"""Expressions in a network's [data] ``features`` (its input layer is at most MAX_LAYER_SIZE)."""
+
 MAX_ACTIVATIONS = 50_000_000
 """Rows of a mini-batch times the units of all the network's layers (the input's included):
 the activations one training step holds, four arrays of them. A larger mini-batch is
