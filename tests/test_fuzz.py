@@ -65,6 +65,18 @@ def test_network_scenarios_are_fuzzed_through_the_registry():
                                     for t in ("[model]", "[data]", "[run]") if t in str(exc)}
 
 
+def test_network_cases_train_on_the_harness_s_tiny_mnist(monkeypatch, tmp_path):
+    # however MNIST would be found ($GDLAB_MNIST_DIR, the cache, the bundled subset), a case's
+    # network trains on 32 training and 16 test images: a large legal network stays quick
+    from engine.scenario import load_scenario
+
+    monkeypatch.setenv("GDLAB_MNIST_DIR", str(tmp_path))  # an empty folder: never read
+    sc = load_scenario("mnist_mlp")
+    with fuzzing._tiny_mnist():
+        data = sc.dataset(None)
+    assert (len(data.y_train), len(data.y_test)) == (fuzzing.TINY_TRAIN, fuzzing.TINY_TEST)
+
+
 def test_the_signature_names_the_innermost_gdlab_frame():
     from engine.graph import as_value
 

@@ -123,7 +123,7 @@ def _tiny_mnist() -> Iterator[None]:
     bundled subset (loaded once): a few steps need no more, and the full set (which
     $GDLAB_MNIST_DIR may name) would make a case slow. A [data] path the case names is read
     as gdlab reads it, hostile paths included."""
-    from engine.data import mnist
+    from engine.data import mnist, mnist_source
 
     real = mnist.load_mnist
 
@@ -141,11 +141,12 @@ def _tiny_mnist() -> Iterator[None]:
                                a["test_images"][:m], a["test_labels"][:m],
                                "the fuzzing harness's tiny MNIST", True)
 
-    mnist.load_mnist = load
+    # the network kind's source reads MNIST through its own name for load_mnist
+    mnist.load_mnist = mnist_source.load_mnist = load
     try:
         yield
     finally:
-        mnist.load_mnist = real
+        mnist.load_mnist = mnist_source.load_mnist = real
 
 
 def _run_script(case: Case) -> None:
