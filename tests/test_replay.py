@@ -101,7 +101,9 @@ def test_a_long_replay_holds_a_few_records_at_a_time(monkeypatch):
     before = sum(1 for o in gc.get_objects() if type(o) is Record)  # left by other tests
     out = io.StringIO()
     write_replay(actions, "jsonl", out, keep=100)
-    assert out.getvalue().count("\n") == 20_001 and len(alive) == 10
+    # 20,000 rows of steps, the row of the state the paused trace reached (iteration 20,000),
+    # the summary; rows 0, 2,000, ..., 20,000 counted
+    assert out.getvalue().count("\n") == 20_000 + 1 + 1 and len(alive) == 11
     # a step action hands its records over STEP_CHUNK at a time: at most that many, and a few
     assert max(alive) - before <= STEP_CHUNK + 5, (before, alive)
 
@@ -251,7 +253,8 @@ def test_a_good_script_still_replays_through_the_command_line(capsys, tmp_path):
     toml = tmp_path / "s.toml"
     toml.write_text('gdlab_session = 1\n[[actions]]\ndo = "open"\nscenario = "target_z"\n'
                     '[[actions]]\ndo = "step"\ncount = 3\n')
-    assert main_out(capsys, "replay", str(toml), "--format", "csv").count("\n") == 4
+    # the header, the rows of 3 steps, and the row of the state the paused trace reached
+    assert main_out(capsys, "replay", str(toml), "--format", "csv").count("\n") == 1 + 3 + 1
 
 
 def main_out(capsys, *argv: str) -> str:
