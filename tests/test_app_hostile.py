@@ -176,7 +176,7 @@ def test_the_shell_sees_a_failure_of_the_app(monkeypatch, capsys) -> None:
     assert cmd_open(None, [], headless=True) == 0
 
 
-async def test_an_mnist_folder_holding_a_gzip_bomb_is_reported_by_the_dashboard(
+async def test_an_mnist_folder_holding_a_gzip_bomb_is_reported_by_the_network_screen(
         tmp_path: Path, monkeypatch) -> None:
     import gzip
     import struct
@@ -196,15 +196,15 @@ async def test_an_mnist_folder_holding_a_gzip_bomb_is_reported_by_the_dashboard(
     path = tmp_path / "bomb.toml"
     path.write_text(text.replace('source = "mnist"', f'source = "mnist"\npath = "{folder}"'))
     monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
-    from tui.screens.mnist import MnistScreen
+    from tui.screens.network import NetworkScreen
 
     app = RecordingApp(scenario=str(path))
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(100):  # the dashboard is pushed once the app has mounted
-            if isinstance(app.screen, MnistScreen):
+        for _ in range(100):  # the network screen is pushed once the app has mounted
+            if isinstance(app.screen, NetworkScreen):
                 break
             await pilot.pause()
-        assert isinstance(app.screen, MnistScreen)
+        assert isinstance(app.screen, NetworkScreen)
         await app.screen.workers.wait_for_complete()
         await pilot.pause()
         errors = [m for m, sev in app.shown if sev == "error"]
@@ -214,11 +214,11 @@ async def test_an_mnist_folder_holding_a_gzip_bomb_is_reported_by_the_dashboard(
     assert app.return_code == 0
 
 
-async def test_the_dashboard_refuses_a_mini_batch_too_wide_for_memory(
+async def test_the_network_screen_refuses_a_mini_batch_too_wide_for_memory(
         tmp_path: Path, monkeypatch) -> None:
     from engine.bundled import BUNDLED_DIR
     from engine.limits import MAX_ACTIVATIONS
-    from tui.screens.mnist import MnistScreen
+    from tui.screens.network import NetworkScreen
 
     # the bundled subset's 5,000 training images in one batch through three layers of 4,096
     layers = [784, 4096, 1, 4096, 1, 4096, 10]
@@ -230,11 +230,11 @@ async def test_the_dashboard_refuses_a_mini_batch_too_wide_for_memory(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     app = RecordingApp(scenario=str(path))
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(100):  # the dashboard is pushed once the app has mounted
-            if isinstance(app.screen, MnistScreen):
+        for _ in range(100):  # the network screen is pushed once the app has mounted
+            if isinstance(app.screen, NetworkScreen):
                 break
             await pilot.pause()
-        assert isinstance(app.screen, MnistScreen)
+        assert isinstance(app.screen, NetworkScreen)
         await app.screen.workers.wait_for_complete()
         await pilot.pause()
         errors = [m for m, sev in app.shown if sev == "error"]

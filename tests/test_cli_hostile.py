@@ -273,13 +273,56 @@ def test_train_must_be_a_list_of_names(capsys, train, got):
         f"gdlab: error: gd_square.toml: [run] key 'train': {got}"
 
 
-@pytest.mark.parametrize("action", [{"do": "param", "name": "q", "value": 1.0},
-                                    {"do": "train", "name": "q", "on": True},
-                                    {"do": "set", "key": "lr", "value": 0.1},
-                                    {"do": "reset"}, {"do": "step", "count": 1}])
-def test_a_session_action_on_a_network_scenario(capsys, tmp_path, action):
+NETWORK_ACTIONS = "open, edit, seed, reset, step"  # tui/network_session.py
+WIDE = [784, 4096, 1, 4096, 1, 4096, 10]
+
+
+@pytest.mark.parametrize("action,message", [
+    ({"do": "param", "name": "q", "value": 1.0},
+     f"unknown action {{'do': 'param', 'name': 'q', 'value': 1.0}} (expected 'do' = one of "
+     f"{NETWORK_ACTIONS})"),
+    ({"do": "set", "key": "lr", "value": 0.1},
+     f"unknown action {{'do': 'set', 'key': 'lr', 'value': 0.1}} (expected 'do' = one of "
+     f"{NETWORK_ACTIONS})"),
+    ({"do": "step", "count": 10**11},
+     "'step' key 'count': expected an integer in [0, 1,000,000], got 100000000000"),
+    ({"do": "step", "count": 1e400},
+     "'step' key 'count': expected an integer in [0, 1,000,000], got a number (inf)"),
+    ({"do": "step", "unit": "x"}, "action {'do': 'step', 'unit': 'x'}: 'unit' must be 'batch' "
+                                  "or 'epoch'"),
+    ({"do": "seed", "value": -1}, "'seed' key 'value': expected an integer >= 0, got -1"),
+    ({"do": "seed", "value": 2**40}, f"mnist_mlp.toml: [model] key 'seed': expected an integer "
+                                     f"in [0, {2**32 - 1:,}], got {2**40}"),
+    ({"do": "edit", "changes": [1]}, "action {'do': 'edit', 'changes': [1]}: 'changes' must be "
+                                     "a table of 'table.key' = value"),
+    ({"do": "edit", "changes": {"model.layers": [784, 99999, 10]}},
+     "mnist_mlp.toml: [model] key 'layers': expected layer sizes <= 4096, got 99999 in "
+     "[784, 99999, 10]"),
+    ({"do": "open", "scenario": "target_z"},
+     "target_z.toml: a graph scenario, not a network scenario"),
+])
+def test_a_hostile_action_on_a_network_session(capsys, tmp_path, monkeypatch, action, message):
+    monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     script = tmp_path / "s.json"
     script.write_text(json.dumps({"gdlab_session": 1, "actions": [
         {"do": "open", "scenario": "mnist_mlp"}, action]}))
-    assert user_error(capsys, "replay", str(script)) == \
-        "gdlab: error: action 2: mnist_mlp.toml: network scenarios are not stepped in a session"
+    assert user_error(capsys, "replay", str(script)) == f"gdlab: error: action 2: {message}"
+
+
+def test_a_network_session_refuses_a_mini_batch_too_wide_for_memory(capsys, tmp_path,
+                                                                    monkeypatch):
+    # the bundled subset's 5,000 training images in one batch: refused when the run is built
+    monkeypatch.delenv("GDLAB_MNIST_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps({"gdlab_session": 1, "actions": [
+        {"do": "open", "scenario": "mnist_mlp"},
+        {"do": "edit", "changes": {"run.batch_size": 60_000, "model.layers": WIDE}},
+        {"do": "step", "count": 1}]}))
+    units = sum(WIDE)
+    assert user_error(capsys, "replay", str(script)) == (
+        f"gdlab: error: action 3: mnist_mlp.toml: [run] key 'batch_size': mini-batches of "
+        f"5,000 examples through {units:,} units hold {5_000 * units:,} activations, more than "
+        f"the limit of {MAX_ACTIVATIONS:,} (use at most {MAX_ACTIVATIONS // units:,} examples "
+        "per batch)")

@@ -9,6 +9,7 @@ more, in worker processes with time and memory limits).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import random
 from collections.abc import Callable, Iterator
@@ -150,17 +151,24 @@ def _tiny_mnist() -> Iterator[None]:
 
 
 def _run_script(case: Case) -> None:
+    from tui.network_session import is_network_script, replay_network_main
     from tui.replay import parse_script, write_replay
 
     actions = parse_script(case.text, "fuzz.json")[:SCRIPT_ACTIONS]
     budget = SCRIPT_STEPS
-    for a in actions:  # checked within the limits; run only a few steps of them
-        if a["do"] == "step":
-            a["count"] = min(int(a.get("count", 1)), budget)
-            budget -= a["count"]
+    for a in actions:  # checked within the limits; run only a few steps of them (a network
+        # script's actions are checked as they are applied: a bad count is left to gdlab)
+        count = a.get("count", 1) if isinstance(a, dict) and a.get("do") == "step" else None
+        if isinstance(count, int) and not isinstance(count, bool):
+            a["count"] = min(count, budget)
+            budget -= max(a["count"], 0)
     rng = random.Random(case.number)
-    write_replay(actions, rng.choice(["table", "csv", "jsonl"]), io.StringIO(),
-                 keep=rng.choice([0, 5, 10_000]))
+    fmt = rng.choice(["table", "csv", "jsonl"])
+    if is_network_script(actions):  # as gdlab replay does, on the tiny MNIST
+        with _tiny_mnist(), contextlib.redirect_stdout(io.StringIO()):
+            replay_network_main(actions, fmt)
+        return
+    write_replay(actions, fmt, io.StringIO(), keep=rng.choice([0, 5, 10_000]))
 
 
 # --- describing what escaped ------------------------------------------------------------------

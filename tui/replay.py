@@ -31,7 +31,8 @@ from engine.limits import (
 from engine.records import IterationRecord as Record
 
 from . import report
-from .session import ACTIONS, FORMAT_VERSION, Session
+from .scripts import FORMAT_VERSION
+from .session import ACTIONS, Session
 
 KEEP = 10_000  # records of the final trace the first pass keeps to print without a second
 
@@ -99,8 +100,9 @@ def check_action(action: Any) -> dict[str, Any]:
 
 
 def load_script(path: Path) -> list[dict[str, Any]]:
-    """Read a replay script (JSON, or TOML with [[actions]]) and check every action; raise
-    GdlabError naming the file, the action and the limit if it is malformed."""
+    """Read a replay script (JSON, or TOML with [[actions]]) and check every action (a network
+    session's as they are applied); raise GdlabError naming the file, the action and the limit
+    if it is malformed."""
     text = read_text_limited(path, MAX_SCRIPT_BYTES, "a session script")
     return parse_script(text, path, toml=Path(path).suffix == ".toml")
 
@@ -124,6 +126,10 @@ def parse_script(text: str, path: str | Path = "<script>", toml: bool = False
     if len(actions) > MAX_SCRIPT_ACTIONS:
         raise GdlabError(f"{path}: {len(actions):,} actions (the limit is {MAX_SCRIPT_ACTIONS:,} "
                          "in a session script)")
+    from .network_session import is_network_script
+
+    if is_network_script(actions):  # its actions are checked as tui/network_session.py applies them
+        return actions
     steps = 0
     for i, action in enumerate(actions):
         try:
@@ -295,5 +301,11 @@ def write_replay(actions: list[dict[str, Any]], fmt: str, out: TextIO, keep: int
 
 def replay_main(args: argparse.Namespace) -> int:
     """``gdlab replay SCRIPT [--format]``: print the replayed trace as the app showed it."""
-    write_replay(load_script(args.script), getattr(args, "format", "table"), sys.stdout)
+    from .network_session import is_network_script, replay_network_main
+
+    actions = load_script(args.script)
+    fmt = getattr(args, "format", "table")
+    if is_network_script(actions):
+        return replay_network_main(actions, fmt)
+    write_replay(actions, fmt, sys.stdout)
     return 0

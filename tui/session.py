@@ -6,7 +6,6 @@ showed. No textual import here. The script format is documented in docs/sessions
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,7 +23,7 @@ from engine.runner import Run
 from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
 
 from . import report
-from .scripts import FORMAT_VERSION, script_text
+from .scripts import script_text
 
 Record = IterationRecord
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
