@@ -11,10 +11,10 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from engine.errors import GdlabError
 from engine.records import GraphSummary as Summary
@@ -22,7 +22,7 @@ from engine.records import IterationRecord as Record
 from engine.run import RunConfig
 from engine.runner import Run
 
-from .formatting import fmt, render_table
+from .formatting import dash_line, fmt, render_table, table_line
 
 
 @dataclass
@@ -43,42 +43,59 @@ class Outcome:
 
 # --- table ------------------------------------------------------------------------------
 
-def value_columns(o: Outcome) -> list[tuple[str, Callable[[Record], Any], int]]:
-    """(header, record -> value, rank) of the columns a person reads in the tutorial.
+def value_specs(o: Outcome, every: bool = False) -> list[tuple[tuple[str, ...], str,
+                                                             Callable[[Record], Any], int]]:
+    """(key, header, record -> value, rank) of the columns a person reads in the tutorial.
 
     The rank says what a narrow view gives up first: 0 never (the iteration), 1 the trained
-    parameters, the output and the steps, 2 delta and the derivatives, 3 the rest.
+    parameters, the output and the steps, 2 delta and the derivatives, 3 the rest. With
+    ``every``, also the columns that a setting changed later in the same trace may add (epoch,
+    lr): their widths can then be measured before the settings are final (``gdlab replay``
+    streams its table).
     """
     cfg = o.cfg
     out = cfg.output
-    cols: list[tuple[str, Callable[[Record], Any], int]] = [("iter", lambda r: r.iteration, 0)]
-    if cfg.rule == "gradient" and cfg.batch_size:
-        cols.append(("epoch", lambda r: r.epoch, 3))
+    cols: list[tuple[tuple[str, ...], str, Callable[[Record], Any], int]] = [
+        (("iter",), "iter", lambda r: r.iteration, 0)]
+    if cfg.rule == "gradient" and (cfg.batch_size or every):
+        cols.append((("epoch",), "epoch", lambda r: r.epoch, 3))
     for p in o.params:
-        cols.append((p, lambda r, p=p: r.params.get(p), 1 if p in cfg.train else 3))
+        cols.append((("param", p), p, lambda r, p=p: r.params.get(p), 1 if p in cfg.train else 3))
     if cfg.rule == "target":
-        cols.append((out, lambda r: r.output, 1))
-        cols.append(("delta", lambda r: r.delta, 2))
+        cols.append((("output",), out, lambda r: r.output, 1))
+        cols.append((("delta",), "delta", lambda r: r.delta, 2))
         for p in cfg.train:
-            cols.append((f"d{out}/d{p}", lambda r, p=p: (r.factors or {}).get(p), 2))
+            cols.append((("slope", p), f"d{out}/d{p}", lambda r, p=p: (r.factors or {}).get(p), 2))
     else:
-        cols.append((out, lambda r: r.loss if r.loss is not None else r.output, 1))
+        cols.append((("output",), out, lambda r: r.loss if r.loss is not None else r.output, 1))
         for p in cfg.train:
-            cols.append((f"d{out}/d{p}", lambda r, p=p: (r.grads or {}).get(p), 2))
-        cols.append(("|grad|", lambda r: r.grad_norm, 3))
-        if cfg.schedule != "constant":
-            cols.append(("lr", lambda r: r.lr, 3))
+            cols.append((("slope", p), f"d{out}/d{p}", lambda r, p=p: (r.grads or {}).get(p), 2))
+        cols.append((("|grad|",), "|grad|", lambda r: r.grad_norm, 3))
+        if cfg.schedule != "constant" or every:
+            cols.append((("lr",), "lr", lambda r: r.lr, 3))
     for p in cfg.train:
-        cols.append((f"step {p}", lambda r, p=p: r.step.get(p) if r.step else None, 1))
+        cols.append((("step", p), f"step {p}", lambda r, p=p: r.step.get(p) if r.step else None, 1))
     return cols
+
+
+def value_columns(o: Outcome) -> list[tuple[str, Callable[[Record], Any], int]]:
+    """(header, record -> value, rank) of the columns (``value_specs``)."""
+    return [(h, f, rank) for _, h, f, rank in value_specs(o)]
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v) if isinstance(v, int) else fmt(v)
+
+
+def column_specs(o: Outcome, every: bool = False) -> list[tuple[tuple[str, ...], str,
+                                                              Callable[[Record], str]]]:
+    """(key, header, record -> text) of each column (``value_specs``, printed by ``fmt``)."""
+    return [(k, h, lambda r, f=f: _text(f(r))) for k, h, f, _ in value_specs(o, every)]
 
 
 def columns(o: Outcome) -> list[tuple[str, Callable[[Record], str]]]:
     """(header, record -> text) for the columns a person reads in the tutorial."""
-    def text(v: Any) -> str:
-        return str(v) if isinstance(v, int) else fmt(v)
-
-    return [(h, lambda r, f=f: text(f(r))) for h, f, _ in value_columns(o)]
+    return [(h, f) for _, h, f in column_specs(o)]
 
 
 def stop_line(s: Summary) -> str:
@@ -155,9 +172,12 @@ def summary_table(outcomes: Sequence[Outcome], width: int | None = None) -> str:
 
 # --- CSV and JSONL ----------------------------------------------------------------------
 
-def csv_fields(o: Outcome) -> list[str]:
-    """CSV header: iteration, parameters, node values, delta/loss, factors/grads, steps."""
-    first = o.records[0] if o.records else None
+def csv_fields(o: Outcome, first: Record | None | bool = True) -> list[str]:
+    """CSV header: iteration, parameters, node values, delta/loss, factors/grads, steps.
+
+    The node values are those of the ``first`` record (by default the outcome's first)."""
+    if first is True:
+        first = o.records[0] if o.records else None
     values = [k for k in (first.values if first else {}) if k not in o.params]
     fields = ["iteration", *o.params, *values]
     if o.cfg.rule == "target":
@@ -179,22 +199,24 @@ def _cell(v: object) -> object:
 
 def csv_rows(o: Outcome) -> list[dict[str, object]]:
     """One dict per record, keyed by ``csv_fields``; floats at full precision (repr)."""
-    rows = []
-    for r in o.records:
-        d: dict[str, object] = {"iteration": r.iteration}
-        d.update({p: _cell(r.params.get(p)) for p in o.params})
-        d.update({k: _cell(v) for k, v in r.values.items() if k not in o.params})
-        if o.cfg.rule == "target":
-            d["delta"] = _cell(r.delta)
-            d.update({f"factor_{p}": _cell((r.factors or {}).get(p)) for p in o.cfg.train})
-        else:
-            d["loss"] = _cell(r.loss)
-            d.update({f"grad_{p}": _cell((r.grads or {}).get(p)) for p in o.cfg.train})
-            d.update(grad_norm=_cell(r.grad_norm), lr=_cell(r.lr), epoch=_cell(r.epoch),
-                     batch=_cell(r.batch))
-        d.update({f"step_{p}": _cell(r.step.get(p)) for p in o.cfg.train})
-        rows.append(d)
-    return rows
+    return [csv_row(o, r) for r in o.records]
+
+
+def csv_row(o: Outcome, r: Record) -> dict[str, object]:
+    """One record as a CSV row of ``o``'s fields."""
+    d: dict[str, object] = {"iteration": r.iteration}
+    d.update({p: _cell(r.params.get(p)) for p in o.params})
+    d.update({k: _cell(v) for k, v in r.values.items() if k not in o.params})
+    if o.cfg.rule == "target":
+        d["delta"] = _cell(r.delta)
+        d.update({f"factor_{p}": _cell((r.factors or {}).get(p)) for p in o.cfg.train})
+    else:
+        d["loss"] = _cell(r.loss)
+        d.update({f"grad_{p}": _cell((r.grads or {}).get(p)) for p in o.cfg.train})
+        d.update(grad_norm=_cell(r.grad_norm), lr=_cell(r.lr), epoch=_cell(r.epoch),
+                 batch=_cell(r.batch))
+    d.update({f"step_{p}": _cell(r.step.get(p)) for p in o.cfg.train})
+    return d
 
 
 def to_csv(outcomes: Sequence[Outcome]) -> str:
@@ -226,6 +248,76 @@ def to_jsonl(outcomes: Sequence[Outcome]) -> str:
             lines.append(json.dumps(d, allow_nan=True))
         lines.append(json.dumps(o.summary.to_json(), allow_nan=True))
     return "\n".join(lines) + "\n"
+
+
+# --- one run written record by record (gdlab replay streams its trace) ----------------------
+
+class TableWriter:
+    """``table(o)`` written a row at a time, given every column's width beforehand."""
+
+    def __init__(self, out: TextIO, o: Outcome, widths: Mapping[tuple[str, ...], int]) -> None:
+        specs = column_specs(o)
+        self.out = out
+        self.cells = [f for _, _, f in specs]
+        self.widths = [max(len(h), widths.get(k, 0)) for k, h, _ in specs]
+        out.write(table_line([h for _, h, _ in specs], self.widths) + "\n"
+                  + dash_line(self.widths) + "\n")
+
+    def add(self, r: Record) -> None:
+        self.out.write(table_line([f(r) for f in self.cells], self.widths) + "\n")
+
+    def end(self, summary: Summary) -> None:
+        self.out.write(stop_line(summary) + "\n")
+
+
+class WidthMeter:
+    """The widest cell of every column a table of ``o``'s trace may have (``column_specs``
+    with ``every``), measured record by record for a ``TableWriter``."""
+
+    def __init__(self, o: Outcome) -> None:
+        self.specs = column_specs(o, every=True)
+        self.widths: dict[tuple[str, ...], int] = {k: len(h) for k, h, _ in self.specs}
+
+    def add(self, r: Record) -> None:
+        w = self.widths
+        for k, _, f in self.specs:
+            n = len(f(r))
+            if n > w[k]:
+                w[k] = n
+
+
+class CsvWriter:
+    """``to_csv([o])`` written a row at a time (the header with the first row)."""
+
+    def __init__(self, out: TextIO, o: Outcome) -> None:
+        self.out, self.o = out, o
+        self.writer: csv.DictWriter | None = None
+
+    def _begin(self, first: Record | None) -> csv.DictWriter:
+        self.writer = csv.DictWriter(self.out, fieldnames=csv_fields(self.o, first),
+                                     lineterminator="\n")
+        self.writer.writeheader()
+        return self.writer
+
+    def add(self, r: Record) -> None:
+        (self.writer or self._begin(r)).writerow(csv_row(self.o, r))
+
+    def end(self, summary: Summary) -> None:
+        if self.writer is None:
+            self._begin(None)
+
+
+class JsonlWriter:
+    """``to_jsonl([o])`` written a line at a time."""
+
+    def __init__(self, out: TextIO, o: Outcome) -> None:
+        self.out = out
+
+    def add(self, r: Record) -> None:
+        self.out.write(json.dumps(r.to_json(), allow_nan=True) + "\n")
+
+    def end(self, summary: Summary) -> None:
+        self.out.write(json.dumps(summary.to_json(), allow_nan=True) + "\n")
 
 
 # --- output -----------------------------------------------------------------------------

@@ -6,20 +6,18 @@ showed. No textual import here. The script format is documented in docs/sessions
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import threading
-import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from engine import kinds
 from engine import validate as check
 from engine.errors import GdlabError
+from engine.limits import MAX_STEP_COUNT
 from engine.optim import HYPERPARAMETERS
 from engine.records import GraphSummary, IterationRecord, StepDetail
 from engine.run import HYPER_KEYS, RunConfig
@@ -27,7 +25,7 @@ from engine.runner import Run
 from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
 
 from . import report
-from .scripts import FORMAT_VERSION, script_text
+from .scripts import script_text
 
 Record = IterationRecord
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
@@ -35,12 +33,27 @@ ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
 SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations",
             "schedule", "step_size", "gamma", *HYPER_KEYS)
 INT_SETTINGS = ("batch_size", "max_iterations", "step_size")
+STEP_CHUNK = 1000  # a long step action hands its records to the trace this many at a time
+
+
+class Trace(Protocol):
+    """What a Session needs of its records: a list (the app keeps them all), or replay's
+    StreamedTrace (which passes them on)."""
+
+    def extend(self, records: list[Record]) -> None: ...
+
+    def pop(self) -> Record: ...
+
+    def __getitem__(self, i: int) -> Record: ...
+
+    def __len__(self) -> int: ...
 
 
 class Session:
     """One scenario being explored: its edits, its Run, every record so far and the action log."""
 
-    def __init__(self, search: list[Path] | None = None, detail: bool = False) -> None:
+    def __init__(self, search: list[Path] | None = None, detail: bool = False,
+                 trace: Callable[[], Trace] = list) -> None:
         self.search = list(search or [])
         self.detail = detail
         self.actions: list[dict[str, Any]] = []
@@ -49,17 +62,19 @@ class Session:
         self.variant: str | None = None
         self.overrides: dict[str, Any] = {}  # [run] keys changed in the app (None: removed)
         self.run: Run | None = None
-        self.records: list[Record] = []
         self._details: list[StepDetail] = []  # of the newest steps of runs replaced by a setting
+        # the records since the last reset: every one in the app; `gdlab replay` streams them
+        self._trace = trace
+        self.records: Trace = trace()
         self.generation = 0  # bumped whenever the Run is replaced (stale worker batches)
         self.lock = threading.RLock()  # held while the Run steps or is replaced
 
     # --- actions ------------------------------------------------------------------------
 
-    def apply(self, action: dict[str, Any]) -> list[Record]:
-        """Apply one action (as recorded in a script); return the records it produced."""
+    def apply(self, action: dict[str, Any]) -> int:
+        """Apply one action (as recorded in a script); return the number of records it made."""
         if not isinstance(action, dict) or action.get("do") not in ACTIONS:
-            raise GdlabError(f"unknown action {action!r} (expected 'do' = one of {', '.join(ACTIONS)})")
+            raise GdlabError(f"unknown action (expected 'do' = one of {', '.join(ACTIONS)})")
         do = action["do"]
         try:
             if do == "open":
@@ -80,10 +95,10 @@ class Session:
             elif do == "reset":
                 self.reset()
         except KeyError as exc:
-            raise GdlabError(f"action {action!r}: missing key {exc}") from None
+            raise GdlabError(f"'{do}' action: missing key {exc}") from None
         except (TypeError, ValueError) as exc:
-            raise GdlabError(f"action {action!r}: {exc}") from None
-        return []
+            raise GdlabError(f"'{do}' action: {exc}") from None
+        return 0
 
     def _log(self, action: dict[str, Any]) -> None:
         self.actions.append(action)
@@ -111,7 +126,7 @@ class Session:
             self.base = self.scenario = sc
             self.variant = variant
             self.overrides = {}
-            self.records = []
+            self.records = self._trace()
             self._details = []
             if kinds.get(sc.kind).steps:
                 self._new_run(keep=False)
@@ -120,6 +135,7 @@ class Session:
 
     def set_param(self, name: str, value: float) -> None:
         """Change a parameter's starting value, then reset to the new start."""
+        self._need_run()  # a scenario whose kind steps
         sc = self._need()
         if name not in sc.params:
             raise GdlabError(f"'{name}' is not a parameter (parameters: {', '.join(sc.params)})")
@@ -130,6 +146,7 @@ class Session:
 
     def set_train(self, name: str, on: bool) -> None:
         """Train a parameter or hold it fixed, then reset."""
+        self._need_run()  # a scenario whose kind steps
         sc = self._need()
         if name not in sc.params:
             raise GdlabError(f"'{name}' is not a parameter (parameters: {', '.join(sc.params)})")
@@ -143,6 +160,7 @@ class Session:
 
     def set(self, key: str, value: Any) -> None:
         """Change a [run] setting between steps, keeping the current parameter values."""
+        self._need_run()
         if key not in SETTINGS:
             raise GdlabError(f"'{key}' is not a setting the app changes ({', '.join(SETTINGS)})")
         if isinstance(value, float) and key in INT_SETTINGS and value.is_integer():
@@ -168,32 +186,47 @@ class Session:
         with self.lock:
             self._new_run(keep=keep)
 
-    def step(self, count: int = 1) -> list[Record]:
-        """Take up to ``count`` steps (fewer if the run stops); log and return their records."""
+    def step(self, count: int = 1) -> int:
+        """Take up to ``count`` steps (fewer if the run stops); log them and return how many.
+
+        The records go to the trace in chunks, so a long step action never holds them all.
+        """
         run = self._need_run()
-        out: list[Record] = []
+        taken = 0
         with self.lock:
+            out: list[Record] = []
             for _ in range(max(0, count)):
                 if run.stopped:
                     break
                 out.append(run.step())
-        self.commit(out)
-        return out
+                if len(out) == STEP_CHUNK:
+                    self.commit(out)
+                    taken, out = taken + len(out), []
+            self.commit(out)
+        return taken + len(out)
 
     def commit(self, records: list[Record]) -> None:
-        """Add records stepped elsewhere (the app's worker) to the trace and the action log."""
+        """Add records stepped elsewhere (the app's worker) to the trace and the action log.
+
+        Consecutive steps are logged as one action, up to MAX_STEP_COUNT steps each (the most
+        a script may ask of one action), so that every script the app writes can be replayed.
+        """
         if not records:
             return
         self.records.extend(records)
         last = self.actions[-1] if self.actions else None
+        n = len(records)
         if last is not None and last.get("do") == "step":
-            last["count"] = int(last.get("count", 1)) + len(records)
-        else:
-            self._log({"do": "step", "count": len(records)})
+            more = min(n, MAX_STEP_COUNT - int(last.get("count", 1)))
+            last["count"] = int(last.get("count", 1)) + more
+            n -= more
+        while n > 0:
+            self._log({"do": "step", "count": min(n, MAX_STEP_COUNT)})
+            n -= min(n, MAX_STEP_COUNT)
 
     def reset(self) -> None:
         """Back to the starting values with the current settings; the trace starts again."""
-        self._need()
+        self._need_run()
         with self.lock:
             self._new_run(keep=False)
         self._log({"do": "reset"})
@@ -247,7 +280,7 @@ class Session:
                     and old.cfg.optimizer == cfg.optimizer:
                 run.rule.optimizer.state = old.rule.optimizer.state
         else:
-            self.records = []
+            self.records = self._trace()
             self._details = []
         self.run = run
         self.generation += 1
@@ -313,18 +346,28 @@ class Session:
         """The trace so far as a report Outcome. A run still going ends as 'paused', on the state
         it reached: that state's row (no step taken from it) ends the trace, and the summary's
         output is that row's, as a run stopped at the same iteration would end."""
-        run = self._need_run()
         with self.lock:  # the app's worker may be stepping this run
             records = list(self.records)
-            summary = run.summary
-            if summary is None:
-                last = run.peek()
+            last, summary = self.end(sum(1 for r in records if r.step))
+            if last is not None:
                 records.append(last)
-                summary = GraphSummary(
-                    scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
-                    updates=len([r for r in self.records if r.step]),
-                    final_params=dict(last.params), final_output=last.output,
-                )
+        return self.spec(summary, records)
+
+    def end(self, updates: int) -> tuple[Record | None, GraphSummary]:
+        """How the trace ends after ``updates`` updates: (None, the run's own summary) once it
+        has stopped; else ('paused'): the row of the state it reached (Run.peek: no step
+        taken) that ends the trace, and a summary whose output is that row's."""
+        run = self._need_run()
+        if run.summary is not None:
+            return None, run.summary
+        last = run.peek()
+        return last, GraphSummary(
+            scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
+            updates=updates, final_params=dict(last.params), final_output=last.output)
+
+    def spec(self, summary: GraphSummary | None, records: list[Record]) -> report.Outcome:
+        """The Outcome of the run in force with the given summary and records."""
+        run = self._need_run()
         return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
 
     def script(self) -> str:
@@ -337,54 +380,3 @@ def _reference(sc: Scenario, ref: str) -> str:
     if sc.path is not None and sc.path.resolve().parent == BUNDLED_DIR:
         return sc.path.stem
     return str(sc.path.resolve()) if sc.path is not None else ref
-
-
-def load_script(path: Path) -> list[dict[str, Any]]:
-    """Read a replay script (JSON, or TOML with [[actions]]); raise GdlabError if malformed."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GdlabError(f"{path}: cannot read the script ({exc})") from None
-    try:
-        data = tomllib.loads(text) if Path(path).suffix == ".toml" else json.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise GdlabError(f"{path}: not a session script ({exc})") from None
-    if not isinstance(data, dict) or data.get("gdlab_session") != FORMAT_VERSION:
-        raise GdlabError(f"{path}: not a session script (expected gdlab_session = {FORMAT_VERSION})")
-    actions = data.get("actions")
-    if not isinstance(actions, list) or not actions:
-        raise GdlabError(f"{path}: 'actions' must be a non-empty list")
-    return actions
-
-
-def replay(actions: list[dict[str, Any]], search: list[Path] | None = None) -> Session:
-    """Apply every action to a fresh session and return it."""
-    s = Session(search)
-    for i, a in enumerate(actions):
-        try:
-            s.apply(a)
-        except GdlabError as exc:
-            raise GdlabError(f"action {i + 1}: {exc}") from None
-    return s
-
-
-def replay_main(args: argparse.Namespace) -> int:
-    """``gdlab replay SCRIPT [--format]``: print the replayed trace as the app showed it."""
-    actions = load_script(args.script)
-    fmt = getattr(args, "format", "table")
-    from .network_session import is_network_script
-
-    if is_network_script(actions):
-        from .network_session import replay_network_main
-
-        return replay_network_main(actions, fmt)
-    s = replay(actions)
-    o = s.outcome()
-    if fmt == "csv":
-        text = report.to_csv([o])
-    elif fmt == "jsonl":
-        text = report.to_jsonl([o])
-    else:
-        text = report.table(o)
-    sys.stdout.write(text)
-    return 0

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Label, ListItem, ListView, Static
 
 from engine import confine
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
 
 from ..widgets.footer import FitFooter
@@ -65,8 +65,8 @@ def load_entries(files: list[Path]) -> list[Entry]:
         seen.add(key)
         try:
             out.append(Entry(f, load_scenario(f)))
-        except GdlabError as exc:
-            out.append(Entry(f, None, str(exc)))
+        except Exception as exc:  # one bad file must not stop the picker
+            out.append(Entry(f, None, describe_file(f, exc)))
     return out
 
 

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe
 from engine.landscape import compute_landscape, grid_bounds, landscape_params
 
 from .. import report
@@ -313,16 +313,14 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
             return
         try:
             self.session.step(1)
-        except GdlabError as exc:
-            self.notify(str(exc), severity="error")
+        except Exception as exc:  # the app goes on after any failed step
+            self.notify(describe(exc), severity="error")
         self.show_new()
         self.redraw()
 
     async def action_reset(self) -> None:
         """Back to the starting values."""
-        self.pause()
-        self.session.reset()
-        await self.resync()
+        await self._edit(self.session.reset)
 
     def action_walk(self) -> None:
         """Show the next edge of the backward walk-through."""

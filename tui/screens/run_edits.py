@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe
 
 from ..session import Session
 from ..widgets.params import ParamsPanel
@@ -22,8 +22,8 @@ class Edits:
         self.pause()
         try:
             change(*args)
-        except GdlabError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        except Exception as exc:  # a refused edit leaves the run as it was
+            self.notify(describe(exc), severity="error", timeout=8)
         await self.resync()
         self.set_focus(None)
 

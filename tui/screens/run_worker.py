@@ -17,7 +17,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
-from engine.errors import GdlabError
+from engine.errors import describe
 from engine.records import IterationRecord
 
 from ..session import Session
@@ -104,8 +104,8 @@ class Iterating:
                         batch.append(run.step())
                         if run.stopped or not fast or time.monotonic() > deadline:
                             break
-                except GdlabError as exc:
-                    error = str(exc)
+                except Exception as exc:  # reported by Finished, not lost
+                    error = describe(exc)
                 s.commit(batch)
                 stopped = run.stopped
             self.post_message(self.Stepped(generation))
