@@ -400,10 +400,14 @@ class NetworkScreen(Screen):
             self._plotted = self._panels_at = 0.0
             self._draw(self.frame)
 
-    def _draw_neurons(self, f: Frame) -> None:
+    def _draw_neurons(self, f: Frame, again: bool = False) -> None:
         sel = f.selection
         if f.neurons is not None:
-            width = self.query_one("#net-neurons").content_size.width or 40
+            width = self.query_one("#net-neurons").content_size.width
+            if not width and not again:  # not laid out yet: size the maps once it is
+                self.call_after_refresh(self._draw_neurons, f, True)
+                return
+            width = width or 40
             self.query_one("#net-neurons", Static).update(
                 Group(*neuron_lines(f.neurons, f.sizes, sel.layer, sel.neuron, width)))
         else:
