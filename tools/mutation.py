@@ -14,8 +14,8 @@ out. Each module runs in its own scratch copy of the repository (mutmut keeps it
 
 Needs ``pip install -e ".[mutation]"`` (mutmut). Writes ``summary.md`` and ``summary.json``
 (killed / survived / timeout per module, overall score, every survivor by name) in the work
-folder (default ``.mutation/`` in the repository, git-ignored); ``mutmut show NAME`` run in
-``.mutation/<module>/`` prints a survivor's diff.
+folder (default ``.mutation/`` in the repository, git-ignored), and mutmut's output in
+``<module>.log``; ``mutmut show NAME`` run in ``.mutation/<module>/`` prints a survivor's diff.
 """
 
 from __future__ import annotations
@@ -104,6 +104,9 @@ def _configure(dest: Path, m: Module) -> list[str]:
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
         "use_git_change_detection = false\n"
+        # a mutant gets (tests' CPU seconds + 1) x 4 x 2 CPU seconds before it counts as a
+        # timeout (mutmut's default, x 15, spends most of a run waiting on loops)
+        "timeout_multiplier = 4.0\n"
     )
     with open(dest / "pyproject.toml", "a", encoding="utf-8") as f:
         f.write(section)
@@ -138,8 +141,9 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str]) ->
                             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
     names = patterns or _patterns(m)
     print(f"== {m.name}: {', '.join(m.files)} against {', '.join(tests)}", flush=True)
-    return subprocess.run([_mutmut(), "run", "--max-children", str(max_children), *names],
-                          cwd=dest).returncode
+    with open(work / f"{m.name}.log", "w", encoding="utf-8") as log:  # mutmut's spinner
+        return subprocess.run([_mutmut(), "run", "--max-children", str(max_children), *names],
+                              cwd=dest, stdout=log, stderr=subprocess.STDOUT).returncode
 
 
 def _patterns(m: Module) -> list[str]:
