@@ -46,11 +46,12 @@ class Module:
 # reader, fetch, the atomic writer.
 MODULES: tuple[Module, ...] = (
     Module("ops", ("engine/ops.py",),
-           ("tests/test_ops.py", "tests/test_ops_large_inputs.py", "tests/test_graph.py",
-            "tests/test_vs_torch.py", "tests/test_symbolic.py")),
+           ("tests/test_ops.py", "tests/test_ops_edges.py", "tests/test_ops_large_inputs.py",
+            "tests/test_graph.py", "tests/test_vs_torch.py", "tests/test_symbolic.py")),
     Module("graph", ("engine/graph.py",),
-           ("tests/test_graph.py", "tests/test_expr.py", "tests/test_rules.py",
-            "tests/test_vs_torch.py", "tests/test_symbolic.py")),
+           ("tests/test_graph.py", "tests/test_graph_edges.py", "tests/test_ops_edges.py",
+            "tests/test_expr.py", "tests/test_rules.py", "tests/test_vs_torch.py",
+            "tests/test_symbolic.py")),
     Module("expr", ("engine/expr.py",),
            ("tests/test_expr.py", "tests/test_graph.py", "tests/test_vs_torch.py")),
     Module("optim", ("engine/optim.py",),
@@ -123,27 +124,49 @@ def _mutmut() -> str:
 def run_module(m: Module, work: Path, max_children: int, patterns: list[str]) -> int:
     """Run mutmut over one module in a fresh copy under ``work/<name>``; mutmut's exit status.
 
-    With ``patterns`` (mutmut names), re-run only those mutants in the last run's copy, with the
-    tests as they are now (the mutated sources are kept).
+    With ``patterns`` (mutmut names), re-run only those mutants in the last run's copy with the
+    tests as they are now; every other mutant keeps its last verdict (mutmut itself forgets
+    them all when the test selection changes).
     """
     dest = work / m.name
     if patterns and not (dest / "mutants").exists():
         sys.exit(f"tools/mutation.py: {m.name} has not run yet")
+    kept = {} if not patterns else _exit_codes(dest)
     if not patterns:
         shutil.rmtree(dest, ignore_errors=True)
         _copy_repository(dest)
-        tests = _configure(dest, m)
-    else:
-        tests = [t for t in m.tests if (ROOT / t).exists()]
+    else:  # the copy's sources stay (mutmut mutated them); the tests and the mapping are today's
         for copy in (dest / "tests", dest / "mutants" / "tests"):  # mutmut copies the first
             shutil.rmtree(copy)
             shutil.copytree(ROOT / "tests", copy,
                             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+        shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
+    tests = _configure(dest, m)
     names = patterns or _patterns(m)
     print(f"== {m.name}: {', '.join(m.files)} against {', '.join(tests)}", flush=True)
     with open(work / f"{m.name}.log", "w", encoding="utf-8") as log:  # mutmut's spinner
-        return subprocess.run([_mutmut(), "run", "--max-children", str(max_children), *names],
-                              cwd=dest, stdout=log, stderr=subprocess.STDOUT).returncode
+        status = subprocess.run([_mutmut(), "run", "--max-children", str(max_children), *names],
+                                cwd=dest, stdout=log, stderr=subprocess.STDOUT).returncode
+    if kept:
+        _restore_exit_codes(dest, kept, set(names))
+    return status
+
+
+def _exit_codes(dest: Path) -> dict[str, dict[str, object]]:
+    """mutmut's verdicts (exit codes) by .meta file."""
+    return {str(meta): json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+            for meta in (dest / "mutants").rglob("*.py.meta")}
+
+
+def _restore_exit_codes(dest: Path, kept: dict[str, dict[str, object]], rerun: set[str]) -> None:
+    for meta_name, old in kept.items():
+        meta = Path(meta_name)
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data.setdefault("exit_code_by_key", {})
+        for key, code in old.items():
+            if key not in rerun or codes.get(key) is None:
+                codes[key] = code
+        meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
 
 
 def _patterns(m: Module) -> list[str]:
