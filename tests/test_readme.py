@@ -291,6 +291,9 @@ SKIPPED = {
     "gdlab serve --host 0.0.0.0 --public --max-sessions 10 lessons/ --save-dir handed_in/":
         "a public web server that runs until Ctrl+C; tests/test_serve_command.py checks --public's "
         "notice and --max-sessions, tests/test_served_mode.py the folders and --save-dir",
+    'pip install -e ".[mutation]"': "installs mutmut from the package index (network)",
+    "python tools/mutation.py ops graph": "mutation testing: minutes to hours, not in CI; "
+                                          "tests/test_mutation_tool.py checks its mapping",
 }
 
 

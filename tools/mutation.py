@@ -174,7 +174,8 @@ def _patterns(m: Module) -> list[str]:
     if not m.functions:
         return []
     mod = m.files[0].removesuffix(".py").replace("/", ".")
-    return [f"{mod}.x_{f}__mutmut_*" for f in m.functions]
+    source = (ROOT / m.files[0]).read_text(encoding="utf-8")  # helpers a version may not have
+    return [f"{mod}.x_{f}__mutmut_*" for f in m.functions if f"def {f}(" in source]
 
 
 def _function_of(mutant: str) -> str:
