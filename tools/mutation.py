@@ -21,6 +21,8 @@ folder (default ``.mutation/`` in the repository, git-ignored), and mutmut's out
 from __future__ import annotations
 
 import argparse
+import ast
+import fnmatch
 import json
 import shutil
 import subprocess
@@ -121,7 +123,8 @@ def _mutmut() -> str:
     return str(exe)
 
 
-def run_module(m: Module, work: Path, max_children: int, patterns: list[str]) -> int:
+def run_module(m: Module, work: Path, max_children: int, patterns: list[str],
+               fresh: bool = False) -> int:
     """Run mutmut over one module in a fresh copy under ``work/<name>``; mutmut's exit status.
 
     With ``patterns`` (mutmut names), re-run only those mutants in the last run's copy with the
@@ -129,18 +132,19 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str]) ->
     them all when the test selection changes).
     """
     dest = work / m.name
-    if patterns and not (dest / "mutants").exists():
+    if patterns and not fresh and not (dest / "mutants").exists():
         sys.exit(f"tools/mutation.py: {m.name} has not run yet")
-    kept = {} if not patterns else _exit_codes(dest)
-    if not patterns:
+    kept = {} if not patterns or fresh else _exit_codes(dest)
+    if not patterns or fresh:
         shutil.rmtree(dest, ignore_errors=True)
         _copy_repository(dest)
-    else:  # the copy's sources stay (mutmut mutated them); the tests and the mapping are today's
+    else:  # today's tests and mapping; a changed source is mutated again
         for copy in (dest / "tests", dest / "mutants" / "tests"):  # mutmut copies the first
             shutil.rmtree(copy)
             shutil.copytree(ROOT / "tests", copy,
                             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
+        patterns = patterns + _refresh_changed_sources(dest)
     tests = _configure(dest, m)
     names = patterns or _patterns(m)
     print(f"== {m.name}: {', '.join(m.files)} against {', '.join(tests)}", flush=True)
@@ -148,8 +152,44 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str]) ->
         status = subprocess.run([_mutmut(), "run", "--max-children", str(max_children), *names],
                                 cwd=dest, stdout=log, stderr=subprocess.STDOUT).returncode
     if kept:
-        _restore_exit_codes(dest, kept, set(names))
+        _restore_exit_codes(dest, kept, names)
     return status
+
+
+def _functions(source: str, module: str) -> dict[str, str]:
+    """mutmut's name prefix of each function and method -> its source text."""
+    out = {}
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            out[f"{module}.x_{node.name}__mutmut_"] = ast.get_source_segment(source, node) or ""
+        elif isinstance(node, ast.ClassDef):
+            for f in node.body:
+                if isinstance(f, ast.FunctionDef):
+                    key = f"{module}.x\u01c1{node.name}\u01c1{f.name}__mutmut_"
+                    out[key] = ast.get_source_segment(source, f) or ""
+    return out
+
+
+def _refresh_changed_sources(dest: Path) -> list[str]:
+    """Copy every engine/tui file that changed since the copy was made, have mutmut mutate it
+    again, and return patterns for the mutants of its changed functions (their numbers mean
+    other mutants now)."""
+    patterns = []
+    for sub in ("engine", "tui"):
+        for new in (ROOT / sub).rglob("*.py"):
+            rel = new.relative_to(ROOT)
+            old = dest / rel
+            if old.exists() and old.read_bytes() == new.read_bytes():
+                continue
+            module = str(rel.with_suffix("")).replace("/", ".")
+            before = _functions(old.read_text(encoding="utf-8"), module) if old.exists() else {}
+            after = _functions(new.read_text(encoding="utf-8"), module)
+            patterns += [k + "*" for k, text in after.items() if before.get(k) != text]
+            shutil.copy2(new, old)
+            for stale in (dest / "mutants" / rel, dest / "mutants" / f"{rel}.meta"):
+                stale.unlink(missing_ok=True)
+    return patterns
 
 
 def _exit_codes(dest: Path) -> dict[str, dict[str, object]]:
@@ -158,13 +198,15 @@ def _exit_codes(dest: Path) -> dict[str, dict[str, object]]:
             for meta in (dest / "mutants").rglob("*.py.meta")}
 
 
-def _restore_exit_codes(dest: Path, kept: dict[str, dict[str, object]], rerun: set[str]) -> None:
+def _restore_exit_codes(dest: Path, kept: dict[str, dict[str, object]], rerun: list[str]) -> None:
     for meta_name, old in kept.items():
         meta = Path(meta_name)
+        if not meta.exists():
+            continue
         data = json.loads(meta.read_text(encoding="utf-8"))
         codes = data.setdefault("exit_code_by_key", {})
         for key, code in old.items():
-            if key not in rerun or codes.get(key) is None:
+            if not any(fnmatch.fnmatch(key, r) for r in rerun) and codes.get(key) is None:
                 codes[key] = code
         meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
 
@@ -246,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="re-run only these mutants (mutmut name patterns) of one module")
     p.add_argument("--survivors", action="store_true",
                    help="re-run the last run's survivors (and untested mutants) with today's tests")
+    p.add_argument("--fresh", action="store_true",
+                   help="with --mutants: a new copy of today's sources (other verdicts dropped)")
     p.add_argument("--report", action="store_true", help="only summarise the last runs")
     p.add_argument("--list", action="store_true", help="print the module -> tests mapping")
     a = p.parse_args(argv)
@@ -268,10 +312,11 @@ def main(argv: list[str] | None = None) -> int:
             names = a.mutants
             if a.survivors:
                 last = collect(m, a.work) or {"survived": [], "other": []}
-                names = last["survived"] + [o.split(":")[0] for o in last["other"]]
+                names = last["survived"] + [o.split(":")[0] for o in last["other"]
+                                            if o.endswith(NO_TESTS)]
                 if not names:
                     continue
-            status |= run_module(m, a.work, a.max_children, names)
+            status |= run_module(m, a.work, a.max_children, names, a.fresh)
     results = [r for m in (MODULES if a.report else chosen) if (r := collect(m, a.work))]
     print(summarise(results, a.work))
     return status
