@@ -83,6 +83,7 @@ def test_a_graph_back_on_floats_takes_the_scalar_path_again():
     assert g._scalar
     g.set_value("w", np.array([1.0, 2.0]))
     assert not g._scalar
+    g.forward()  # y now holds an array: only the leaves decide
     g.set_value("w", 3.0)
     assert g._scalar  # every leaf a float again
     g.forward()
@@ -110,6 +111,13 @@ def test_local_gradients_through_broadcasting_are_summed_to_the_parameters_shape
     assert local["w"] == 7.0 and type(local["w"]) is float
     assert local["b"] == 1.0
     np.testing.assert_array_equal(np.broadcast_to(local["x"], x.shape), [0.5, 0.5, 0.5])
+
+
+def test_local_gradients_of_a_broadcast_array_parameter_keep_its_shape():
+    W = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
+    g = built({"W": W, "b": np.array([1.0, -1.0, 0.5])}, {}, {"y": "W * b"})
+    # b (3,) was broadcast over W's 2 rows: its term W is summed over the rows, per column
+    np.testing.assert_array_equal(g.local_gradients("y")["b"], [11.0, 22.0, 33.0])
 
 
 def test_local_gradients_skip_a_label_computed_in_the_expression():
@@ -144,6 +152,23 @@ def test_walkthrough_waits_for_every_user_of_a_node_before_going_through_it():
         ("u", "w", 5.0, 2.0, 10.0, 10.0),
     ]
     assert g.gradients("z")["w"] == 10.0  # 5 w^2 at w = 1
+
+
+def test_walkthrough_waits_for_a_user_on_a_longer_path():
+    # z = x + y, x = 2u, y = 2v, v = 3u, u = w*w: u's users are x and v; v is reached after x,
+    # so u waits for v. dz/du = 2 + 2*3 = 8, dz/dw = 8 * 2w = 16 at w = 1 (z = 8 w^2)
+    g = built({"w": 1.0}, {}, {"u": "w * w", "x": "2 * u", "v": "3 * u", "y": "2 * v",
+                               "z": "x + y"})
+    edges = [(e.parent, e.child, e.upstream, e.local, e.term, e.total) for e in g.walkthrough("z")]
+    assert edges == [
+        ("z", "x", 1.0, 1.0, 1.0, 1.0),
+        ("z", "y", 1.0, 1.0, 1.0, 1.0),
+        ("x", "u", 1.0, 2.0, 2.0, 2.0),
+        ("y", "v", 1.0, 2.0, 2.0, 2.0),
+        ("v", "u", 2.0, 3.0, 6.0, 8.0),
+        ("u", "w", 8.0, 2.0, 16.0, 16.0),
+    ]
+    assert g.gradients("z")["w"] == 16.0
 
 
 def test_walkthrough_goes_on_past_a_label_that_takes_no_gradient():
