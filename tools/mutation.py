@@ -10,6 +10,7 @@ out. Each module runs in its own scratch copy of the repository (mutmut keeps it
     .venv/bin/python tools/mutation.py                 # every module, in the issue's order
     .venv/bin/python tools/mutation.py ops optim       # some modules
     .venv/bin/python tools/mutation.py --list          # the mapping
+    .venv/bin/python tools/mutation.py --survivors ops # re-run ops' survivors with today's tests
     .venv/bin/python tools/mutation.py --report        # summarise the last runs again
 
 Needs ``pip install -e ".[mutation]"`` (mutmut). Writes ``summary.md`` and ``summary.json``
