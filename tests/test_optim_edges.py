@@ -83,3 +83,19 @@ def test_rmsprop_explanation_line_by_line(centered: bool, momentum: float):
     assert lines[:len(want)] == want
     assert lines[-1].startswith(f"w = {p!r} - ")
     assert float(lines[-2].rsplit(" = ", 1)[1]) == pytest.approx(step, rel=1e-12)
+
+
+def test_rmsprop_with_a_parameter_at_zero_stays_finite():
+    # v = (1 - alpha) g^2 = 0.5 * 4 = 2, m = 0.5 * 2 = 1, d = sqrt(2 - 1) + eps = 1 + 1e-8,
+    # b = g / d; p <- p - lr * b = 0 - 0.1 * 2 / (1 + 1e-8)
+    opt = RMSprop(lr=0.1, alpha=0.5, centered=True, momentum=0.5)
+    p = opt.step("w", np.array([0.0]), np.array([2.0]))
+    np.testing.assert_allclose(p, [-0.2 / (1 + 1e-8)], rtol=1e-15)
+
+
+def test_sgd_full_dampening_keeps_only_the_first_gradient():
+    # torch's rule: buf = g on the first step, then buf = momentum*buf + (1 - dampening)*g
+    opt = SGD(lr=0.1, momentum=0.5, dampening=1.0)
+    p = opt.step("w", 1.0, 2.0)  # buf = 2, p = 1 - 0.2
+    p = opt.step("w", p, 2.0)  # buf = 0.5 * 2 + 0 = 1, p = 0.8 - 0.1
+    assert p == pytest.approx(0.7, rel=1e-15)
