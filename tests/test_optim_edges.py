@@ -95,7 +95,8 @@ def test_rmsprop_with_a_parameter_at_zero_stays_finite():
 
 def test_sgd_full_dampening_keeps_only_the_first_gradient():
     # torch's rule: buf = g on the first step, then buf = momentum*buf + (1 - dampening)*g
-    opt = SGD(lr=0.1, momentum=0.5, dampening=1.0)
-    p = opt.step("w", 1.0, 2.0)  # buf = 2, p = 1 - 0.2
-    p = opt.step("w", p, 2.0)  # buf = 0.5 * 2 + 0 = 1, p = 0.8 - 0.1
-    assert p == pytest.approx(0.7, rel=1e-15)
+    for start in (1.0, np.array([1.0, 1.0])):  # floats and arrays take different paths
+        opt = SGD(lr=0.1, momentum=0.5, dampening=1.0)
+        p = opt.step("w", start, 2.0 * np.ones_like(start))  # buf = 2, p = 1 - 0.2
+        p = opt.step("w", p, 2.0 * np.ones_like(start))  # buf = 0.5 * 2 + 0 = 1, p = 0.8 - 0.1
+        np.testing.assert_allclose(p, 0.7 * np.ones_like(start), rtol=1e-15)
