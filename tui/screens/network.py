@@ -20,8 +20,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from rich.console import Group
 from rich.markup import escape
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -38,15 +39,16 @@ from engine.kinds.network import NetworkScenario
 
 from ..network_frame import Frame, Predictions, Selection, clamp, step_selection, take_frame
 from ..network_session import NetworkSession
-from ..widgets.cells_view import CellsView, cell_segments
+from ..widgets.cell_strips import array_segments
+from ..widgets.cells_view import CellsView
 from ..widgets.digits import DigitGrid
 from ..widgets.mnist_panels import confusion_table
 from ..widgets.network_panels import (
-    boundary_cells,
+    boundary_arrays,
     boundary_legend,
     bp_text,
     incoming_text,
-    neuron_lines,
+    neuron_strips,
 )
 from ..widgets.network_views import draw_curve, draw_curves, layers_renderable
 
@@ -143,7 +145,7 @@ class NetworkScreen(Screen):
             with TabbedContent(id="net-tabs"):
                 with TabPane("Neurons", id="tab-neurons"):
                     with VerticalScroll():
-                        yield Static("", id="net-neurons")
+                        yield CellsView(id="net-neurons", text=True)
                         yield Static("", id="net-incoming")
                 with TabPane("Layers", id="tab-layers"):
                     with VerticalScroll():
@@ -334,8 +336,8 @@ class NetworkScreen(Screen):
             self.query_one("#net-status", Static).update(self._status(f))
         names = self.session.data.class_names if self.session.data is not None else None
         if f.surface is not None:
-            self.query_one(CellsView).set_lines(
-                [cell_segments(row) for row in boundary_cells(f.surface)])
+            self.query_one("#net-map", CellsView).set_lines(
+                array_segments(boundary_arrays(f.surface)))
             legend = boundary_legend(f.surface, names)
             if legend.plain != self._legend:  # a Static's update lays the screen out again
                 self._legend = legend.plain
@@ -376,11 +378,11 @@ class NetworkScreen(Screen):
         sel = f.selection
         if f.neurons is not None:
             width = self.query_one("#net-neurons").content_size.width or 40
-            self.query_one("#net-neurons", Static).update(
-                Group(*neuron_lines(f.neurons, f.sizes, sel.layer, sel.neuron, width)))
+            lines = neuron_strips(f.neurons, f.sizes, sel.layer, sel.neuron, width)
         else:
-            self.query_one("#net-neurons", Static).update(
-                Text("neuron maps need one or two raw inputs; ] selects a neuron", "dim"))
+            lines = [[Segment("neuron maps need one or two raw inputs; ] selects a neuron",
+                              Style(dim=True))]]
+        self.query_one("#net-neurons", CellsView).set_lines(lines)
         raw = self.session.data.raw_names if self.session.data is not None else None
         self.query_one("#net-incoming", Static).update(
             incoming_text(f.incoming, sel.layer, sel.neuron, f.sizes, raw))

@@ -1,6 +1,9 @@
 """A widget that shows rows of coloured cells (a half-block map) as they are: no layout, no
 wrapping, one Strip per row, styles cached by colour pair. The boundary panel redraws this many
-times a second; a Static holding rich Text would lay the whole screen out each time."""
+times a second; a Static holding rich Text would lay the whole screen out each time.
+
+``array_segments`` turns cells held as arrays (``tui.heatmap.half_block_arrays``) into Segments
+(tui/widgets/cell_strips.py) without a Python object per cell."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..heatmap import Cell
-from .network_panels import cell_style
+from .cell_strips import cell_style
 
 
 def cell_segments(row: Sequence[Cell]) -> list[Segment]:
@@ -37,17 +40,27 @@ class CellsView(Widget):
 
     DEFAULT_CSS = "CellsView { height: 1fr; }"
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, text: bool = False) -> None:
+        """``text``: the lines hold text without colours of its own (the widget's colours
+        are put under them); the boundary's cells all have theirs."""
         super().__init__(id=id)
         self.lines: list[Strip] = []
+        self.text = text
 
     def set_lines(self, lines: list[list[Segment]]) -> None:
-        """Show ``lines`` (a repaint only: the layout does not change)."""
+        """Show ``lines`` (a repaint only, unless the number of lines changes the height of a
+        widget sized to its content)."""
+        relayout = len(lines) != len(self.lines) and self.styles.height is not None \
+            and self.styles.height.is_auto
         self.lines = [Strip(line) for line in lines]
-        self.refresh()
+        self.refresh(layout=relayout)
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
+        return len(self.lines)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y < len(self.lines):
-            return self.lines[y].crop_extend(0, width, self.rich_style)
+            line = self.lines[y].apply_style(self.rich_style) if self.text else self.lines[y]
+            return line.crop_extend(0, width, self.rich_style)
         return Strip.blank(width, self.rich_style)
