@@ -31,6 +31,8 @@ CLASS_RGB: list[RGB] = [(245, 147, 34), (8, 119, 189), (46, 184, 92), (170, 90, 
 CLASS_NAMES = ["orange", "blue", "green", "purple", "yellow", "red", "cyan", "pink"]
 NEUTRAL: RGB = (36, 36, 40)  # the map where the network cannot tell
 MAP_STRENGTH = 0.45  # the surest region's colour, as a fraction of the class hue
+SHADES = 16  # sureness drawn in this many steps (Playground quantises its map to 30 shades):
+#              neighbouring cells of one shade merge into one run of text, cheap to paint
 POINT_TINT = 0.3  # points: the class hue mixed this much with white, to stand out on its region
 TRAIN_GLYPHS = "●▲■◆★✚"
 TEST_GLYPHS = "○△□◇☆✛"
@@ -92,7 +94,8 @@ def classes_and_sureness(outputs: np.ndarray, low: float, high: float,
 
 def surface_colours(classes: np.ndarray, sure: np.ndarray) -> np.ndarray:
     """RGB (ny, nx, 3) floats: each point in its class's hue, as bright as the network is sure
-    (a single output's map diverges through NEUTRAL at the threshold)."""
+    (rounded to 1/SHADES; a single output's map diverges through NEUTRAL at the threshold)."""
+    sure = np.round(np.asarray(sure, np.float64) * SHADES) / SHADES
     out = np.empty((*classes.shape, 3))
     for k in np.unique(classes):
         mask = classes == k

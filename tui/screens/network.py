@@ -123,6 +123,7 @@ class NetworkScreen(Screen):
         self._legend = ""
         self._digits_set = False
         self._panels_at = 0.0
+        self._shapes: dict[str, int] = {}  # the text panels' shapes when last laid out
 
     @property
     def scenario(self) -> NetworkScenario:
@@ -333,7 +334,8 @@ class NetworkScreen(Screen):
         panels = self.state != "running" or now - self._panels_at >= PANEL_SECONDS
         if panels:
             self._panels_at = now
-            self.query_one("#net-status", Static).update(self._status(f))
+            status = self._status(f)
+            self._update("#net-status", status, len(status.plain))
         names = self.session.data.class_names if self.session.data is not None else None
         if f.surface is not None:
             self.query_one("#net-map", CellsView).set_lines(
@@ -348,11 +350,12 @@ class NetworkScreen(Screen):
         elif tab == "tab-neurons":
             self._draw_neurons(f)
         elif tab == "tab-layers":
-            self.query_one("#net-layers", Static).update(layers_renderable(f, self._config))
-            self.query_one("#net-bp", Static).update(bp_text(f.bp, f.bp_error))
+            self._update("#net-layers", layers_renderable(f, self._config), len(f.sizes))
+            bp = bp_text(f.bp, f.bp_error)
+            self._update("#net-bp", bp, bp.plain.count("\n"))
         elif tab == "tab-confusion" and f.confusion is not None:
-            self.query_one("#net-confusion", Static).update(
-                confusion_table(f.confusion, f.confusion.shape[0]))
+            self._update("#net-confusion", confusion_table(f.confusion, f.confusion.shape[0]),
+                         f.confusion.shape[0])
         if f.digits is not None and panels:
             grid = self.query_one(DigitGrid)
             if not self._digits_set:
@@ -367,6 +370,14 @@ class NetworkScreen(Screen):
                                 self.query_one("#net-acc", PlotextPlot), f)
                 if f.curve is not None:
                     draw_curve(self.query_one("#net-fit", PlotextPlot), f.curve)
+
+    def _update(self, selector: str, content: Any, shape: int) -> None:
+        """Update a text panel; lay the screen out again only when its ``shape`` (a number
+        that changes when its height may: its length, its count of lines) changed or the
+        network is not running (a layout costs as much as the rest of a frame)."""
+        layout = self.state != "running" or self._shapes.get(selector) != shape
+        self._shapes[selector] = shape
+        self.query_one(selector, Static).update(content, layout=layout)
 
     def on_tabbed_content_tab_activated(self) -> None:
         """Draw the panel just shown (hidden panels are not redrawn while training)."""
@@ -384,8 +395,8 @@ class NetworkScreen(Screen):
                               Style(dim=True))]]
         self.query_one("#net-neurons", CellsView).set_lines(lines)
         raw = self.session.data.raw_names if self.session.data is not None else None
-        self.query_one("#net-incoming", Static).update(
-            incoming_text(f.incoming, sel.layer, sel.neuron, f.sizes, raw))
+        incoming = incoming_text(f.incoming, sel.layer, sel.neuron, f.sizes, raw)
+        self._update("#net-incoming", incoming, incoming.plain.count("\n"))
 
     # -- keys -----------------------------------------------------------------------------
 

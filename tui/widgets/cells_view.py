@@ -46,6 +46,7 @@ class CellsView(Widget):
         super().__init__(id=id)
         self.lines: list[Strip] = []
         self.text = text
+        self._style: Style | None = None  # the widget's colours, taken once per repaint
 
     def set_lines(self, lines: list[list[Segment]]) -> None:
         """Show ``lines`` (a repaint only, unless the number of lines changes the height of a
@@ -53,6 +54,7 @@ class CellsView(Widget):
         relayout = len(lines) != len(self.lines) and self.styles.height is not None \
             and self.styles.height.is_auto
         self.lines = [Strip(line) for line in lines]
+        self._style: Style | None = None
         self.refresh(layout=relayout)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
@@ -60,7 +62,8 @@ class CellsView(Widget):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        style = self._style = self._style or self.rich_style
         if y < len(self.lines):
-            line = self.lines[y].apply_style(self.rich_style) if self.text else self.lines[y]
-            return line.crop_extend(0, width, self.rich_style)
-        return Strip.blank(width, self.rich_style)
+            line = self.lines[y].apply_style(style) if self.text else self.lines[y]
+            return line.crop_extend(0, width, style)
+        return Strip.blank(width, style)
