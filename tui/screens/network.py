@@ -52,7 +52,7 @@ from ..widgets.network_panels import (
 )
 from ..widgets.network_views import draw_curve, draw_curves, layers_renderable
 
-FRAME_SECONDS = 1 / 12  # while running, a frame (surface, maps, numbers) this often
+FRAME_SECONDS = 0.08  # while running, a frame (surface, maps, numbers) this often
 PLOT_SECONDS = 0.4  # plotext charts at most this often: a build costs milliseconds
 PANEL_SECONDS = 0.25  # while running, text panels this often (a Static's update lays out the
 #                      whole screen again; the boundary repaints every frame)
@@ -253,10 +253,13 @@ class NetworkScreen(Screen):
                 elif job == "epoch":
                     s.step_epoch(halted)
                 self._hand_over()
+            due = time.monotonic()
             while job == "run" and not halted() and not s.finished:
-                end = time.monotonic() + FRAME_SECONDS
+                # frames on a fixed beat (not FRAME_SECONDS after the last one was handed over:
+                # taking it and waiting for the lock would slow the beat down)
+                due = max(due + FRAME_SECONDS, time.monotonic() + FRAME_SECONDS / 4)
 
-                def frame_due(end: float = end) -> bool:
+                def frame_due(end: float = due) -> bool:
                     return halted() or time.monotonic() >= end
 
                 with s.lock:
@@ -341,9 +344,9 @@ class NetworkScreen(Screen):
             self.query_one("#net-map", CellsView).set_lines(
                 array_segments(boundary_arrays(f.surface)))
             legend = boundary_legend(f.surface, names)
-            if legend.plain != self._legend:  # a Static's update lays the screen out again
+            if legend.plain != self._legend:  # one line high: a repaint, no layout
                 self._legend = legend.plain
-                self.query_one("#net-legend", Static).update(legend)
+                self.query_one("#net-legend", Static).update(legend, layout=False)
         tab = self.query_one(TabbedContent).active
         if not panels:
             pass
