@@ -28,6 +28,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
@@ -148,16 +149,15 @@ class NetworkScreen(Screen):
                     with VerticalScroll():
                         yield CellsView(id="net-neurons", text=True)
                         yield Static("", id="net-incoming")
+                # the hidden tabs' panels are mounted after the first paint (Lazy)
                 with TabPane("Layers", id="tab-layers"):
-                    with VerticalScroll():
-                        yield Static("", id="net-layers")
-                        yield Static("", id="net-bp")
+                    yield Lazy(VerticalScroll(Static("", id="net-layers"),
+                                              Static("", id="net-bp")))
                 with TabPane("Curves", id="tab-curves"):
-                    yield PlotextPlot(id="net-loss")
-                    yield PlotextPlot(id="net-acc")
+                    yield Lazy(Vertical(PlotextPlot(id="net-loss"), PlotextPlot(id="net-acc"),
+                                        id="net-curves"))
                 with TabPane("Confusion", id="tab-confusion"):
-                    with VerticalScroll():
-                        yield Static("", id="net-confusion")
+                    yield Lazy(VerticalScroll(Static("", id="net-confusion")))
         yield Footer(compact=True, show_command_palette=False)
 
     def _head(self) -> str:
@@ -174,8 +174,7 @@ class NetworkScreen(Screen):
         shape = self.scenario.dataset(None, load=False)
         self._kind_of_data(shape)
         self.query_one("#net-digits").border_title = "test digits"
-        for p in ("#net-loss", "#net-acc", "#net-fit"):
-            self.query_one(p, PlotextPlot).plt.theme("clear")
+        self.query_one("#net-fit", PlotextPlot).plt.theme("clear")
         self._prepare()
 
     def _kind_of_data(self, shape: Any) -> None:
@@ -202,6 +201,16 @@ class NetworkScreen(Screen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._measure)
+
+    def on_cells_view_resized(self, msg: CellsView.Resized) -> None:
+        """The boundary panel changed size (the terminal, a panel mounted late): when the
+        network is not running, draw it again at its new size (running: the next frame is)."""
+        if msg.view.id != "net-map":
+            return
+        before = self.grid
+        self._measure()
+        if self.grid != before and self.frame is not None and self.state != "running":
+            self._draw(self.frame)
 
     def _measure(self) -> None:
         box = self.query_one("#net-map").size
@@ -352,6 +361,9 @@ class NetworkScreen(Screen):
             pass
         elif tab == "tab-neurons":
             self._draw_neurons(f)
+        elif tab in ("tab-layers", "tab-confusion") and not self.query(
+                "#net-layers" if tab == "tab-layers" else "#net-confusion"):
+            pass  # not mounted yet (see compose): drawn when shown
         elif tab == "tab-layers":
             self._update("#net-layers", layers_renderable(f, self._config), len(f.sizes))
             bp = bp_text(f.bp, f.bp_error)
@@ -368,7 +380,7 @@ class NetworkScreen(Screen):
         if tab == "tab-curves" or f.curve is not None:
             if now - self._plotted >= PLOT_SECONDS or self.state != "running":
                 self._plotted = now
-                if tab == "tab-curves":
+                if tab == "tab-curves" and self.query("#net-loss"):  # (mounted: see compose)
                     draw_curves(self.query_one("#net-loss", PlotextPlot),
                                 self.query_one("#net-acc", PlotextPlot), f)
                 if f.curve is not None:

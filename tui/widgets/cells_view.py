@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -38,6 +39,13 @@ def cell_segments(row: Sequence[Cell]) -> list[Segment]:
 class CellsView(Widget):
     """Rows of Segments drawn one per line (cropped to the widget's width)."""
 
+    class Resized(Message):
+        """The view's size changed (its owner may draw it again to fit)."""
+
+        def __init__(self, view: CellsView) -> None:
+            super().__init__()
+            self.view = view
+
     DEFAULT_CSS = "CellsView { height: 1fr; }"
 
     def __init__(self, *, id: str | None = None, text: bool = False) -> None:
@@ -56,6 +64,9 @@ class CellsView(Widget):
         self.lines = [Strip(line) for line in lines]
         self._style: Style | None = None
         self.refresh(layout=relayout)
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self))
 
     def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
         return len(self.lines)
