@@ -78,22 +78,32 @@ def free_port() -> int:
 
 
 class Served:
-    """``gdlab serve`` in a process (``python -m tui.cli serve --port P --host 127.0.0.1``),
-    ready when its port accepts connections; ``stop()`` ends it. Also a context manager."""
+    """``gdlab serve`` in a process (``python -m tui.cli serve --host 127.0.0.1 --port P``;
+    a later --host wins), ready when its port accepts connections; ``stop()`` ends it. Also a
+    context manager."""
 
-    def __init__(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, *args: str, home: Path | None = None) -> None:
+        """``args``: more options of ``gdlab serve``; ``home``: the server's HOME and working
+        folder. ``lines``: what it printed up to its banner ("gdlab serve: http...")."""
+        pytest.importorskip("textual_serve", reason="gdlab serve needs the serve extra")
         self.port = free_port()
+        env = dict(os.environ, HOME=str(home)) if home else None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tui.cli", "serve", "--host", "127.0.0.1",
              "--port", str(self.port), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-            env=dict(os.environ, **(env or {})))
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=home, env=env)
         self.url = f"http://127.0.0.1:{self.port}/"
-        while True:  # until the server listens (or stops: then say why)
+        assert self.proc.stdout is not None
+        self.lines: list[str] = []
+        for line in self.proc.stdout:  # until the banner
+            self.lines.append(line)
+            if line.startswith("gdlab serve: http"):
+                break
+        else:
+            raise AssertionError("gdlab serve stopped:\n" + "".join(self.lines))
+        while True:  # the banner is printed as the server starts: until its port accepts
             if self.proc.poll() is not None:
-                out = self.proc.stdout.read() if self.proc.stdout else ""
-                raise AssertionError(f"gdlab serve stopped ({self.proc.returncode}):\n{out}")
+                raise AssertionError("gdlab serve stopped:\n" + "".join(self.lines))
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     break
