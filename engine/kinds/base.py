@@ -34,6 +34,7 @@ class Scenario:
     kind: str
     tables: dict[str, dict[str, Any]]
     variants: dict[str, dict[str, dict[str, Any]]]
+    sweep: Any = None  # the [sweep] table as an engine.sweep.grid.Grid, when the file has one
 
     @property
     def run(self) -> dict[str, Any]:
