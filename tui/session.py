@@ -61,7 +61,11 @@ class Session:
         do = action["do"]
         try:
             if do == "open":
-                self.open(str(action["scenario"]), action.get("variant"))
+                overrides = action.get("set") or []
+                if not isinstance(overrides, list):
+                    raise GdlabError(f"action {action!r}: 'set' must be a list of KEY=VALUE")
+                self.open(str(action["scenario"]), action.get("variant"),
+                          [str(o) for o in overrides])
             elif do == "scenario":
                 self.open_text(str(action["toml"]), action.get("variant"))
             elif do == "param":
@@ -86,12 +90,15 @@ class Session:
     def _log(self, action: dict[str, Any]) -> None:
         self.actions.append(action)
 
-    def open(self, ref: str, variant: str | None = None) -> Scenario:
-        """Load a scenario (a bundled name or a file) and start a fresh Run of ``variant``."""
-        sc = load_scenario(ref, search=self.search)
+    def open(self, ref: str, variant: str | None = None,
+             overrides: list[str] | None = None) -> Scenario:
+        """Load a scenario (a bundled name or a file) with ``--set``-style overrides (a sweep's
+        point) and start a fresh Run of ``variant``."""
+        sc = load_scenario(ref, overrides, search=self.search)
         ref = _reference(sc, ref)
         self._start(sc, variant)
-        self._log({"do": "open", "scenario": ref, **({"variant": self.variant} if self.variant else {})})
+        self._log({"do": "open", "scenario": ref, **({"variant": self.variant} if self.variant else {}),
+                   **({"set": list(overrides)} if overrides else {})})
         return sc
 
     def open_text(self, toml: str, variant: str | None = None) -> Scenario:
