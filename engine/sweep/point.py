@@ -41,11 +41,13 @@ NETWORK_METRICS = {
     "epochs_to:": "the first epoch whose test accuracy is >= ACC (a fraction, e.g. 0.9)",
     "seconds": "the training time (differs between runs)",
 }
-#: each kind's metrics (the graph kind's depend on its rule: ``metrics``), its default metric
-#: and the keys that seed it
+#: each kind's metrics (less those a graph's rule has no number for) and the keys that seed it
 METRICS = {"graph": GRAPH_METRICS, "network": NETWORK_METRICS}
-DEFAULT_METRIC = {"network": "final_test_accuracy"}
 SEED_KEYS = {"graph": ("run.seed",), "network": ("model.seed",)}
+#: metrics a graph rule has no number for
+NOT_FOR_RULE = {"gradient": ("final_delta",), "target": ("final_loss", "final_grad_norm")}
+#: without --metric and a tolerance: the first of these the scenario gives
+DEFAULT_METRICS = ("final_test_accuracy", "final_loss", "updates", "seconds")
 TIMINGS = ("seconds", "total_seconds")  # kept apart from the summary (rows' "timing")
 HIGHER_IS_BETTER = ("final_test_accuracy", "final_train_accuracy", "final_validation_accuracy",
                     "best_test_accuracy")
@@ -81,13 +83,13 @@ def kind(sc: Scenario) -> str:
 
 
 def metrics(sc: Scenario) -> dict[str, str]:
-    """The metrics this scenario's summaries give (``name:`` entries take a number or a name)."""
-    if kind(sc) != "graph":
-        return dict(METRICS.get(kind(sc), {}))
-    rule = sc.config(sc.default_variant()).rule
-    drop = "final_delta" if rule == "gradient" else "final_loss"
-    return {k: v for k, v in GRAPH_METRICS.items()
-            if k != drop and not (rule == "target" and k == "final_grad_norm")}
+    """The metrics this scenario's summaries give (``name:`` entries take a number or a name):
+    its kind's, less those its rule has no number for (a target rule has no loss)."""
+    known = dict(METRICS.get(kind(sc), {}))
+    rule = getattr(sc.config(sc.default_variant()), "rule", "")
+    for name in NOT_FOR_RULE.get(rule, ()):
+        known.pop(name, None)
+    return known
 
 
 def check_metric(sc: Scenario, metric: str) -> None:
@@ -117,14 +119,14 @@ def check_metric(sc: Scenario, metric: str) -> None:
 
 
 def default_metric(sc: Scenario, variant: str | None = None) -> str:
-    """The metric a sweep reports unless told: a network's final test accuracy; for a graph,
-    the iterations to its own tolerance, else its final loss (gradient rule) or its updates."""
-    if kind(sc) != "graph":
-        return DEFAULT_METRIC.get(kind(sc), "stop_reason")
-    cfg = sc.config(variant)
-    if cfg.tolerance is not None:  # 1e-6 as a person writes it, not 1e-06
-        return "iterations_to:" + f"{cfg.tolerance:g}".replace("e-0", "e-").replace("e+0", "e")
-    return "final_loss" if cfg.rule == "gradient" else "updates"
+    """The metric a sweep reports unless told: the iterations to the run's own tolerance when
+    it has one, else the first of DEFAULT_METRICS that the scenario gives (a network's final
+    test accuracy, a graph's final loss or its updates)."""
+    known = metrics(sc)
+    tol = getattr(sc.config(variant), "tolerance", None)
+    if tol is not None and "iterations_to:" in known:  # 1e-6 as a person writes it, not 1e-06
+        return "iterations_to:" + f"{tol:g}".replace("e-0", "e-").replace("e+0", "e")
+    return next(m for m in DEFAULT_METRICS if m in known)
 
 
 def best_direction(metric: str) -> str | None:
@@ -138,18 +140,16 @@ def best_direction(metric: str) -> str | None:
 
 
 def base_seed(sc: Scenario, variant: str | None = None) -> int:
-    """The seed a plain run of this scenario uses (its first seed key's value)."""
-    table, _, key = SEED_KEYS[kind(sc)][0].partition(".")
-    default = 1 if table == "model" else 0
-    return int(sc.table(table, variant).get(key, default))
+    """The seed a plain run of this scenario uses: its run configuration's (a network's is its
+    model's seed unless [run] sets its own)."""
+    return int(sc.config(variant).seed)
 
 
 def seed_overrides(sc: Scenario, seed: int) -> list[str]:
-    """The ``--set`` overrides that make a run use ``seed`` (SEED_KEYS), and run.seed too when
-    a network's file sets its own (the order of the examples, else the model's seed)."""
-    keys = list(SEED_KEYS[kind(sc)])
-    if kind(sc) != "graph":
-        keys += [f"run.{k}" for k in ("seed", "shuffle_seed") if k in sc.run]
+    """The ``--set`` overrides that make a run use ``seed``: its kind's SEED_KEYS, and the
+    [run] seed keys the file sets itself."""
+    keys = list(SEED_KEYS.get(kind(sc), ("run.seed",)))
+    keys += [f"run.{k}" for k in ("seed", "shuffle_seed") if k in sc.run and f"run.{k}" not in keys]
     return [f"{k}={seed}" for k in keys]
 
 
