@@ -4,13 +4,15 @@ messages, a cell opens that run in its own view; synchronised on the screen's ow
 from __future__ import annotations
 
 import math
+import threading
 
 from textual.widgets import Input
 
+from engine.kinds.base import nice_values
 from engine.sweep.point import ScenarioSource
 from tui.app import GdlabApp
 from tui.screens.mnist import MnistScreen
-from tui.screens.sweep import SweepScreen, nice_values
+from tui.screens.sweep import SweepScreen
 from tui.screens.sweep_point import PointRunScreen
 from tui.widgets.sweep_map import SweepMap
 
@@ -141,3 +143,52 @@ async def test_the_palette_offers_the_sweep() -> None:
 def test_suggested_values_are_round_numbers_around_the_rate():
     assert nice_values(0.03, 3, 0.3) == [0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0]
     assert nice_values(0.1, 10, 1) == [0.1, 0.2, 0.5, 1, 2.0, 5.0, 10.0]
+
+
+async def test_the_map_fills_in_point_by_point_and_x_keeps_the_finished_points(monkeypatch):
+    """A gate the test holds lets the points finish one at a time: the map and the status show
+    each one as it arrives, and x stops the sweep with the finished points kept."""
+    from engine.sweep import execute
+
+    gate = threading.Semaphore(0)
+    real = execute.run_point
+
+    def gated(*args):
+        gate.acquire(timeout=120)  # the test releases one point at a time
+        return real(*args)
+
+    monkeypatch.setattr(execute, "run_point", gated)
+    app = GdlabApp(scenario="momentum_map")
+    app.sweep_workers = 1
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        screen = app.screen
+        sweep_map = screen.query_one(SweepMap)
+
+        async def until_drawn(n: int) -> None:  # the screen took n rows and drew them
+            while len(sweep_map.stats) < n:
+                await pilot.pause()
+
+        await fill(pilot, values1="0.005,0.0325", key2="run.momentum", values2="0,0.7")
+        await pilot.press("ctrl+r")
+        assert "0/4 runs" in str(screen.query_one("#sweep-status").render())
+        gate.release()
+        await until_drawn(1)
+        assert screen.state == "running" and len(screen.rows) == 1
+        assert "running: 1/4 runs" in str(screen.query_one("#sweep-status").render())
+        # the first point (lr 0.005, no momentum), the best so far, alone in the bottom row:
+        # gradient descent on J = x^2/2 + 50 y^2 from (1, 1) scales x by 0.995, y by 0.5
+        n = next(n for n in range(3000) if 0.5 * 0.995 ** (2 * n) + 50 * 0.25 ** n <= 1e-6)
+        assert str(sweep_map.render()).splitlines()[2].split() == ["0", "★", str(n)]
+        assert "not finished yet" not in str(screen.query_one("#sweep-detail").render())
+        await pilot.press("right")
+        assert "not finished yet" in str(screen.query_one("#sweep-detail").render())
+        gate.release()
+        await until_drawn(2)
+        await pilot.press("x")  # the point running now is the last one
+        gate.release()
+        await settle(pilot, screen)
+        assert screen.state == "stopped" and len(screen.rows) == 3
+        assert len(sweep_map.stats) == 3
+        assert "stopped: 3/4 runs" in str(screen.query_one("#sweep-status").render())
+    gate.release(10)  # nothing may wait on the gate after the test

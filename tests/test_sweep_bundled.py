@@ -13,13 +13,17 @@ from engine.sweep.driver import SweepRun
 from engine.sweep.execute import LocalPool, make_backend
 from engine.sweep.grid import Grid, parse_grid_option
 from engine.sweep.plan import plan_sweep
-from engine.sweep.point import ScenarioSource, best_direction
+from engine.sweep.point import ScenarioSource
 from engine.sweep.rows import best_point, point_stats
 
 
-def sweep(name: str, grid: Grid | None = None, workers: int = 2) -> list[dict]:
+def plan_of(name: str, grid: Grid | None = None):
     source = ScenarioSource.read(name)
-    plan = plan_sweep(source, grid or source.load().sweep)
+    return plan_sweep(source, grid or source.load().sweep)
+
+
+def sweep(name: str, grid: Grid | None = None, workers: int = 2) -> list[dict]:
+    plan = plan_of(name, grid)
     run = SweepRun(plan)
     with make_backend(workers) as backend:
         for _ in run.run(backend):
@@ -44,7 +48,8 @@ def test_learning_rate_sweep_the_v_the_one_step_optimum_and_divergence():
             assert r["value"] is None and r["stop_reason"] == "diverged", lr
     figures = {0.01: 351, 0.1: 32, 0.25: 11, 0.4: 5, 0.5: 1, 0.75: 11, 0.99: 351}
     assert {lr: by[lr]["value"] for lr in figures} == figures  # as the description says
-    best = best_point(point_stats(rows), best_direction(rows[0]["metric"]))
+    assert plan_of("learning_rate_sweep").best == "min"  # fewest steps
+    best = best_point(point_stats(rows), "min")
     assert best.settings == {"run.lr": 0.5} and best.mean == 1
     # x_n = 1.2 * 1.2^n at lr 1.1; the run stops when (dJ/dx)^2 = (2 x_n)^2 overflows
     top = math.sqrt(np.finfo(float).max) / 2

@@ -114,7 +114,7 @@ def test_seeds_give_mean_and_spread_per_point(capsys):
     (["--grid", "run.lrr=1,2"], "[run] unknown key 'lrr'"),
     (["--grid", "run.lr=0.1,,2"], "--grid run.lr: an empty item"),
     (["--grid", "run.lr=-1"], "sweep value run.lr=-1"),
-    (["--grid", "lr=1"], "'lr' is not a key of run, model, data, params"),
+    (["--grid", "lr=1"], "'lr' is not TABLE.KEY"),
     (["--grid", "run.lr=0.1", "--metric", "accuracy"], "unknown metric 'accuracy' for a graph "
                                                        "scenario (available: updates"),
     (["--grid", "run.lr=0:1:0.0005"], "2,001 runs (2001), more than the limit of 1,000"),
@@ -232,3 +232,29 @@ def test_ctrl_c_keeps_the_finished_rows(tmp_path, workers):
     assert "interrupted: 1 of 2 runs finished" in err and "Traceback" not in err
     assert [json.loads(x)["settings"] for x in rows.read_text().splitlines()] == \
         [{"run.lr": 0.5}]
+
+
+def test_the_progress_bar_shows_runs_done_left_and_the_time_left(monkeypatch):
+    """On a terminal: done/total, the runs left and the time left at the pace so far (a clock
+    the test sets)."""
+    from tui import progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    now = [100.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    out = Tty()
+    bar = progress.ProgressBar("sweep", 8, stream=out, unit=" runs", eta=True)
+    assert bar.render().endswith("0/8 runs, 8 left")  # no pace yet, no estimate
+    now[0] = 130.0
+    bar.update(2)  # 15 s a run: 6 runs left take 90 s
+    assert out.getvalue().endswith("25.0%  2/8 runs, 6 left, ~1:30 left")
+    now[0] = 3700.0
+    assert bar.render().endswith("2/8 runs, 6 left, ~3:00:00 left")  # 1800 s a run
+    bar.close()  # the last state stays on its line
+    assert out.getvalue().endswith("2/8 runs, 6 left, ~3:00:00 left\n")
+    quiet = progress.ProgressBar("sweep", 8, stream=io.StringIO(), eta=True)
+    quiet.update(3)
+    assert quiet.stream.getvalue() == ""  # off a terminal: nothing

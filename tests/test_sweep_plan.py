@@ -39,7 +39,7 @@ def test_a_sweep_table_is_validated_and_kept_on_the_scenario():
 @pytest.mark.parametrize("table, says", [
     ('[sweep]\nmetric = "updates"', "[sweep] key 'grid'"),
     ('[sweep]\ngrid = {"run.lr" = "1:0:1"}', "[sweep.grid] key 'run.lr': '1:0:1': STOP"),
-    ('[sweep]\ngrid = {"lr" = [1]}', "'lr' is not a key of run, model, data, params"),
+    ('[sweep]\ngrid = {"lr" = [1]}', "'lr' is not TABLE.KEY"),
     ('[sweep]\ngrid = {"run.lr" = [0.1]}\nworkers = 2', "[sweep] unknown key 'workers'"),
     ('[sweep]\ngrid = {"run.lr" = [0.1]}\nseeds = 0', "[sweep] key 'seeds'"),
     ('[sweep]\ngrid = {"run.lr" = [0.1]}\nmetric = 3', "[sweep] key 'metric': expected a metric"),
@@ -82,8 +82,15 @@ def test_plan_checks_every_value_with_the_scenario_validator(tmp_path):
         plan_sweep(src, Grid((parse_grid_option("run.lr=0.1,-1"),)))
     with pytest.raises(GdlabError, match=r"\[run\] unknown key 'lrr'"):
         plan_sweep(src, Grid((parse_grid_option("run.lrr=0.1"),)))
-    with pytest.raises(GdlabError, match="'q' is not a parameter of"):
+    with pytest.raises(GdlabError, match=r"sweep key params.q: 'q' is not a parameter of \S*s.toml "
+                                         r"\(params: x\)"):
         plan_sweep(src, Grid((parse_grid_option("params.q=1,2"),)))
+    # the tables a kind has come from its registration: a graph has no [model] nor [variants]
+    for key in ("model.seed=1,2", "variants.a.lr=1"):
+        table = key.split(".")[0]
+        with pytest.raises(GdlabError, match=rf"a graph scenario has no table \[{table}\] "
+                                             r"\(tables: params, data, graph, run\)"):
+            plan_sweep(src, Grid((parse_grid_option(key),)))
     with pytest.raises(GdlabError, match="given twice"):
         plan_sweep(src, Grid((parse_grid_option("run.lr=1"), parse_grid_option("run.lr=2"))))
     with pytest.raises(GdlabError, match="the grid sweeps the seed"):

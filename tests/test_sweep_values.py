@@ -124,8 +124,8 @@ def test_grid_size_limits():
 
 
 @pytest.mark.parametrize("text, says", [
-    ("run.lr", "expected KEY=VALUES"), ("lr=1", "not a key of run, model, data, params"),
-    ("variants.a.lr=1", "not a key"), ("run.lr=1:0:1", "--grid run.lr: '1:0:1'"),
+    ("run.lr", "expected KEY=VALUES"), ("lr=1", "'lr' is not TABLE.KEY"),
+    (".lr=1", "'.lr' is not TABLE.KEY"), ("run.lr=1:0:1", "--grid run.lr: '1:0:1'"),
 ])
 def test_grid_option_errors_name_the_key(text, says):
     with pytest.raises(GdlabError, match=says.replace("(", r"\(")):

@@ -135,12 +135,12 @@ class GdlabApp(App):
 
     def action_sweep(self) -> None:
         """Open the sweep screen on the scenario in view (with the view's edits and variant)."""
-        from .screens.sweep import SweepScreen, session_overrides
+        from .screens.sweep import SweepScreen
 
         screen = self.screen
         session = getattr(screen, "session", None)
         if isinstance(session, Session) and session.base is not None:
-            sc, variant, overrides = session.base, session.variant, session_overrides(session)
+            sc, variant, overrides = session.base, session.variant, session.as_overrides()
         elif isinstance(getattr(screen, "scenario", None), Scenario):
             sc, overrides = screen.scenario, []
             variant = getattr(screen, "variant", None) or getattr(session, "variant", None)

@@ -288,6 +288,20 @@ class Session:
                 )
         return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
 
+    def as_overrides(self) -> list[str]:
+        """The app's edits (starting values, [run] settings) as ``--set`` overrides, so that a
+        sweep opened from the run view sweeps what the view shows."""
+        from engine.sweep.grid import toml_value
+
+        out = []
+        base, sc = self.base, self.scenario
+        if base is not None and sc is not None:
+            for p, x in sc.params.items():
+                if getattr(x, "ndim", 0) == 0 and x != base.params.get(p):
+                    out.append(f"params.{p}={toml_value(float(x))}")
+        out += [f"run.{k}={toml_value(x)}" for k, x in self.overrides.items() if x is not None]
+        return out
+
     def script(self) -> str:
         """The session as a replay script (JSON)."""
         return script_text(self.actions)

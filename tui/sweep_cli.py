@@ -21,7 +21,7 @@ from engine.sweep.driver import SweepRun
 from engine.sweep.execute import make_backend
 from engine.sweep.grid import Grid, parse_grid_option
 from engine.sweep.plan import Plan, plan_sweep
-from engine.sweep.point import ScenarioSource, best_direction
+from engine.sweep.point import ScenarioSource
 from engine.sweep.rows import InOrder, PointStats, best_point, point_stats, read_rows, row_json
 
 from . import report
@@ -140,10 +140,10 @@ def _summary(plan: Plan, stats: list[PointStats]) -> str:
     runs = sum(counts.values())
     text = f"{runs} run{'s' if runs != 1 else ''}: " + ", ".join(
         f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    best = best_point(stats, best_direction(plan.metric))
+    best = best_point(stats, plan.best)
     if best is not None:
         where = ", ".join(f"{k} = {value_label(best.settings[k])}" for k in plan.grid.keys)
-        lowest = "lowest" if best_direction(plan.metric) == "min" else "highest"
+        lowest = "lowest" if plan.best == "min" else "highest"
         text += f"\nbest ({lowest} {plan.metric}): {where} -> {best.mean:.6g}"
     return text + "\n"
 
@@ -222,7 +222,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sys.stderr.write(text)
     if args.plot and stats and (args.format == "table" or args.out is not None):
         cols = shutil.get_terminal_size((100, 30)).columns
-        best = best_point(stats, best_direction(plan.metric))
+        best = best_point(stats, plan.best)
         sys.stdout.write("\n" + sweep_picture(
             stats, plan.grid.keys, [a.values for a in plan.grid.axes], plan.metric, best,
             color_wanted(sys.stdout), max(60, min(cols, 200))))

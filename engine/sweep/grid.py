@@ -16,7 +16,6 @@ from typing import Any
 from ..errors import GdlabError
 from .values import ValueListError, parse_values, values_from_toml
 
-GRID_TABLES = ("run", "model", "data", "params")
 MAX_RUNS = 1000  # runs (points x seeds) a sweep may have without --force
 HARD_MAX_RUNS = 100_000  # and with it
 MAX_SEEDS = 1000
@@ -126,11 +125,12 @@ class Grid:
 
 
 def check_key(key: str, where: str) -> None:
-    """A grid key is TABLE.NAME with TABLE one of run, model, data, params."""
+    """A grid key is TABLE.NAME, as ``--set`` takes it (whether the scenario's kind has the
+    table is checked with the scenario: ``Kind.check_sweep_key``)."""
     table, dot, name = key.partition(".")
-    if not dot or not name or table not in GRID_TABLES:
-        raise GdlabError(f"{where}: '{key}' is not a key of {', '.join(GRID_TABLES)} "
-                         "(expected TABLE.KEY, e.g. run.lr)")
+    if not dot or not name or not table:
+        raise GdlabError(f"{where}: '{key}' is not TABLE.KEY (e.g. run.lr, model.seed, "
+                         "params.x)")
 
 
 def parse_grid_option(text: str) -> Axis:

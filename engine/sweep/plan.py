@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import kinds
 from ..errors import GdlabError
 from . import point as adapter
 from .grid import Grid, Point, toml_value
@@ -28,6 +29,7 @@ class Plan:
     variant: str | None
     seeded: bool  # whether each run sets its seed (--seeds N > 1)
     seed_keys: tuple[str, ...]
+    best: str | None = "min"  # which end of the metric is best: "min", "max", None (neither)
 
     def run_overrides(self, p: Point) -> list[str]:
         """Everything ``--set`` must change for run ``p``: base, the point's values, its seed."""
@@ -68,7 +70,7 @@ def plan_sweep(source: adapter.ScenarioSource, grid: Grid, overrides: list[str] 
         raise GdlabError(f"{sc.source}: no variant named '{variant}' "
                          f"(variants: {', '.join(sc.variants) or 'none'})")
     grid = replace(grid, metric=grid.metric or adapter.default_metric(sc, variant))
-    adapter.check_metric(sc, grid.metric)
+    metric = adapter.find_metric(sc, grid.metric, variant)
     seed_keys = adapter.seed_keys(sc)
     if grid.seeds > 1:
         swept = [k for k in keys if k in seed_keys]
@@ -76,11 +78,10 @@ def plan_sweep(source: adapter.ScenarioSource, grid: Grid, overrides: list[str] 
             raise GdlabError(f"sweep key {swept[0]}: the grid sweeps the seed, so --seeds must "
                              "be 1")
     grid.check_size(force)
+    kind = kinds.get(sc.kind)
     for axis in grid.axes:
         table, _, name = axis.key.partition(".")
-        if table == "params" and name not in sc.params:
-            raise GdlabError(f"sweep key {axis.key}: '{name}' is not a parameter of "
-                             f"{sc.source} (parameters: {', '.join(sc.params)})")
+        kind.check_sweep_key(sc, table, name)
         for v in dict.fromkeys(axis.values):  # each distinct value once
             text = f"{axis.key}={toml_value(v)}"
             try:
@@ -92,5 +93,5 @@ def plan_sweep(source: adapter.ScenarioSource, grid: Grid, overrides: list[str] 
     points = grid.points(base)
     if swept_seed:  # the seed is one of the settings: rows carry no separate seed
         points = [Point(p.settings, None) for p in points]
-    return Plan(source, grid, tuple(overrides), tuple(points), sc.name, adapter.kind(sc),
-                variant, grid.seeds > 1, seed_keys)
+    return Plan(source, grid, tuple(overrides), tuple(points), sc.name, sc.kind, variant,
+                grid.seeds > 1, seed_keys, metric.best)

@@ -8,7 +8,6 @@ the messages hold, at most five times a second, so the app never waits for a poi
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from typing import Any
@@ -22,58 +21,20 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 from textual_plotext import PlotextPlot
 
+from engine import kinds
 from engine.errors import GdlabError
-from engine.scenario import Scenario
 from engine.sweep.driver import SweepRun
 from engine.sweep.execute import default_workers, make_backend
-from engine.sweep.grid import Grid, parse_grid_option, toml_value
+from engine.sweep.grid import Grid, parse_grid_option
 from engine.sweep.plan import Plan, plan_sweep
-from engine.sweep.point import ScenarioSource, best_direction, default_metric
+from engine.sweep.point import ScenarioSource, default_metric
 from engine.sweep.rows import PointStats, best_point, point_stats
 
-from ..session import Session
 from ..sweep_plot import draw_line, short, value_label
 from ..widgets.sweep_map import SweepMap
 from .sweep_point import open_point
 
 REDRAW_SECONDS = 0.2
-
-
-def session_overrides(session: Session) -> list[str]:
-    """The app's edits of a scenario (starting values, settings) as ``--set`` overrides, so
-    that a sweep opened from the run view sweeps what the view shows."""
-    out = []
-    base, sc = session.base, session.scenario
-    if base is not None and sc is not None:
-        for p, v in sc.params.items():
-            if getattr(v, "ndim", 0) == 0 and v != base.params.get(p):
-                out.append(f"params.{p}={toml_value(float(v))}")
-    for k, v in session.overrides.items():
-        if v is not None:
-            out.append(f"run.{k}={toml_value(v)}")
-    return out
-
-
-def nice_values(lo: float, hi: float, keep: float) -> list[float]:
-    """The numbers 1, 2 and 5 times a power of ten from ``lo`` to ``hi``, and ``keep``."""
-    out = {keep}
-    if lo > 0:
-        for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-            out |= {float(f"{m}e{e}") for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi * 1.000001}
-    return sorted(out)
-
-
-def suggested_axis(sc: Scenario, variant: str | None) -> tuple[str, str]:
-    """A first key to sweep and its values, when the scenario has no [sweep] table: the
-    learning rate over two decades around its own, or the first parameter's start."""
-    cfg: Any = sc.config(variant) if hasattr(sc, "config") else None
-    if cfg is not None and getattr(cfg, "rule", "") != "target" and getattr(cfg, "lr", 0) > 0:
-        lr = float(cfg.lr)
-        return "run.lr", ",".join(f"{v:g}" for v in nice_values(lr / 10, lr * 10, lr))
-    p, v = next(iter(sc.params.items()))
-    v = float(v) if getattr(v, "ndim", 0) == 0 else 1.0
-    lo, hi = sorted((v / 2, v * 2)) if v else (-1.0, 1.0)
-    return f"params.{p}", f"lin({lo:g},{hi:g},7)"
 
 
 class SweepScreen(Screen):
@@ -129,7 +90,7 @@ class SweepScreen(Screen):
         sc, grid = self.scenario, self.scenario.sweep
         axes = list(grid.axes[:2]) if grid is not None else []
         key1, vals1 = (axes[0].key, ", ".join(value_label(v) for v in axes[0].values)) \
-            if axes else suggested_axis(sc, self.variant)
+            if axes else kinds.get(sc.kind).suggested_axis(sc, self.variant)
         key2, vals2 = (axes[1].key, ", ".join(value_label(v) for v in axes[1].values)) \
             if len(axes) > 1 else ("", "")
         metric = (grid.metric if grid is not None and grid.metric else
@@ -299,7 +260,7 @@ class SweepScreen(Screen):
         if plan is None:
             return
         self.stats = point_stats(self.rows[i] for i in sorted(self.rows))
-        best = best_point(self.stats, best_direction(plan.metric))
+        best = best_point(self.stats, plan.best)
         self.query_one(SweepMap).set_points(self.stats, best)
         if len(plan.grid.axes) == 1:
             chart = self.query_one("#sweep-line", PlotextPlot)
@@ -327,7 +288,7 @@ class SweepScreen(Screen):
             if self.state == "running" and done:
                 left = (time.monotonic() - self._t0) / done * (total - done)
                 text += f", ~{int(left) // 60}:{int(left) % 60:02d} left"
-            best = best_point(self.stats, best_direction(plan.metric))
+            best = best_point(self.stats, plan.best)
             if best is not None:
                 text += "; best " + ", ".join(
                     f"{k} = {value_label(best.settings[k])}" for k in plan.grid.keys) + \
