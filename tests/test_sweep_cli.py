@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,8 +51,9 @@ def test_csv_and_jsonl_hold_the_full_rows(capsys):
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [r["settings"] for r in lines] == [{"run.lr": v} for v in (0.25, 0.5, 0.75, 1.0, 1.1)]
     first = lines[0]
-    assert set(first) == {"scenario", "variant", "metric", "settings", "seed", "value",
+    assert set(first) == {"scenario", "variant", "metric", "set", "settings", "seed", "value",
                           "stop_reason", "message", "summary", "timing"}
+    assert first["set"] == []
     assert first["value"] == steps(0.25) and first["summary"]["updates"] == steps(0.25)
     assert first["seed"] == 0 and set(first["timing"]) == {"seconds", "cpu_seconds"}
 
@@ -87,6 +89,9 @@ def test_resume_skips_rows_it_has_and_appends_the_rest(tmp_path, capsys):
     assert "name the same file" in capsys.readouterr().err
     assert main([*LR, "--metric", "updates", "--resume", str(rows)]) == 2
     assert "from another sweep (metric" in capsys.readouterr().err
+    assert main([*LR, "--set", "run.max_iterations=50", "--resume", str(rows)]) == 2
+    assert "line 1 is from another sweep (set [], this sweep: ['run.max_iterations=50'])" in \
+        capsys.readouterr().err
 
 
 def test_seeds_give_mean_and_spread_per_point(capsys):
@@ -138,6 +143,10 @@ def test_plot_one_key_is_a_line_and_two_keys_a_heat_map_without_escapes(capsys):
     assert main([*LR, "--plot"]) == 0
     out = capsys.readouterr().out
     assert "iterations_to:1e-6 against run.lr" in out and "\x1b" not in out
+    # lr 1.1 diverges, lr 1.0 never reaches the tolerance: marks along the top, not numbers
+    chart = out[out.index("iterations_to:1e-6 against run.lr"):].splitlines()
+    assert "xx diverged" in out and "?? no value" in out and "** best" in out
+    assert re.search(r"\? +x│$", chart[2].rstrip())  # the top row ends: lr 1.0, then lr 1.1
     assert main(["sweep", "momentum_map", "--grid", "run.lr=0.005,0.0325,0.05",
                  "--grid", "run.momentum=0,0.7", "--workers", "1", "--plot"]) == 0
     out = capsys.readouterr().out

@@ -20,8 +20,6 @@ from engine.sweep.plan import plan_sweep
 from engine.sweep.point import ScenarioSource
 from engine.sweep.rows import InOrder, read_rows, row_json, without_timing
 
-distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed")
-
 
 def momentum_plan(seeds: int = 1):
     """A small momentum map: points of very different lengths (they finish out of order) and
@@ -49,7 +47,8 @@ def jsonl(plan, backend) -> list[str]:
 @pytest.fixture(scope="module")
 def cluster():
     """A Dask scheduler on 127.0.0.1 with two in-process workers (one thread each)."""
-    from distributed import LocalCluster
+    distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed")
+    LocalCluster = distributed.LocalCluster  # noqa: N806 - the class, as Dask names it
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
                       host="127.0.0.1", dashboard_address=None) as c:
@@ -142,6 +141,7 @@ def test_resume_refuses_rows_of_another_sweep(tmp_path):
 
 
 def test_an_unreachable_scheduler_is_reported_within_seconds():
+    pytest.importorskip("distributed", reason="the cluster extra is not installed")
     with socket.socket() as s:  # a port nobody listens on: bind, note it, close
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -49,8 +49,10 @@ class Plan:
         return self.grid.metric
 
     def header(self) -> dict[str, Any]:
-        """What every row of this sweep shares."""
-        return {"scenario": self.scenario, "variant": self.variant, "metric": self.metric}
+        """What every row of this sweep shares: the scenario, variant and metric, and the
+        ``--set`` overrides of every point (so that resuming never mixes two settings)."""
+        return {"scenario": self.scenario, "variant": self.variant, "metric": self.metric,
+                "set": list(self.overrides)}
 
 
 def plan_sweep(source: adapter.ScenarioSource, grid: Grid, overrides: list[str] | None = None,

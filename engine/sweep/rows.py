@@ -1,10 +1,10 @@
 """A sweep's rows: one JSON object per run, in grid order; per-point statistics over seeds; the
 best point; and reading the rows of an earlier (interrupted) sweep back to resume it.
 
-A row is ``{"scenario", "variant", "metric", "settings", "seed", "value", "stop_reason",
-"message", "summary", "timing"}``. Everything except ``timing`` (the point's wall and CPU
-time) is the same whichever worker ran it, so two sweeps of one grid give the same rows apart
-from timing.
+A row is ``{"scenario", "variant", "metric", "set", "settings", "seed", "value",
+"stop_reason", "message", "summary", "timing"}`` (``set``: the sweep's own ``--set``).
+Everything except ``timing`` (the point's wall and CPU time) is the same whichever worker ran
+it, so two sweeps of one grid give the same rows apart from timing.
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ def best_point(stats: list[PointStats], direction: str | None) -> PointStats | N
 def read_rows(path: Path, plan: Plan) -> dict[str, dict[str, Any]]:
     """The rows of an earlier run of this sweep in ``path`` (JSONL), by identity.
 
-    A file that does not exist holds no rows. Rows of another scenario, variant or metric are a
-    GdlabError (resuming them would mix two sweeps); rows of settings that are not in this grid
-    are kept in the file but ignored.
+    A file that does not exist holds no rows. Rows of another scenario, variant, metric or
+    ``--set`` are a GdlabError (resuming them would mix two sweeps); rows of settings that are
+    not in this grid are kept in the file but ignored.
     """
     path = Path(path)
     if not path.exists():
