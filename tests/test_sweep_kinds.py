@@ -149,3 +149,16 @@ def test_a_network_sweeps_model_and_data_keys_and_its_model_seed():
         plan_sweep(source, Grid((parse_grid_option("params.x=1"),)))
     with pytest.raises(GdlabError, match=r"sweep value model.activation=\"wobbly\": "):
         plan_sweep(source, Grid((parse_grid_option("model.activation=wobbly"),)))
+
+
+@pytest.mark.parametrize("name, key, values", [
+    ("gd_square", "run.lr", [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2]),  # around its own rate, 0.3
+    ("target_z", "params.w", [1.5, 2.25, 3, 3.75, 4.5, 5.25, 6]),  # no rate: w = 3, halved..doubled
+    ("xor", "run.lr", [0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2]),  # a network's rate, 0.03
+])
+def test_the_app_form_starts_from_the_axis_the_kind_suggests(name, key, values):
+    source = ScenarioSource.read(name)
+    sc = source.load()
+    k, text = kinds.get(sc.kind).suggested_axis(sc, sc.default_variant())
+    plan = plan_sweep(source, Grid((parse_grid_option(f"{k}={text}"),)))  # a sweep that plans
+    assert k == key and list(plan.grid.axes[0].values) == values
