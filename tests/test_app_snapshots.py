@@ -58,9 +58,11 @@ def test_sweep_view_heat_map(snap_compare) -> None:  # noqa: ANN001
     from textual.widgets import Input
 
     async def run_before(pilot: Pilot) -> None:
+        from tests.helpers import open_screen
+        from tui.screens.sweep import SweepScreen
+
         pilot.app.sweep_workers = 1
-        await pilot.press("w")
-        screen = pilot.app.screen
+        screen = await open_screen(pilot, "w", SweepScreen)
         for name, text in (("values1", "0.005,0.02,0.0325,0.05"), ("key2", "run.momentum"),
                            ("values2", "0,0.5,0.7")):
             screen.query_one(f"#sweep-{name}", Input).value = text

@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from engine.kinds.base import nice_values
 from engine.sweep.point import ScenarioSource
+from tests.helpers import open_screen
 from tui.app import GdlabApp
 from tui.screens.mnist import MnistScreen
 from tui.screens.sweep import SweepScreen
@@ -36,9 +37,7 @@ async def test_w_opens_a_sweep_of_the_learning_rate_and_a_cell_opens_its_run() -
     app = GdlabApp(scenario="gd_square")
     app.sweep_workers = 1  # the points in the worker thread: no process start-up in a test
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("w")
-        screen = app.screen
-        assert isinstance(screen, SweepScreen)
+        screen = await open_screen(pilot, "w", SweepScreen)
         # prefilled: the learning rate around the scenario's own (0.3), the tolerance metric
         assert screen.query_one("#sweep-key1", Input).value == "run.lr"
         assert screen.query_one("#sweep-values1", Input).value == "0.05,0.1,0.2,0.3,0.5,1,2"
@@ -78,8 +77,7 @@ async def test_two_keys_fill_a_heat_map_with_diverged_cells_and_the_best_marked(
     app = GdlabApp(scenario="momentum_map")
     app.sweep_workers = 1
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("w")
-        screen = app.screen
+        screen = await open_screen(pilot, "w", SweepScreen)
         await fill(pilot, values1="0.005,0.0325,0.05", key2="run.momentum", values2="0,0.7")
         await pilot.press("ctrl+r")
         await settle(pilot, screen)
@@ -98,8 +96,7 @@ async def test_a_bad_value_list_shows_an_error_and_runs_nothing() -> None:
     app = GdlabApp(scenario="gd_square")
     app.sweep_workers = 1
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("w")
-        screen = app.screen
+        screen = await open_screen(pilot, "w", SweepScreen)
         await fill(pilot, values1="0.1,-1")
         await pilot.press("ctrl+r")
         await pilot.pause()
@@ -161,8 +158,7 @@ async def test_the_map_fills_in_point_by_point_and_x_keeps_the_finished_points(m
     app = GdlabApp(scenario="momentum_map")
     app.sweep_workers = 1
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("w")
-        screen = app.screen
+        screen = await open_screen(pilot, "w", SweepScreen)
         sweep_map = screen.query_one(SweepMap)
 
         async def until_drawn(n: int) -> None:  # the screen took n rows and drew them
