@@ -12,7 +12,7 @@ from engine.kinds.base import nice_values
 from engine.sweep.point import ScenarioSource
 from tests.helpers import open_screen
 from tui.app import GdlabApp
-from tui.screens.mnist import MnistScreen
+from tui.screens.network import NetworkScreen
 from tui.screens.sweep import SweepScreen
 from tui.screens.sweep_point import PointRunScreen
 from tui.widgets.sweep_map import SweepMap
@@ -109,7 +109,7 @@ async def test_a_bad_value_list_shows_an_error_and_runs_nothing() -> None:
         assert "STOP must be >= START" in str(screen.query_one("#sweep-error").render())
 
 
-async def test_a_network_point_opens_in_the_training_dashboard() -> None:
+async def test_a_network_point_opens_in_the_network_screen() -> None:
     app = GdlabApp(scenario="gd_square")
     async with app.run_test(size=SIZE) as pilot:
         source = ScenarioSource.read("mnist_batch_lr")
@@ -123,8 +123,10 @@ async def test_a_network_point_opens_in_the_training_dashboard() -> None:
             [{"run.lr": 0.1}, {"run.lr": 1}]
         await pilot.press("enter")
         view = app.screen
-        assert isinstance(view, MnistScreen)
-        assert view.settings.lr == 0.1 and view.settings.epochs == 1
+        assert isinstance(view, NetworkScreen)  # the point's settings, as the sweep ran it
+        cfg = view.scenario.config(view.session.variant)
+        assert (cfg.lr, cfg.epochs) == (0.1, 1)
+        assert view.scenario.table("data")["train_limit"] == 200
         await pilot.press("escape")  # stops training and goes back to the sweep
         await view.workers.wait_for_complete()
         assert app.screen is screen
@@ -188,3 +190,23 @@ async def test_the_map_fills_in_point_by_point_and_x_keeps_the_finished_points(m
         assert len(sweep_map.stats) == 3
         assert "stopped: 3/4 runs" in str(screen.query_one("#sweep-status").render())
     gate.release(10)  # nothing may wait on the gate after the test
+
+
+async def test_w_on_the_network_screen_sweeps_its_scenario_and_variant() -> None:
+    app = GdlabApp(scenario="xor")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(1000):  # until the app has opened the scenario's own screen
+            if isinstance(app.screen, NetworkScreen) and app.screen.is_mounted:
+                break
+            await pilot.pause()
+        network = app.screen
+        assert isinstance(network, NetworkScreen)
+        screen = await open_screen(pilot, "w", SweepScreen)
+        assert screen.scenario.name == "xor" and screen.variant == network.session.variant
+        # the rate over two decades around xor's own 0.03, and a network's default metric
+        assert screen.query_one("#sweep-key1", Input).value == "run.lr"
+        assert screen.query_one("#sweep-values1", Input).value == \
+            "0.005,0.01,0.02,0.03,0.05,0.1,0.2"
+        assert screen.query_one("#sweep-metric", Input).value == "final_test_accuracy"
+        await pilot.press("escape", "escape")  # out of the form's field, then back
+        assert app.screen is network

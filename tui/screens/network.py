@@ -76,7 +76,8 @@ class NetworkScreen(Screen):
         Binding("minus", "resize_layer(-1)", "Remove a neuron from the layer", key_display="-",
                 show=False),
         Binding("c", "compare", "Compare"),
-        Binding("w", "sweep", "Sweep"),
+        Binding("w", "sweep", "Sweep", show=False),  # in the help and the palette: the
+        # footer has no room left at 80 columns
         Binding("e", "export", "Export"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back", show=False),
