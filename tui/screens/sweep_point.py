@@ -1,5 +1,5 @@
 """A point of a sweep in its own view: a run view of its own for a kind that steps (graphs: over
-the sweep screen, escape goes back to it), else its kind's screen (a network's dashboard)."""
+the sweep screen, escape goes back to it), else its kind's screen (a network's network screen)."""
 
 from __future__ import annotations
 
