@@ -79,6 +79,8 @@ class NetworkScreen(Screen):
         Binding("minus", "resize_layer(-1)", "Remove a neuron from the layer", key_display="-",
                 show=False),
         Binding("c", "compare", "Compare"),
+        Binding("w", "sweep", "Sweep", show=False),  # in the help and the palette: the
+        # footer has no room left at 80 columns
         Binding("e", "export", "Export"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back", show=False),
@@ -587,6 +589,14 @@ class NetworkScreen(Screen):
         from .help import HelpScreen
 
         self.app.push_screen(HelpScreen("network screen", list(self.BINDINGS), ABOUT))
+
+    def action_sweep(self) -> None:
+        """Pause a running network and open the sweep screen on this scenario."""
+        if self.state == "running":
+            self.action_toggle_run()
+        action = getattr(self.app, "action_sweep", None)
+        if callable(action):
+            action()
 
     def action_back(self) -> None:
         """Stop training and go back: the screen below, else the picker, else quit."""

@@ -73,6 +73,7 @@ class RunScreen(Screen):
         Binding("d", "diagram", "Graph: diagram/tree", show=False),
         Binding("c", "compare", "Compare"),
         Binding("o", "open", "Open"),
+        Binding("w", "sweep", "Sweep"),
         Binding("e", "export", "Export"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -499,6 +500,11 @@ class RunScreen(Screen):
         """Open the compare view of the scenario's variants."""
         self.pause()
         self.app.action_compare()
+
+    def action_sweep(self) -> None:
+        """Open the sweep screen on this scenario (with the settings edited here)."""
+        self.pause()
+        self.app.action_sweep()
 
     def action_open(self) -> None:
         """Open the scenario picker."""
