@@ -192,7 +192,7 @@ def _validate(raw: dict[str, Any], source: str, path: Path | None) -> Scenario:
         if not isinstance(x, str):
             raise v.fail(v.key_at(source, "scenario", key), "a string", x, wrong_type=True)
     kind = kinds.kind_of(meta.get("kind"), list(raw), source)
-    allowed = ("scenario", *kind.tables, "variants")
+    allowed = ("scenario", *kind.tables, "variants", "sweep")
     for key in raw:
         if key not in allowed:
             others = [k for k in kinds.names() if k != kind.name and key in kinds.get(k).tables]
@@ -206,7 +206,18 @@ def _validate(raw: dict[str, Any], source: str, path: Path | None) -> Scenario:
     name = meta.get("name", default_name)
     info = {"path": path, "source": source, "name": name, "title": meta.get("title", name),
             "description": meta.get("description", "")}
-    return kind.validate(info, tables, variants)
+    return _with_sweep(kind.validate(info, tables, variants), raw)
+
+
+def _with_sweep(sc: Scenario, raw: dict[str, Any]) -> Scenario:
+    """Read the [sweep] table (engine.sweep.grid checks its keys and value lists) and keep it on
+    the scenario; its keys and metric are checked against the scenario where a sweep is planned
+    (engine.sweep.plan: `gdlab sweep`, `gdlab check`, the app)."""
+    if "sweep" in raw:
+        from .sweep.grid import grid_from_table
+
+        sc.sweep = grid_from_table(raw["sweep"], sc.source)
+    return sc
 
 
 def _variant(name: str, table: Any, kind: kinds.Kind, source: str) -> dict[str, dict[str, Any]]:

@@ -178,3 +178,14 @@ TZ_RECOMPUTED_UPDATES = len(tz_iterates(True)) - 1
 GD_SQUARE_UPDATES = math.ceil(math.log(1e-3 / 1.44) / math.log(0.16))
 GD_SQUARE_FINAL = (1.2 * 0.4**GD_SQUARE_UPDATES) ** 2
 
+
+async def open_screen(pilot: Any, key: str, cls: type, pauses: int = 1000) -> Any:
+    """Press ``key`` and let the app process messages until a ``cls`` screen is active and
+    mounted (the app's own state, never a time); return it."""
+    await pilot.press(key)
+    for _ in range(pauses):
+        screen = pilot.app.screen
+        if isinstance(screen, cls) and screen.is_mounted:
+            return screen
+        await pilot.pause()
+    raise AssertionError(f"{key} did not open a {cls.__name__}: {pilot.app.screen!r}")

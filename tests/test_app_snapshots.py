@@ -88,3 +88,25 @@ def test_export_dialog_small_terminal(snap_compare, monkeypatch) -> None:  # noq
     monkeypatch.setattr(Path, "cwd", classmethod(lambda cls: Path("/home/student")))
     assert snap_compare(GdlabApp(scenario="target_z"), run_before=keys("s", "e"),
                         terminal_size=SMALL)
+
+
+def test_sweep_view_heat_map(snap_compare) -> None:  # noqa: ANN001
+    """A finished 4 x 3 momentum map: values, crosses for the diverged cells, the best starred."""
+    from textual.widgets import Input
+
+    async def run_before(pilot: Pilot) -> None:
+        from tests.helpers import open_screen
+        from tui.screens.sweep import SweepScreen
+
+        pilot.app.sweep_workers = 1
+        screen = await open_screen(pilot, "w", SweepScreen)
+        for name, text in (("values1", "0.005,0.02,0.0325,0.05"), ("key2", "run.momentum"),
+                           ("values2", "0,0.5,0.7")):
+            screen.query_one(f"#sweep-{name}", Input).value = text
+        await pilot.press("ctrl+r")
+        await screen.workers.wait_for_complete()
+        while screen.state in ("starting", "running"):
+            await pilot.pause()
+
+    assert snap_compare(GdlabApp(scenario="momentum_map"), run_before=run_before,
+                        terminal_size=SIZE)

@@ -8,6 +8,7 @@ from gates import run_view
 from textual.screen import Screen
 
 from engine.scenario import load_scenario
+from engine.sweep.point import ScenarioSource
 from tui.app import GdlabApp
 from tui.screens.columns import ColumnsScreen
 from tui.screens.compare import CompareScreen
@@ -20,6 +21,8 @@ from tui.screens.network_edit import NetworkEditScreen
 from tui.screens.new_scenario import NewScenarioScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
+from tui.screens.sweep import SweepScreen
+from tui.screens.sweep_point import PointRunScreen
 
 
 def factories(app: GdlabApp) -> dict[type[Screen], Callable[[], Screen]]:
@@ -36,6 +39,8 @@ def factories(app: GdlabApp) -> dict[type[Screen], Callable[[], Screen]]:
         GotoScreen: lambda: GotoScreen(10),
         ColumnsScreen: lambda: ColumnsScreen(["iter", "x"], {"iter", "x"}),
         HelpScreen: HelpScreen,
+        SweepScreen: lambda: SweepScreen(ScenarioSource.read(load_scenario("target_z").path)),
+        PointRunScreen: lambda: PointRunScreen(app.session),
     }
 
 

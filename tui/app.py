@@ -19,6 +19,7 @@ from textual.screen import Screen
 from engine import confine, kinds
 from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, load_scenario, parse_scenario
+from engine.sweep.point import ScenarioSource
 
 from .kinds import get as kind_views
 from .screens.picker import PickerScreen
@@ -47,6 +48,7 @@ class GdlabApp(App):
         self.served = served or ServeConfig.from_env() or (ServeConfig() if _web(self) else None)
         self.dirs = self.served.scenario_dirs if self.served else [Path(d) for d in dirs]
         self.session = Session(search=self.dirs, detail=True)  # the explain panel's detail
+        self.sweep_workers: int | None = None  # worker processes of a sweep (None: one per core)
 
     def on_mount(self) -> None:
         if self.served is not None:
@@ -155,6 +157,29 @@ class GdlabApp(App):
             return
         self.push_screen(CompareScreen(sc, configs, self.session.title(), self.session.edits()))
 
+    def action_sweep(self) -> None:
+        """Open the sweep screen on the scenario in view (with the view's edits and variant)."""
+        from .screens.sweep import SweepScreen
+
+        screen = self.screen
+        session = getattr(screen, "session", None)
+        if isinstance(session, Session) and session.base is not None:
+            sc, variant, overrides = session.base, session.variant, session.as_overrides()
+        elif isinstance(getattr(screen, "scenario", None), Scenario):
+            sc, overrides = screen.scenario, []
+            variant = getattr(screen, "variant", None) or getattr(session, "variant", None)
+        else:
+            self.notify("open a scenario first", severity="warning")
+            return
+        if sc.path is None:
+            self.notify("save the scenario to a file to sweep it", severity="warning")
+            return
+        try:
+            source = ScenarioSource.read(sc.path)
+            self.push_screen(SweepScreen(source, variant, overrides, self.sweep_workers))
+        except GdlabError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+
     def action_export(self) -> None:
         """Open the export dialog."""
         if self.session.run is None:
@@ -178,5 +203,11 @@ class GdlabApp(App):
         yield SystemCommand("New scenario", "Type a function and explore it",
                             self.action_new_scenario)
         yield SystemCommand("Help", "Keys and views of gdlab", self.action_show_help)
+        keyed = False
         for title, help_, action in commands_of(screen):  # every key of the screen
+            keyed = keyed or action == "sweep"
             yield SystemCommand(title, help_, partial(screen.run_action, action))
+        if not keyed and type(screen).__name__ != "SweepScreen" and (
+                getattr(screen, "scenario", None) is not None or getattr(screen, "session", None)):
+            yield SystemCommand("Sweep", "Run a grid of settings of this scenario and map a "
+                                "metric", self.action_sweep)

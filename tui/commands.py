@@ -91,8 +91,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             sc = load_scenario(name, args.overrides)
             kinds.get(sc.kind).check(sc)  # every check a run makes, data shapes too
+            sweep = ""
+            if sc.sweep is not None:  # every value of the grid, as `gdlab sweep` checks it
+                from engine.sweep.plan import plan_sweep
+                from engine.sweep.point import ScenarioSource
+
+                plan = plan_sweep(ScenarioSource.read(name), sc.sweep, args.overrides, force=True)
+                sweep = f", a sweep of {len(plan.points):,} runs"
             print(f"ok: {sc.source} ({sc.name}: {sc.label}, "
-                  f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''})")
+                  f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''}{sweep})")
         except Exception as exc:  # each file is checked, whatever the one before did
             if args.debug:
                 raise

@@ -78,7 +78,11 @@ class Session:
         do = action["do"]
         try:
             if do == "open":
-                self.open(str(action["scenario"]), action.get("variant"))
+                overrides = action.get("set") or []
+                if not isinstance(overrides, list):
+                    raise GdlabError(f"action {action!r}: 'set' must be a list of KEY=VALUE")
+                self.open(str(action["scenario"]), action.get("variant"),
+                          [str(o) for o in overrides])
             elif do == "scenario":
                 self.open_text(str(action["toml"]), action.get("variant"))
             elif do == "param":
@@ -103,12 +107,15 @@ class Session:
     def _log(self, action: dict[str, Any]) -> None:
         self.actions.append(action)
 
-    def open(self, ref: str, variant: str | None = None) -> Scenario:
-        """Load a scenario (a bundled name or a file) and start a fresh Run of ``variant``."""
-        sc = load_scenario(ref, search=self.search)
+    def open(self, ref: str, variant: str | None = None,
+             overrides: list[str] | None = None) -> Scenario:
+        """Load a scenario (a bundled name or a file) with ``--set``-style overrides (a sweep's
+        point) and start a fresh Run of ``variant``."""
+        sc = load_scenario(ref, overrides, search=self.search)
         ref = _reference(sc, ref)
         self._start(sc, variant)
-        self._log({"do": "open", "scenario": ref, **({"variant": self.variant} if self.variant else {})})
+        self._log({"do": "open", "scenario": ref, **({"variant": self.variant} if self.variant else {}),
+                   **({"set": list(overrides)} if overrides else {})})
         return sc
 
     def open_text(self, toml: str, variant: str | None = None) -> Scenario:
@@ -369,6 +376,20 @@ class Session:
         """The Outcome of the run in force with the given summary and records."""
         run = self._need_run()
         return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
+
+    def as_overrides(self) -> list[str]:
+        """The app's edits (starting values, [run] settings) as ``--set`` overrides, so that a
+        sweep opened from the run view sweeps what the view shows."""
+        from engine.sweep.grid import toml_value
+
+        out = []
+        base, sc = self.base, self.scenario
+        if base is not None and sc is not None:
+            for p, x in sc.params.items():
+                if getattr(x, "ndim", 0) == 0 and x != base.params.get(p):
+                    out.append(f"params.{p}={toml_value(float(x))}")
+        out += [f"run.{k}={toml_value(x)}" for k, x in self.overrides.items() if x is not None]
+        return out
 
     def script(self) -> str:
         """The session as a replay script (JSON)."""

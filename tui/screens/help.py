@@ -47,6 +47,12 @@ Panels of the run view
             schedule, batch size: the next step uses them, the parameters keep
             their values
 
+Sweep screen (w)
+  one or two keys and their values (0.1,0.5,1 or 0.01:1.1:0.01 or lin(0,1,11) or
+  log(1e-3,1,4)), a metric and seeds; ctrl+r (or enter) runs the grid on one worker
+  process per core and the map fills in as points finish (a cross: diverged; a
+  star: the best); arrows pick a cell, enter opens that run, x stops, esc goes back
+
 1-5 open the tabs (in Params and Settings the first field takes what you type);
 tab moves between fields; esc leaves a field so that keys act on the run again."""
 

@@ -66,6 +66,7 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
         Binding("c", "compare", "Compare"),
         Binding("e", "export", "Export"),
         Binding("o", "open", "Open"),
+        Binding("w", "sweep", "Sweep"),
         Binding("r", "reset", "Reset"),
         Binding("b", "walk", "Backward"),
         Binding("g", "goto", "Go to iteration"),
@@ -368,6 +369,11 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
         """Open the compare view of the scenario's variants."""
         self.pause()
         self.app.action_compare()
+
+    def action_sweep(self) -> None:
+        """Open the sweep screen on this scenario (with the settings edited here)."""
+        self.pause()
+        self.app.action_sweep()
 
     def action_open(self) -> None:
         """Open the scenario picker."""

@@ -33,15 +33,17 @@ class FitFooter(Footer):
         focused = self.app.focused
         entries: list[tuple[Binding, list[str], str, bool, str]] = []
         actions: set[str] = set()
+        taken: set[str] = set()
         groups: dict[Binding.Group, list[str]] = {}
         for binding in _declared(type(screen)):
-            if not binding.show or binding.action in actions:
-                continue
+            if not binding.show or binding.action in actions or binding.key in taken:
+                continue  # a subclass's binding of a key hides its base screen's
             if focused is not None and focused.check_consume_key(binding.key, _char(binding)):
                 continue  # a text field takes this key: it types, the binding does not act
             if "." not in binding.action and screen.check_action(binding.action, ()) is False:
                 continue
             actions.add(binding.action)
+            taken.add(binding.key)
             now = active.get(binding.key)
             enabled = now.enabled if now is not None and now.binding.action == binding.action \
                 else True
@@ -104,5 +106,11 @@ def _char(b: Binding) -> str | None:
 
 
 def _declared(cls: type) -> list[Binding]:
-    """The bindings a screen class declares (tuples made Bindings)."""
-    return [b if isinstance(b, Binding) else Binding(*b) for b in cls.__dict__.get("BINDINGS", [])]
+    """The bindings a screen class declares (tuples made Bindings), then those of the screens it
+    extends (a sweep point's run view: its own escape, then the run view's keys)."""
+    out: list[Binding] = []
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("tui."):
+            out += [b if isinstance(b, Binding) else Binding(*b)
+                    for b in klass.__dict__.get("BINDINGS", [])]
+    return out

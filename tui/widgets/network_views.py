@@ -73,6 +73,7 @@ def draw_curves(loss_plot: Any, acc_plot: Any, f: Any) -> None:
     xs = [r.epoch for r in f.epochs]
     plt = loss_plot.plt
     plt.clear_data()
+    plt.theme("clear")
     plt.title("loss per epoch")
     bx, by = loss_curve(f.batch_losses, MAX_LOSS_POINTS)
     series = {"batch": list(zip(bx, by, strict=True)),
@@ -83,6 +84,7 @@ def draw_curves(loss_plot: Any, acc_plot: Any, f: Any) -> None:
     loss_plot.refresh()
     plt = acc_plot.plt
     plt.clear_data()
+    plt.theme("clear")
     classification = bool(f.epochs) and f.epochs[0].train_accuracy is not None
     acc_plot.display = classification or not f.epochs
     plt.title("accuracy per epoch (%)")
