@@ -24,11 +24,12 @@ BUNDLED_DIR = bundled_dir()
 #: a bundled file missing here comes after these, by name (a test asks for every file here).
 COURSE = (
     "target_z", "target_z_w", "split_error", "nonlinear_target",
-    "gd_square", "learning_rates", "gd_two_variables",
+    "gd_square", "learning_rates", "learning_rate_sweep", "gd_two_variables",
     "regression_linear", "regression_quadratic", "regression_csv",
-    "rosenbrock", "beale",
+    "rosenbrock", "beale", "momentum_map",
     "logic_gates", "xor_2_2_1", "circle", "xor", "gauss", "spiral", "three_class", "sin_fit",
-    "mnist_mlp", "mnist_mlp_ce", "mnist_init", "mnist_l2", "vanishing_gradient",
+    "mnist_mlp", "mnist_mlp_ce", "mnist_init", "mnist_l2", "mnist_batch_lr",
+    "vanishing_gradient",
 )
 
 
