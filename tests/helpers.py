@@ -168,3 +168,36 @@ async def open_screen(pilot: Any, key: str, cls: type, pauses: int = 1000) -> An
             return screen
         await pilot.pause()
     raise AssertionError(f"{key} did not open a {cls.__name__}: {pilot.app.screen!r}")
+
+
+#: a line y = 2x + 1 fitted by w*x + b in mini-batches of 2 with a step schedule: epochs, batch
+#: order and the learning rate all show in its records
+MINI_BATCH_LINE = """
+    [params]
+    w = 0.0
+    b = 0.0
+
+    [data]
+    x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    y = [1.0, 3.0, 5.0, 7.0, 9.0, 11.0]
+
+    [graph]
+    y_hat = "w*x + b"
+    loss = "mse(y_hat, y)"
+
+    [run]
+    rule = "gradient"
+    output = "loss"
+    lr = 0.02
+    batch_size = 2
+    seed = 4
+    schedule = "step"
+    step_size = 1
+    gamma = 0.5
+    max_iterations = 40
+    """
+
+
+def same_records(a: list, b: list) -> None:
+    """Assert two traces are the same records, compared as their JSON."""
+    assert [r.to_json() for r in a] == [r.to_json() for r in b]
