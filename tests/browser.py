@@ -146,10 +146,16 @@ async def browser_page(executable: str, **context: Any) -> AsyncIterator[Any]:
 
 async def shows(page: Any, pattern: str, forget: bool = True) -> str:
     """Wait until the terminal has shown text matching the regular expression ``pattern``;
-    return the text received so far, and (``forget``) start the next wait afresh."""
+    return the text received so far, and (``forget``) drop it up to the end of the match, so
+    the next wait sees what came after it (text that arrived in the same chunk as this match,
+    such as a status drawn in the same frame, is kept)."""
     await page.wait_for_function("(p) => new RegExp(p).test(window.__text)", arg=pattern,
                                  timeout=WAIT_MS)
-    text = await page.evaluate("window.__text")
-    if forget:
-        await page.evaluate("window.__text = ''")
-    return text
+    # one evaluate: read, and cut at the match's end, with no text arriving in between
+    return await page.evaluate(
+        """([p, forget]) => {
+             const text = window.__text;
+             const m = new RegExp(p).exec(text);
+             if (forget && m) window.__text = text.slice(m.index + m[0].length);
+             return text;
+           }""", [pattern, forget])

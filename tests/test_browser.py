@@ -25,8 +25,8 @@ async def _step_spiral(executable: str, url: str) -> str:
         for _ in range([e.path.stem for e in scan([])].index("spiral")):
             await page.keyboard.press("ArrowDown")
         await page.keyboard.press("Enter")
-        await shows(page, r"decision boundary")
-        await shows(page, r"paused")  # the worker has prepared the run: keys are taken
+        await shows(page, r"decision boundary", forget=False)  # the same frame as the status
+        await shows(page, r"paused · epoch 0/")  # the worker has prepared the run: keys are taken
         await page.keyboard.press("s")
         return await shows(page, r"batch 1/\d+ · batch loss \d+\.\d{4}")
 
