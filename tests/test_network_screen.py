@@ -438,6 +438,23 @@ def test_a_bad_network_script_is_one_clear_error(tmp_path: Path,
     assert "Traceback" not in err
 
 
+def test_a_long_run_is_logged_as_steps_that_replay_accepts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Consecutive steps merge into one action of at most MAX_NETWORK_STEPS (the most replay
+    takes); a longer run continues in a new action. The limit is lowered to 7 here so that the
+    run is short: 10 batches, then 6 more, are logged as 7, 7 and 2."""
+    import tui.network_session as ns
+
+    monkeypatch.setattr(ns, "MAX_NETWORK_STEPS", 7)
+    s = NetworkSession()
+    s.open("xor")
+    s.step_batches(10)
+    s.step_batches(6)
+    assert s.actions[1:] == [{"do": "step", "unit": "batch", "count": n} for n in (7, 7, 2)]
+    r = replay_network(json.loads(s.script())["actions"])
+    assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(s), strict=True))
+
+
 # -- snapshots ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
