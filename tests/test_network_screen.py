@@ -450,6 +450,56 @@ def test_a_bad_network_script_is_one_clear_error(tmp_path: Path,
     assert "Traceback" not in err
 
 
+async def test_quitting_ends_the_trainer_process() -> None:
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.trainer is not None
+        process = screen.trainer.process
+        assert process.is_alive()
+        await pilot.press("space")  # quit while it trains
+        assert screen.state == "running"
+        await pilot.press("q")
+    process.join(HANG_SECONDS)
+    assert not process.is_alive() and process.exitcode is not None
+
+
+async def test_without_a_process_the_screen_trains_in_a_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no process can be started (a sandbox), the same keys give the same numbers."""
+    import tui.screens.network_worker as nw
+
+    monkeypatch.setattr(nw, "start_trainer", lambda *a: None)
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.trainer is None
+        await pilot.press("s", "S")
+        screen = await settle(pilot)
+        assert (screen.trained.epoch, screen.trained.batch) == (1, 25)
+        r = replayed(screen.session)
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
+                                                         strict=True))
+
+
+async def test_a_trainer_process_that_dies_is_an_error_on_screen_then_r_starts_again() -> None:
+    app = NetApp("xor")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        process = screen.trainer.process
+        process.kill()
+        process.join(HANG_SECONDS)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.state == "error")
+        assert "training process ended unexpectedly" in text(screen, "#net-status")
+        await pilot.press("r")  # a fresh run, trained in a thread now
+        screen = await settle(pilot)
+        assert screen.state == "paused" and screen.trainer is None
+        await pilot.press("s")
+        screen = await settle(pilot)
+        assert (screen.trained.epoch, screen.trained.batch) == (1, 1)
+
+
 def test_a_long_run_is_logged_as_steps_that_replay_accepts(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Consecutive steps merge into one action of at most MAX_NETWORK_STEPS (the most replay

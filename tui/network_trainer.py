@@ -233,17 +233,23 @@ def context() -> Any:
     """The multiprocessing context of trainer processes. Never fork a threaded Textual app: a
     fresh interpreter (forkserver's children are forked from a single-threaded server)."""
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # the server imports the trainer's modules (numpy, the engine) once, before it forks:
+    # a trainer is then ready in a few milliseconds (when the server is not running yet)
+    ctx.set_forkserver_preload(["__main__", __name__])
+    return ctx
 
 
 class TrainerProcess:
     """The app's handle on a trainer process: send a request, read its replies, stop it."""
 
-    def __init__(self, hold: Callable[[NetworkSession], None] | None = None) -> None:
+    def __init__(self, hold: Callable[[NetworkSession], None] | None = None,
+                 values: list[int] | None = None) -> None:
         ctx = context()
-        shared = ctx.RawArray("q", 6)
+        shared = ctx.RawArray("q", values or Control().values)
         self.control = Control(shared)
-        self.control.values[1], self.control.values[4], self.control.values[5] = 1, 40, 40
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=serve, args=(child, shared, dict(os.environ), hold), daemon=True,
                                    name="gdlab-trainer")
@@ -293,10 +299,12 @@ def _real_stderr() -> Iterator[None]:
         sys.stderr = err
 
 
-def start_trainer(hold: Callable[[NetworkSession], None] | None = None) -> TrainerProcess | None:
-    """A trainer process, or None where none can be started (no semaphores, no processes
-    allowed, a sandbox): the screen then trains in a thread."""
+def start_trainer(hold: Callable[[NetworkSession], None] | None = None,
+                  values: list[int] | None = None) -> TrainerProcess | None:
+    """A trainer process (its Control starting from ``values``), or None where none can be
+    started (no semaphores, no processes allowed, a sandbox): the screen then trains in a
+    thread."""
     try:
-        return TrainerProcess(hold)
+        return TrainerProcess(hold, values)
     except (OSError, RuntimeError, ImportError, ValueError):
         return None

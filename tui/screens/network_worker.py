@@ -75,15 +75,20 @@ class Training:
 
     def _launch(self) -> None:
         """Start the trainer process (once, as the screen is composed: it boots while the
-        screen mounts) and give it the session's scenario."""
+        screen mounts, in the worker) and give it the session's scenario."""
         if self._launched:
             return
         self._launched = True
-        self.trainer = start_trainer(self._hold)
-        if self.trainer is not None:
-            self._control = self.trainer.control
-            s = self.session
-            self._queue("start", (s.base, s.variant, dict(s.actions[0])))
+        s = self.session
+        self._queue("start", (s.base, s.variant, dict(s.actions[0])))
+
+    def _start_process(self) -> None:
+        """(The worker's first job.) Start the trainer process: here, not in the app's
+        thread, because starting one waits for the process to be forked (and the first time
+        for multiprocessing's server to import the engine). None: train in this thread."""
+        trainer = start_trainer(self._hold, list(self._control.values))
+        if trainer is not None:
+            self.trainer, self._control = trainer, trainer.control
 
     def _queue(self, job: str, arg: Any = None) -> None:
         """Add a job for the worker, in order (keys pressed quickly are all taken); start a
@@ -116,6 +121,8 @@ class Training:
                     self._idle = True
                     return
                 job = self._jobs.popleft()
+            if job[0] == "start":
+                self._start_process()
             if self.trainer is not None:
                 self._remote(*job)
             else:
