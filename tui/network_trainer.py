@@ -230,16 +230,10 @@ def serve(conn: Any, shared: Any, env: dict[str, str],
 
 
 def context() -> Any:
-    """The multiprocessing context of trainer processes. Never fork a threaded Textual app: a
-    fresh interpreter (forkserver's children are forked from a single-threaded server)."""
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" not in methods:
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    # the server imports the trainer's modules (numpy, the engine) once, before it forks:
-    # a trainer is then ready in a few milliseconds (when the server is not running yet)
-    ctx.set_forkserver_preload(["__main__", __name__])
-    return ctx
+    """The multiprocessing context of trainer processes: spawn, a fresh interpreter. Never
+    fork a threaded Textual app; and not the forkserver, which the sweep shares and whose
+    children inherit the environment of the moment the server started."""
+    return multiprocessing.get_context("spawn")
 
 
 class TrainerProcess:

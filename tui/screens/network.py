@@ -364,11 +364,11 @@ class NetworkScreen(Training, Drawing, Screen):
         from .export import NETWORK_KINDS, ExportScreen
 
         def csv() -> str:
-            o = self._outcome()
+            o = self.outcome()
             return nr.csv_text([(o.variant, o.epochs)])
 
         def jsonl() -> str:
-            o = self._outcome()
+            o = self.outcome()
             text = "".join(nr.json_line(r) for r in o.epochs)
             return text + (nr.summary_json(o.summary) if o.summary is not None else "")
 
@@ -377,7 +377,7 @@ class NetworkScreen(Training, Drawing, Screen):
             stem=self.scenario.name, kinds=NETWORK_KINDS,
             texts={"csv": csv, "jsonl": jsonl, "script": self.session.script}))
 
-    def _outcome(self) -> NetworkOutcome:
+    def outcome(self) -> NetworkOutcome:
         """The epochs so far (and the summary, once training has ended), as last drawn."""
         f = self.frame
         return NetworkOutcome(self.session.variant, list(f.epochs) if f else [],
