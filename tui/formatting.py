@@ -53,11 +53,18 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]],
             parts.append(title[:w].center(w, "-") if title else " " * w)
             col += span
         lines.append("  ".join(parts).rstrip())
-    def cells(r: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if k in left else c.rjust(w)
-                         for k, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-
-    lines.append(cells(header))
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(cells(r) for r in rows)
+    lines.append(table_line(header, widths, left))
+    lines.append(dash_line(widths))
+    lines.extend(table_line(r, widths, left) for r in rows)
     return "\n".join(lines)
+
+
+def table_line(cells: Sequence[str], widths: Sequence[int], left: Sequence[int] = ()) -> str:
+    """One line of a ``render_table`` table: numbers right-aligned, columns in ``left`` not."""
+    return "  ".join(c.ljust(w) if k in left else c.rjust(w)
+                     for k, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+
+def dash_line(widths: Sequence[int]) -> str:
+    """The line under a ``render_table`` header."""
+    return "  ".join("-" * w for w in widths)

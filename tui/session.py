@@ -23,6 +23,7 @@ from engine.records import GraphSummary, IterationRecord, StepDetail
 from engine.run import HYPER_KEYS, RunConfig
 from engine.runner import Run
 from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
+from engine.trace import Traces
 
 from . import report
 from .scripts import FORMAT_VERSION, script_text
@@ -36,7 +37,8 @@ INT_SETTINGS = ("batch_size", "max_iterations", "step_size")
 
 
 class Session:
-    """One scenario being explored: its edits, its Run, every record so far and the action log."""
+    """One scenario being explored: its edits, its Run, every record so far (``records``: the
+    runs' compact traces, records made on demand) and the action log."""
 
     def __init__(self, search: list[Path] | None = None, detail: bool = False) -> None:
         self.search = list(search or [])
@@ -47,15 +49,15 @@ class Session:
         self.variant: str | None = None
         self.overrides: dict[str, Any] = {}  # [run] keys changed in the app (None: removed)
         self.run: Run | None = None
-        self.records: list[Record] = []
+        self.records = Traces()
         self._details: list[StepDetail] = []  # of the newest steps of runs replaced by a setting
         self.generation = 0  # bumped whenever the Run is replaced (stale worker batches)
         self.lock = threading.RLock()  # held while the Run steps or is replaced
 
     # --- actions ------------------------------------------------------------------------
 
-    def apply(self, action: dict[str, Any]) -> list[Record]:
-        """Apply one action (as recorded in a script); return the records it produced."""
+    def apply(self, action: dict[str, Any]) -> int:
+        """Apply one action (as recorded in a script); return how many states it stepped."""
         if not isinstance(action, dict) or action.get("do") not in ACTIONS:
             raise GdlabError(f"unknown action {action!r} (expected 'do' = one of {', '.join(ACTIONS)})")
         do = action["do"]
@@ -81,7 +83,7 @@ class Session:
             raise GdlabError(f"action {action!r}: missing key {exc}") from None
         except (TypeError, ValueError) as exc:
             raise GdlabError(f"action {action!r}: {exc}") from None
-        return []
+        return 0
 
     def _log(self, action: dict[str, Any]) -> None:
         self.actions.append(action)
@@ -109,7 +111,7 @@ class Session:
             self.base = self.scenario = sc
             self.variant = variant
             self.overrides = {}
-            self.records = []
+            self.records = Traces()
             self._details = []
             if kinds.get(sc.kind).steps:
                 self._new_run(keep=False)
@@ -166,28 +168,28 @@ class Session:
         with self.lock:
             self._new_run(keep=keep)
 
-    def step(self, count: int = 1) -> list[Record]:
-        """Take up to ``count`` steps (fewer if the run stops); log and return their records."""
+    def step(self, count: int = 1) -> int:
+        """Take up to ``count`` states (fewer if the run stops) into the trace; log them and
+        return how many."""
         run = self._need_run()
-        out: list[Record] = []
         with self.lock:
-            for _ in range(max(0, count)):
-                if run.stopped:
-                    break
-                out.append(run.step())
-        self.commit(out)
-        return out
+            before = len(run.trace)
+            try:
+                run.advance(max(0, count))
+            finally:
+                self.commit(len(run.trace) - before)
+        return len(run.trace) - before
 
-    def commit(self, records: list[Record]) -> None:
-        """Add records stepped elsewhere (the app's worker) to the trace and the action log."""
-        if not records:
+    def commit(self, count: int) -> None:
+        """Log ``count`` states stepped elsewhere (the app's worker): the Run's trace, which is
+        the session's, holds them already."""
+        if count <= 0:
             return
-        self.records.extend(records)
         last = self.actions[-1] if self.actions else None
         if last is not None and last.get("do") == "step":
-            last["count"] = int(last.get("count", 1)) + len(records)
+            last["count"] = int(last.get("count", 1)) + count
         else:
-            self._log({"do": "step", "count": len(records)})
+            self._log({"do": "step", "count": count})
 
     def reset(self) -> None:
         """Back to the starting values with the current settings; the trace starts again."""
@@ -234,7 +236,7 @@ class Session:
         run.scenario = self._need()  # the summary names the scenario as loaded
         if keep and old is not None:
             self._details = [*old.details, *self._details][:4]
-            if old.stopped and self.records and old.last is self.records[-1]:
+            if old.stopped and len(old.trace):
                 self.records.pop()  # the final state is evaluated again under the new settings
             run.continue_from(old)  # its values, iteration and epoch count
             first = self.records[0] if self.records else None
@@ -245,8 +247,9 @@ class Session:
                     and old.cfg.optimizer == cfg.optimizer:
                 run.rule.optimizer.state = old.rule.optimizer.state
         else:
-            self.records = []
+            self.records = Traces()
             self._details = []
+        self.records.extend(run.trace)
         self.run = run
         self.generation += 1
 
@@ -269,16 +272,17 @@ class Session:
         output is that row's, as a run stopped at the same iteration would end."""
         run = self._need_run()
         with self.lock:  # the app's worker may be stepping this run
-            records = list(self.records)
             summary = run.summary
+            extra = []
             if summary is None:
                 last = run.peek()
-                records.append(last)
+                extra.append(last)
                 summary = GraphSummary(
                     scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
-                    updates=len([r for r in self.records if r.step]),
+                    updates=len(self.records),  # a paused run took a step from each state
                     final_params=dict(last.params), final_output=last.output,
                 )
+            records = self.records.snapshot(extra)
         return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
 
     def script(self) -> str:
@@ -324,6 +328,8 @@ def replay(actions: list[dict[str, Any]], search: list[Path] | None = None) -> S
 
 def replay_main(args: argparse.Namespace) -> int:
     """``gdlab replay SCRIPT [--format]``: print the replayed trace as the app showed it."""
+    from .graph_stream import export_csv, export_jsonl, export_table
+
     actions = load_script(args.script)
     fmt = getattr(args, "format", "table")
     from .network_session import is_network_script
@@ -335,10 +341,9 @@ def replay_main(args: argparse.Namespace) -> int:
     s = replay(actions)
     o = s.outcome()
     if fmt == "csv":
-        text = report.to_csv([o])
+        export_csv([o], sys.stdout)
     elif fmt == "jsonl":
-        text = report.to_jsonl([o])
+        export_jsonl([o], sys.stdout)
     else:
-        text = report.table(o)
-    sys.stdout.write(text)
+        export_table(o, sys.stdout)
     return 0

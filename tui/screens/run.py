@@ -43,6 +43,8 @@ from .goto import GotoScreen
 
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
 REDRAW_SECONDS = 0.2  # charts, graph and explain redraw at most 5 times a second
+STEP_CHUNK = 256  # states a fast run takes between looks at the clock
+CHART_POINTS = 2000  # states a chart samples from the trace, however long
 BATCH_SECONDS = 0.02  # a fast run steps this long, commits, posts one message...
 YIELD_SECONDS = 0.01  # ...and sleeps this long so that keys and redraws are answered
 
@@ -109,9 +111,7 @@ class RunScreen(Screen):
         self._dirty = True
         self._walk: int | None = None  # edges of the walk-through shown so far
         self._probe: Probe | None = None
-        self._xs: list[int] = []
-        self._err: list[float] = []
-        self._traj: dict[str, list[float]] = {}
+        self._traj: list[str] = []  # the scalar trained parameters (the trajectory chart)
         self.frames = 0  # chart redraws (bench_app.py reads it)
         #: called by the worker with each batch it committed, before it steps again
         self.batch_hook: Callable[[list[IterationRecord]], None] | None = None
@@ -191,8 +191,7 @@ class RunScreen(Screen):
         table.set_columns(report.columns(report.Outcome(s.variant, cfg, list(run.graph.params),
                                                        [], None)))
         self._shown = 0
-        self._xs, self._err = [], []
-        self._traj = {p: [] for p in cfg.train if np.ndim(run.start[p]) == 0}
+        self._traj = [p for p in cfg.train if np.ndim(run.start[p]) == 0]
         self._walk = None
         await self.query_one(ParamsPanel).load(dict(sc.params), cfg.train)
         await self.query_one(SettingsPanel).load(cfg)
@@ -200,23 +199,33 @@ class RunScreen(Screen):
         self.redraw()
 
     def show_new(self) -> None:
-        """Take the session's new records into the chart series; the table catches up in redraw."""
+        """Note the session's new records: the charts sample the trace and the table catches up
+        in redraw."""
         s = self.session
-        if s.generation != self._generation:
+        if s.generation != self._generation or len(s.records) == self._shown:
             return
-        new = s.records[self._shown:]
-        if not new:
-            return
-        self._shown += len(new)
-        target = s.run.cfg.rule == "target" if s.run else True
-        for r in new:
-            self._xs.append(r.iteration)
-            v = r.delta if target else r.loss
-            self._err.append(abs(v) if v is not None else math.nan)
-            for p, series in self._traj.items():
-                series.append(float(r.params[p]))
+        self._shown = len(s.records)
         self._walk = None
         self._dirty = True
+
+    def _series(self, names: list[str], last: int | None = None
+                ) -> tuple[list[int], dict[str, list[float]]]:
+        """At most CHART_POINTS states of the trace (the newest ``last`` of them, else all,
+        evenly spaced, the newest always) and the named numbers of each (Trace.column)."""
+        recs = self.session.records
+        n = min(self._shown, len(recs))
+        first = 0 if last is None else max(0, n - last)
+        step = max(1, -(-(n - first) // CHART_POINTS))
+        xs = list(range(first, n, step))
+        if xs and xs[-1] != n - 1:
+            xs.append(n - 1)
+        out = {}
+        for name in names:
+            ys = recs.column(name, first, n, step)
+            if len(ys) < len(xs):
+                ys = np.append(ys, recs.column(name, n - 1, n))
+            out[name] = ys.tolist()
+        return xs, out
 
     def _sync_table(self) -> None:
         s = self.session
@@ -291,9 +300,12 @@ class RunScreen(Screen):
         assert run is not None
         cfg = run.cfg
         label = s.variant or (s.scenario.name if s.scenario else "run")
-        self.query_one(ErrorChart).show({label: (self._xs, self._err)}, self.log_scale,
+        err = "delta" if cfg.rule == "target" else "loss"
+        xs, ys = self._series([err] + [f"param:{p}" for p in self._traj])
+        self.query_one(ErrorChart).show({label: (xs, [abs(v) for v in ys[err]])},
+                                        self.log_scale,
                                         "|delta|" if cfg.rule == "target" else "loss")
-        self.query_one(TrajectoryChart).show({p: (self._xs, ys) for p, ys in self._traj.items()})
+        self.query_one(TrajectoryChart).show({p: (xs, ys[f"param:{p}"]) for p in self._traj})
         chart = self.query_one(LandscapeChart)
         names = landscape_params(self._probe.graph, cfg) if self._probe else None
         if names is None or not self._traj or chart.size.width < 10:
@@ -301,8 +313,8 @@ class RunScreen(Screen):
             chart.show(None, {})
         else:
             chart.display = True
-            path = [(float(r.params[names[0]]), float(r.params[names[1]]))
-                    for r in s.records[-2000:]] or \
+            _, xy = self._series([f"param:{names[0]}", f"param:{names[1]}"], last=2000)
+            path = list(zip(xy[f"param:{names[0]}"], xy[f"param:{names[1]}"], strict=True)) or \
                 [(float(run.start[names[0]]), float(run.start[names[1]]))]
             try:
                 land = fit_landscape(
@@ -355,19 +367,20 @@ class RunScreen(Screen):
                 # is committed any more
                 if halt.is_set() or s.generation != generation or run is None or run.stopped:
                     break
-                batch = []
+                before = len(run.trace)
                 try:
-                    while True:
-                        batch.append(run.step())
+                    while True:  # a fast run takes states a chunk at a time (Run.advance)
+                        run.advance(STEP_CHUNK if fast else 1)
                         if run.stopped or not fast or time.monotonic() > deadline:
                             break
                 except GdlabError as exc:
                     error = str(exc)
-                s.commit(batch)
+                after = len(run.trace)
+                s.commit(after - before)
                 stopped = run.stopped
             self.post_message(self.Stepped(generation))
             if self.batch_hook is not None:
-                self.batch_hook(batch)
+                self.batch_hook(run.trace[before:after])  # records made for the hook only
             if stopped or error:
                 break
             # between batches the worker sleeps a moment, so the app's thread gets the GIL
