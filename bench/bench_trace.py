@@ -169,23 +169,30 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reference", type=Path, help="another gdlab tree, measured alike")
+    ap.add_argument("--only", choices=("memory", "speed", "rows", "app"), action="append",
+                    help="measure only these (repeatable)")
     a = ap.parse_args()
+    want = set(a.only or ("memory", "speed", "rows", "app"))
     n = 100_000 if a.quick else 1_000_000
     import tempfile
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; "
           f"load {os.getloadavg()[0]:.1f}")
-    memory(n)
-    speed(n, a.repeat)
+    if "memory" in want:
+        memory(n)
+    if "speed" in want:
+        speed(n, a.repeat)
     if a.reference is not None:
         ref = a.reference.resolve()
         small = peak_mb([*BASE, "--set=run.max_iterations=100000", "--every", "1000"], ref)
         print(f"memory, --every 1000, {ref}: 100,000 iterations {small:.1f} MB")
         speed(100_000, a.repeat, ref)
         speed(100_000, a.repeat)
-    with tempfile.TemporaryDirectory() as tmp:
-        rows(n // 10, a.repeat, Path(tmp))
-    app_trace(n)
+    if "rows" in want:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows(n // 10, a.repeat, Path(tmp))
+    if "app" in want:
+        app_trace(n)
     return 0
 
 
