@@ -282,19 +282,6 @@ class Traces(Sequence[IterationRecord]):
                 yield part.record(i)
         yield from self.extra
 
-    def room(self) -> int:
-        """Rows that fit before the newest chunk is frozen (the runner's loop writes up to
-        that many into ``buf`` and then calls ``extended``)."""
-        width = self.layout.width if self.layout is not None else 0
-        return CHUNK - len(self.buf) // width if width else 1
-
-    def extended(self, k: int) -> None:
-        """``k`` rows were written into ``buf`` directly: count them, freeze a full chunk."""
-        self.n += k
-        width = self.layout.width if self.layout is not None else 0
-        if width and len(self.buf) >= CHUNK * width:
-            self._freeze(width)
-
     def pop(self) -> None:
         """Forget the newest state."""
         while self.parts and not len(self.parts[-1]):
