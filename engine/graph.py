@@ -19,7 +19,9 @@ import numpy as np
 
 from .errors import ExpressionError, NumericError, ScenarioError
 from .expr import Expr, parse
+from .limits import MAX_GRAPH_NODES
 from .ops import BATCHED, FUNCTIONS, NO_GRAD_INPUTS, OPS, Op, const_operand, const_pow
+from .shapes import check_values
 
 Value = Any  # float | np.ndarray
 
@@ -109,6 +111,7 @@ class Graph:
         self._depends_on_param: list[bool] = []
         self._bprog_cache: dict[int, list[tuple[int, Any, tuple[int, ...], tuple[int, ...]]]] = {}
         self._reach_cache: dict[int, list[bool]] = {}
+        self._spans: dict[int, tuple[int, int]] = {}  # named node -> its range of _prog
         self._fast: list[tuple[int, Any, Any, int]] | None = None
         self._fast_back: dict[int, list[tuple[Any, ...]]] = {}
         self._scalar = True  # every leaf is a float: no numpy, no errstate, no unbroadcasting
@@ -135,6 +138,10 @@ class Graph:
                     raise ScenarioError(f"{source}: name '{name}' is defined twice")
                 g._add(Node(len(g.nodes), name, kind, True, len(g.nodes)), as_value(v))
                 (g.params if kind == "param" else g.data).append(name)
+        size = len(g.nodes) + len(nodes)
+        if size > MAX_GRAPH_NODES:
+            raise ScenarioError(f"{source}: {size} parameters, data and [graph] nodes (the limit "
+                                f"is {MAX_GRAPH_NODES} nodes in a graph)")
         for name in nodes:
             if name in g.index:
                 raise ScenarioError(
@@ -150,6 +157,12 @@ class Graph:
         g.order = _topological(trees, nodes, source)
         for name in g.order:
             g._compile_named(name, nodes[name], trees[name])
+            if len(g.nodes) > MAX_GRAPH_NODES:
+                raise ScenarioError(
+                    f"{source}: [graph] node '{name}': the graph has grown to {len(g.nodes)} "
+                    f"nodes with the sub-expressions (the limit is {MAX_GRAPH_NODES})"
+                )
+        check_values(g)  # before anything is computed: no node may ask for gigabytes
         g._scalar = all(type(g._vals[n.index]) is float for n in g.nodes if n.kind != "op")
         g._depends_on_param = [False] * len(g.nodes)
         for n in g.nodes:
@@ -166,6 +179,12 @@ class Graph:
         return node.index
 
     def _compile_named(self, name: str, text: str, tree: Expr) -> None:
+        start = len(self._prog)
+        self._compile_expression(name, text, tree)
+        if name in self.index:  # the instructions of its own expression, for local_gradients
+            self._spans[self.index[name]] = (start, len(self._prog))
+
+    def _compile_expression(self, name: str, text: str, tree: Expr) -> None:
         owner = len(self.nodes) if tree.kind != "op" else -1
         if tree.kind == "const":
             self._add(Node(len(self.nodes), name, "const", True, owner, expr=text), tree.value)
@@ -185,33 +204,48 @@ class Graph:
         for n in self.nodes[first:]:
             n.owner = root
 
-    def _compile_tree(self, t: Expr, owner: int) -> int:
-        if t.kind == "name":
-            return self.index[t.name]
-        if t.kind == "const":
-            return self._add(Node(len(self.nodes), t.text, "const", False, owner), t.value)
+    def _compile_tree(self, root: Expr, owner: int) -> int:
+        """Add the nodes of one expression tree (children first, left to right); return the
+        root's index. An explicit stack, not recursion: a tree may be a thousand levels deep."""
+        done: list[int] = []  # node indices of finished sub-trees, in order
+        stack: list[tuple[Expr, Op | None, int]] = [(root, None, 0)]
+        while stack:
+            t, op, n = stack.pop()
+            if op is not None:  # its n operands are compiled: add the operation itself
+                ins = tuple(done[len(done) - n:])
+                del done[len(done) - n:]
+                i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, ins))
+                self._prog.append((i, op.forward, ins))
+                done.append(i)
+                continue
+            if t.kind == "name":
+                done.append(self.index[t.name])
+                continue
+            if t.kind == "const":
+                done.append(self._add(Node(len(self.nodes), t.text, "const", False, owner),
+                                      t.value))
+                continue
+            op, operands = self._operation(t)
+            stack.append((t, op, len(operands)))
+            stack.extend((a, None, 0) for a in reversed(operands))
+        return done[0]
+
+    @staticmethod
+    def _operation(t: Expr) -> tuple[Op, tuple[Expr, ...]]:
+        """The op an expression node compiles to and the operands that become inputs: a
+        constant exponent or operand is folded into a unary op (w**2, 2*w) when it can be."""
         op = OPS[t.name]
         if op.name == "pow" and t.args[1].kind == "const":
-            base = self._compile_tree(t.args[0], owner)
             fwd, bwd = const_pow(t.args[1].value)
-            op = Op(f"pow{t.args[1].value:g}", 1, fwd, bwd, "**", OPS["pow"].derivative)
-            i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, (base,)))
-            self._prog.append((i, op.forward, (base,)))
-            return i
+            return Op(f"pow{t.args[1].value:g}", 1, fwd, bwd, "**", OPS["pow"].derivative), \
+                (t.args[0],)
         if len(t.args) == 2 and (t.args[0].kind == "const") != (t.args[1].kind == "const"):
             left = t.args[0].kind == "const"
             c, other = (t.args[0], t.args[1]) if left else (t.args[1], t.args[0])
             special = const_operand(op.name, c.value, left)
             if special is not None:
-                base = self._compile_tree(other, owner)
-                sop = Op(op.name, 1, special[0], special[1], op.symbol, op.derivative)
-                i = self._add(Node(len(self.nodes), t.text, "op", False, owner, sop, (base,)))
-                self._prog.append((i, sop.forward, (base,)))
-                return i
-        ins = tuple(self._compile_tree(a, owner) for a in t.args)
-        i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, ins))
-        self._prog.append((i, op.forward, ins))
-        return i
+                return Op(op.name, 1, special[0], special[1], op.symbol, op.derivative), (other,)
+        return op, t.args
 
     # --- values -----------------------------------------------------------------------
 
@@ -435,8 +469,9 @@ class Graph:
         vals = self._vals
         grads: dict[int, Value] = {root: 1.0}
         result: dict[str, Value] = {}
+        start, end = self._spans.get(root, (0, len(self._prog)))
         with np.errstate(all="ignore"):
-            for i, _f, ins in reversed(self._prog):
+            for i, _f, ins in reversed(self._prog[start:end]):
                 if i > root or i not in grads:
                     continue
                 n = self.nodes[i]
@@ -564,30 +599,34 @@ class Graph:
 
 
 def _topological(trees: Mapping[str, Expr], nodes: Mapping[str, str], source: str) -> list[str]:
-    """The [graph] nodes ordered so that each comes after the nodes it uses; refuse cycles."""
+    """The [graph] nodes ordered so that each comes after the nodes it uses; refuse cycles.
+
+    A depth-first search with an explicit stack (a chain of thousands of nodes is fine).
+    """
     order: list[str] = []
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        path.append(name)
-        for dep in sorted(trees[name].names()):
-            if dep not in trees:
-                continue
-            if state.get(dep) == 1:
+    for start in trees:
+        if state.get(start) is not None:
+            continue
+        state[start] = 1
+        path = [start]
+        pending = [iter(sorted(trees[start].names()))]
+        while pending:
+            name = path[-1]
+            dep = next((d for d in pending[-1] if d in trees), None)
+            if dep is None:
+                pending.pop()
+                path.pop()
+                state[name] = 2
+                order.append(name)
+            elif state.get(dep) == 1:
                 cycle = " -> ".join(path[path.index(dep):] + [dep])
                 raise ExpressionError(
                     f"{source}: [graph] node '{name}': cycle between graph nodes ({cycle}) "
                     f"in {nodes[name]!r}"
                 )
-            if state.get(dep) is None:
-                visit(dep)
-        path.pop()
-        state[name] = 2
-        order.append(name)
-
-    for name in trees:
-        if state.get(name) is None:
-            visit(name)
+            elif state.get(dep) is None:
+                state[dep] = 1
+                path.append(dep)
+                pending.append(iter(sorted(trees[dep].names())))
     return order

@@ -40,10 +40,14 @@ def _betas(x: Any, at: str) -> list[float]:
     return [float(b) for b in x]
 
 
-def _names(x: Any, at: str) -> list[Any]:
+def parameter_names(x: Any, at: str) -> list[str]:
+    """A list of names (strings); the kind checks that each is one of its parameters."""
     if not isinstance(x, list):
         raise v.fail(at, "a list of parameter names", x, wrong_type=True)
-    return list(x)  # the kind checks that each is a parameter
+    for name in x:
+        if not isinstance(name, str):
+            raise v.fail(at, "parameter names (strings)", name, wrong_type=True)
+    return list(x)
 
 
 def _name(x: Any, at: str) -> str:
@@ -88,7 +92,7 @@ RUN_KEYS: dict[str, RunKey] = {
     # the graph kind
     "rule": RunKey(lambda x, at: v.choice(x, at, RULES), "the update rule"),
     "output": RunKey(_name, "the node the rule looks at"),
-    "train": RunKey(_names, "the parameters that change"),
+    "train": RunKey(parameter_names, "the parameters that change"),
     "max_iterations": RunKey(lambda x, at: v.integer(x, at, low=0), "at most this many updates"),
     "tolerance": RunKey(lambda x, at: v.finite(x, at, low=0.0), "stop below this"),
     "grad_tolerance": RunKey(lambda x, at: v.finite(x, at, low=0.0),

@@ -18,7 +18,9 @@ from . import confine, kinds
 from . import validate as v
 from .bundled import BUNDLED_DIR
 from .errors import ScenarioError
+from .files import read_text_limited
 from .kinds.base import FLAT_TABLE, Scenario
+from .limits import MAX_SCENARIO_BYTES
 
 SCENARIO_KEYS = ("name", "title", "description", "kind")
 
@@ -30,6 +32,16 @@ __all__ = ["BUNDLED_DIR", "Scenario", "bundled_scenarios", "find_scenario", "loa
 
 def find_scenario(name_or_path: str | Path, search: list[Path] | None = None) -> Path:
     """Resolve a path, or the name of a bundled scenario (``target_z``), to a file."""
+    try:
+        return _find(name_or_path, search)
+    except (OSError, ValueError) as exc:  # a name the system refuses: too long, a NUL in it
+        name = str(name_or_path)
+        name = name if len(name) <= 80 else name[:60] + f"... ({len(name)} characters)"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ScenarioError(f"{name}: not a scenario file ({reason})") from None
+
+
+def _find(name_or_path: str | Path, search: list[Path] | None) -> Path:
     p = Path(name_or_path)
     if p.is_file():
         return p
@@ -41,6 +53,8 @@ def find_scenario(name_or_path: str | Path, search: list[Path] | None = None) ->
                 return cand
     if p.is_dir():
         raise ScenarioError(f"{p}: is a folder, not a scenario file")
+    if p.exists():  # a FIFO, a device: never opened (reading one would block or never end)
+        raise ScenarioError(f"{p}: not a regular file, so not a scenario file")
     raise ScenarioError(
         f"{name_or_path}: no such scenario file (nor a bundled scenario of that name; "
         "`gdlab list` shows them)"
@@ -58,10 +72,11 @@ def parse_override(text: str) -> dict[str, Any]:
     Keys are TOML keys (``variants."lr_0.1".lr=0.5`` works); a value that is not TOML (a bare
     word) is taken as a string.
     """
+    where = f"--set {_shown(text)}"
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. run.tolerance=1e-6")
+        raise ScenarioError(f"{where}: expected KEY=VALUE, e.g. run.tolerance=1e-6")
     try:
-        table = _toml(text, f"--set {text!r}")
+        table = _toml(text, where)
     except ScenarioError as exc:
         if "TOML syntax error" not in str(exc):
             raise
@@ -70,17 +85,24 @@ def parse_override(text: str) -> dict[str, Any]:
         try:
             table = tomllib.loads(f'{key.strip()} = "{quoted}"')
         except tomllib.TOMLDecodeError:
-            raise ScenarioError(f"--set {text!r}: the key must name a table and a key, "
+            raise ScenarioError(f"{where}: the key must name a table and a key, "
                                 "e.g. run.lr=0.1") from None
-    v.check_limits(table, f"--set {text!r}")
+    v.check_limits(table, where)
     node: Any = table
     depth = 0
     while isinstance(node, dict) and len(node) == 1:
         node = next(iter(node.values()))
         depth += 1
     if depth < 2:
-        raise ScenarioError(f"--set {text!r}: the key must name a table and a key, e.g. run.lr")
+        raise ScenarioError(f"{where}: the key must name a table and a key, e.g. run.lr")
     return table
+
+
+def _shown(text: str) -> str:
+    """A --set argument as a message quotes it: whole if short, else its start and length."""
+    if len(text) <= 80:
+        return repr(text)
+    return f"{text[:60]!r}... ({len(text):,} characters)"
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any], text: str) -> None:
@@ -88,7 +110,7 @@ def _merge(base: dict[str, Any], extra: dict[str, Any], text: str) -> None:
         if isinstance(x, dict):
             nxt = base.setdefault(k, {})
             if not isinstance(nxt, dict):
-                raise ScenarioError(f"--set {text}: '{k}' is not a table")
+                raise ScenarioError(f"--set {_shown(text)}: '{k}' is not a table")
             _merge(nxt, x, text)
         else:
             base[k] = x
@@ -104,10 +126,7 @@ def load_scenario(
     path = find_scenario(name_or_path, search)
     confine.check_scenario_file(path)
     source = path.name if path.parent.resolve() == BUNDLED_DIR else str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{source}: cannot read the file ({exc})") from None
+    text = read_text_limited(path, MAX_SCENARIO_BYTES, "a scenario file", ScenarioError, source)
     return parse_scenario(text, source=source, path=path, overrides=overrides)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 
 from .expr import Expr
 from .graph import Graph
+from .limits import MAX_FORMULA_NODES
 
 ZERO = Expr("const", "0", value=0.0)
 ONE = Expr("const", "1", value=1.0)
@@ -107,13 +108,32 @@ _FOLD: dict[str, Callable[..., float]] = {
 
 
 def derivative(e: Expr, wrt: str) -> Expr | None:
-    """d e / d wrt as a formula, treating every other name as a constant; None if unknown."""
-    if e.kind == "const":
-        return ZERO
-    if e.kind == "name":
-        return ONE if e.name == wrt else ZERO
+    """d e / d wrt as a formula, treating every other name as a constant; None if unknown.
+
+    The tree is walked with an explicit stack (children before their parent), not recursion.
+    """
+    done: list[Expr | None] = []
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        x, ready = stack.pop()
+        if x.kind == "const":
+            done.append(ZERO)
+        elif x.kind == "name":
+            done.append(ONE if x.name == wrt else ZERO)
+        elif ready:
+            n = len(x.args)
+            ds = done[len(done) - n:]
+            del done[len(done) - n:]
+            done.append(_rule(x, ds))
+        else:
+            stack.append((x, True))
+            stack.extend((a, False) for a in reversed(x.args))
+    return done[0]
+
+
+def _rule(e: Expr, ds: list[Expr | None]) -> Expr | None:
+    """The derivative of the operation ``e`` given its operands' derivatives ``ds``."""
     a = e.args
-    ds = [derivative(x, wrt) for x in a]
     if any(d is None for d in ds):
         return None
     if all(_is(d, 0) for d in ds):
@@ -149,39 +169,49 @@ def derivative(e: Expr, wrt: str) -> Expr | None:
     return None
 
 
+def size(e: Expr, limit: int = MAX_FORMULA_NODES) -> int:
+    """The number of nodes of ``e`` as printed (a shared sub-formula counts each time it is
+    written), counted up to ``limit + 1``: enough to tell a formula too long to show."""
+    n, stack = 0, [e]
+    while stack and n <= limit:
+        x = stack.pop()
+        n += 1
+        stack.extend(x.args)
+    return n
+
+
 def total_derivative(graph: Graph, output: str, param: str) -> Expr | None:
     """d output / d param through the named nodes: sum over refs r of (d node/d r) * D(r).
 
     The result is written in the names of the nodes (dz/db = 3*y + 2*x), not expanded down
-    to the parameters.
+    to the parameters. None when a step has no formula, or when the formula (or a node's own
+    expression) has more than MAX_FORMULA_NODES terms: a formula that long explains nothing.
+    The named nodes are taken in evaluation order, so no recursion follows a long chain.
     """
     trees = graph.trees
-    memo: dict[str, Expr | None] = {}
-
-    def D(n: str) -> Expr | None:  # noqa: N802 (the D of calculus)
-        if n == param:
-            return ONE
-        if n not in trees:
-            return ZERO
-        if n in memo:
-            return memo[n]
+    if output not in trees:
+        return ONE if output == param else ZERO
+    formulas: dict[str, Expr | None] = {param: ONE}  # D(n) of each [graph] node so far
+    for n in graph.order:
         total: Expr | None = ZERO
         for r in sorted(trees[n].names(), key=lambda x: graph.index[x]):
-            inner = D(r)
+            inner = formulas.get(r, ZERO)  # a parameter other than ``param``, or data: 0
             if inner is None:
                 total = None
                 break
             if _is(inner, 0):
                 continue
-            local = derivative(trees[n], r)
+            local = derivative(trees[n], r) if size(trees[n]) <= MAX_FORMULA_NODES else None
             if local is None:
                 total = None
                 break
             total = op("add", total, op("mul", local, inner))
-        memo[n] = total
-        return total
-
-    return D(output)
+        if total is not None and size(total) > MAX_FORMULA_NODES:
+            total = None
+        formulas[n] = total
+        if n == output:
+            break
+    return formulas[output]
 
 
 _PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
@@ -190,34 +220,49 @@ _SYM = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "**"}
 
 def to_text(e: Expr, values: Mapping[str, float] | None = None,
             num: Callable[[float], str] = lambda v: f"{v:g}") -> str:
-    """The formula as text; with ``values``, each name replaced by its number."""
+    """The formula as text; with ``values``, each name replaced by its number.
 
-    def fmt_const(v: float) -> str:
-        return f"{v:g}" if math.isfinite(v) else str(v)
-
-    def go(x: Expr, parent: int = 0, right: bool = False, parent_op: str = "") -> str:
+    Written with an explicit stack (operands before their operation), so that a formula as
+    long as MAX_FORMULA_NODES is as safe to print as a short one.
+    """
+    out: list[str] = []
+    # (node, parent precedence, right operand?, parent op, operands done?)
+    stack: list[tuple[Expr, int, bool, str, bool]] = [(e, 0, False, "", False)]
+    while stack:
+        x, parent, right, parent_op, ready = stack.pop()
         if x.kind == "const":
-            s = fmt_const(x.value)
-            return f"({s})" if x.value < 0 and parent else s
+            s = f"{x.value:g}" if math.isfinite(x.value) else str(x.value)
+            out.append(f"({s})" if x.value < 0 and parent else s)
+            continue
         if x.kind == "name":
             if values is None:
-                return x.name
+                out.append(x.name)
+                continue
             s = num(values[x.name])
-            return f"({s})" if s.startswith("-") and parent else s
+            out.append(f"({s})" if s.startswith("-") and parent else s)
+            continue
         p = _PREC.get(x.name)
-        if p is None:  # a function call
-            return f"{x.name}({', '.join(go(a) for a in x.args)})"
-        if x.name == "neg":
-            s = "-" + go(x.args[0], p, parent_op="neg")
-        else:
-            lhs = go(x.args[0], p, parent_op=x.name)
-            rhs = go(x.args[1], p, right=True, parent_op=x.name)
-            s = lhs + _SYM[x.name] + rhs
+        if not ready:
+            stack.append((x, parent, right, parent_op, True))
+            if p is None:  # a function call: its arguments stand alone
+                kids = [(a, 0, False, "", False) for a in x.args]
+            elif x.name == "neg":
+                kids = [(x.args[0], p, False, "neg", False)]
+            else:
+                kids = [(x.args[0], p, False, x.name, False), (x.args[1], p, True, x.name, False)]
+            stack.extend(reversed(kids))
+            continue
+        k = len(x.args)
+        parts = out[len(out) - k:]
+        del out[len(out) - k:]
+        if p is None:
+            out.append(f"{x.name}({', '.join(parts)})")
+            continue
+        s = "-" + parts[0] if x.name == "neg" else parts[0] + _SYM[x.name] + parts[1]
         # parentheses when the parent binds tighter, on the right of - and /, and around a
         # quotient inside a product; a product inside a product needs none (a*b*c)
         if p < parent or (x.name == "div" and parent == 2) or \
                 (right and p == parent and parent_op in ("sub", "div")):
-            return f"({s})"
-        return s
-
-    return go(e)
+            s = f"({s})"
+        out.append(s)
+    return out[0]

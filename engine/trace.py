@@ -105,12 +105,18 @@ class Trace(Sequence[IterationRecord]):
         if width:
             del self.buf[len(self.buf) - width:]
 
-    def drop(self) -> None:
-        """Forget every state held (they have been written out); the count goes on."""
+    def drop(self, keep_last: bool = False) -> None:
+        """Forget every state held (they have been written out); the count goes on. With
+        ``keep_last`` the newest state stays, kept whole (it may still be withdrawn: pop)."""
+        last = self.record(self.n - 1) if keep_last and self.n > self.base else None
         self.chunks.clear()
         self.buf = array("d")
         self.odd.clear()
         self.base = self.n
+        if last is not None:
+            self.base = self.n - 1
+            self.odd[self.base] = last
+            self.buf.extend([math.nan] * (self.layout.width if self.layout is not None else 0))
 
     def row(self, i: int) -> list[float]:
         """State ``i``'s row as floats (meaningless for a state kept whole)."""
@@ -239,6 +245,10 @@ class Traces(Sequence[IterationRecord]):
     def _held(self) -> int:
         live = self.starts[-1] + len(self.parts[-1]) if self.parts else 0
         return live if self.frozen is None else min(live, self.frozen)
+
+    def settle(self) -> None:
+        """A session's steps are in: nothing to do for a trace that keeps every state
+        (``gdlab replay``'s streamed trace passes them on here)."""
 
     def extend(self, trace: Trace) -> None:
         """Follow ``trace`` (it may still grow, but only while it is the last)."""

@@ -11,7 +11,8 @@ Each check takes ``at``, the place the value came from as messages name it
 - an integer outside its documented range (seeds: [0, 2**32 - 1], what numpy's generators take);
 - anything but a TOML boolean where true or false is meant (the string "false" is an error);
 - arrays nested deeper than MAX_DEPTH or holding more than MAX_ARRAY_ITEMS numbers, and tables
-  nested deeper than MAX_DEPTH (docs/scenarios.md, "Limits").
+  nested deeper than MAX_DEPTH (docs/scenarios.md, "Limits"). The limits are constants of
+  engine/limits.py, the one place that holds every limit.
 
 ``Table`` reads a whole table key by key with these checks (``t.integer("n", 500, low=2)``),
 for the tables whose keys are read one at a time (a network's [model] and [data]).
@@ -26,11 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ScenarioError
-
-MAX_DEPTH = 16  # tables and arrays nested in one another, counted from the file's top level
-MAX_ARRAY_ITEMS = 1_000_000  # numbers in one inline array (a [params] or [data] value, weights)
-SEED_MAX = 2**32 - 1  # seeds are integers in [0, SEED_MAX]
-INT_MAX = 2**53  # other integers (sizes, counts) stay below this: exact as floats too
+from .limits import INT_MAX, MAX_ARRAY_ITEMS, MAX_DEPTH, SEED_MAX
 
 
 def key_at(source: str, table: str, key: str) -> str:

@@ -308,7 +308,7 @@ async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> 
 
 async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
         tmp_path: Path) -> None:
-    from tui.session import replay
+    from tui.replay import replay
 
     app = GdlabApp(scenario="gd_square")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -16,11 +16,11 @@ from textual.widgets import DataTable, Input, ListView, Select, Static, TabbedCo
 
 from tui.app import GdlabApp
 from tui.cli import main as cli_main
+from tui.replay import replay_main
 from tui.screens.compare import CompareScreen
 from tui.screens.new_scenario import NewScenarioScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
-from tui.session import replay_main
 
 SIZE = (120, 40)
 
@@ -161,7 +161,7 @@ def test_replay_command_prints_the_table_and_rejects_bad_scripts(tmp_path: Path)
 
 
 def test_headless_modules_do_not_import_textual() -> None:
-    code = ("import sys, tui.cli, tui.commands, tui.report, tui.session; "
+    code = ("import sys, tui.cli, tui.commands, tui.report, tui.session, tui.replay; "
             "assert not any(m.startswith('textual') for m in sys.modules), 'textual imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

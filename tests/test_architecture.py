@@ -13,6 +13,7 @@ ENGINE = ROOT / "engine"
 TUI = ROOT / "tui"
 FORBIDDEN_IN_ENGINE = {"textual", "plotext", "textual_plotext", "tui", "rich"}
 HEADLESS = ["cli.py", "commands.py", "report.py", "formatting.py", "network_report.py",
+            "replay.py", "session.py",
             "kinds/__init__.py", "kinds/base.py", "kinds/graph.py", "kinds/network.py"]
 
 

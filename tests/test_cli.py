@@ -267,6 +267,19 @@ def test_unknown_variant(capsys):
     assert "no variant named 'nope'" in msg
 
 
+@pytest.mark.parametrize("wanted,problem", [
+    (",,,", "names no variant (variants: fixed, recomputed)"),
+    ("", "names no variant (variants: fixed, recomputed)"),
+    (" , ", "names no variant (variants: fixed, recomputed)"),
+    ("fixed,,recomputed", "an empty name between commas (variants: fixed, recomputed)"),
+    ("fixed,", "an empty name between commas (variants: fixed, recomputed)"),
+    ("fixed, fixed", "'fixed' is named twice"),
+])
+def test_variants_that_name_nothing_or_twice(capsys, wanted, problem):
+    msg = user_error(capsys, "compare", "target_z", "--variants", wanted)
+    assert msg == f"gdlab: error: --variants {wanted!r}: {problem}"
+
+
 # --- list and check ---------------------------------------------------------------------------
 
 def test_list_bundled_scenarios(capsys):

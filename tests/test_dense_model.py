@@ -202,6 +202,30 @@ def test_evaluation_in_chunks_equals_one_pass_and_integers_take_the_input_scale(
         net_from({"layers": [4, 3]}).forward(Xi)
 
 
+def test_evaluation_chunks_hold_at_most_max_activations(monkeypatch) -> None:
+    from engine.models import dense
+
+    # a limit of 1,000 activations: [4, 5, 3] has 12 units, so 83 rows a pass (not 10,000)
+    monkeypatch.setattr(dense, "MAX_ACTIVATIONS", 1_000)
+    net = net_from({"layers": [4, 5, 3], "activation": "tanh", "seed": 2})
+    assert net.eval_rows == 1_000 // 12 == 83
+    passes: list[int] = []
+    forward = net._forward
+    monkeypatch.setattr(net, "_forward", lambda a0, buf: (passes.append(a0.shape[0]),
+                                                          forward(a0, buf)))
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(500, 4)), rng.integers(0, 3, 500)
+    out = net.forward(X)[-1]  # one pass of all 500 rows, for reference
+    passes.clear()
+    loss, acc = net.evaluate(X, y)
+    assert passes == [83] * 6 + [2]
+    assert loss == pytest.approx(-np.log(out[np.arange(500), y]).mean(), rel=1e-12)
+    assert acc == np.mean(np.argmax(out, axis=1) == y)
+    passes.clear()
+    np.testing.assert_array_equal(net.predict(X), np.argmax(out, axis=1))
+    assert max(passes) == 83
+
+
 # --- what the views read ---------------------------------------------------------------------
 
 

@@ -502,3 +502,40 @@ def test_random_expressions_split_into_named_nodes_give_the_same_gradient(e, env
     for p in PARAMS:
         if p in totals:
             assert totals[p] == pytest.approx(g1[p], rel=1e-9, abs=1e-12)
+
+
+# --- size: long chains and the node limit (engine/limits.py) -----------------------------
+
+def test_a_chain_of_thousands_of_named_nodes_defined_backwards():
+    # x_k = x_(k-1) + w with x_0 = w, so x_k = (k+1) w and dx_k/dw = k+1. Written from the
+    # output down, so that ordering them follows the whole chain (no recursion may do that).
+    n = 3000
+    nodes = {f"x{k}": f"x{k - 1} + w" for k in range(n - 1, 0, -1)}
+    nodes["x0"] = "w"
+    g = Graph.build({"w": 0.5}, {}, nodes, "chain.toml")
+    assert g.order[0] == "x0" and g.order[-1] == f"x{n - 1}"
+    g.forward()
+    assert g.value(f"x{n - 1}") == n * 0.5
+    assert g.gradients(f"x{n - 1}") == {"w": float(n)}
+    edges = g.walkthrough(f"x{n - 1}")
+    assert edges[-1].child == "w" and edges[-1].total == float(n)
+
+
+def test_a_graph_beyond_the_node_limit_is_refused_naming_the_limit():
+    from engine.limits import MAX_EXPRESSION_OPERATIONS, MAX_GRAPH_NODES
+
+    # each node: 1,001 parameter references and 1,000 additions, 1,000 new nodes
+    big = "+".join(["w"] * (MAX_EXPRESSION_OPERATIONS + 1))
+    count = MAX_GRAPH_NODES // MAX_EXPRESSION_OPERATIONS + 1
+    nodes = {f"n{k}": big for k in range(count)}
+    with pytest.raises(ScenarioError) as ei:
+        Graph.build({"w": 1.0}, {}, nodes, "big.toml")
+    msg = str(ei.value)
+    # the parameter, then 1,000 nodes per expression: the first node past the limit is named
+    over = next(k for k in range(count) if 1 + (k + 1) * MAX_EXPRESSION_OPERATIONS > MAX_GRAPH_NODES)
+    assert msg.startswith(f"big.toml: [graph] node 'n{over}': the graph has grown to ")
+    assert f"(the limit is {MAX_GRAPH_NODES})" in msg
+    # and a table with more entries than the limit is refused before any is parsed
+    many = {f"n{k}": "w" for k in range(MAX_GRAPH_NODES)}
+    with pytest.raises(ScenarioError, match=f"the limit is {MAX_GRAPH_NODES} nodes in a graph"):
+        Graph.build({"w": 1.0}, {}, many, "many.toml")

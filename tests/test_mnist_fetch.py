@@ -60,6 +60,9 @@ class Handler(BaseHTTPRequestHandler):
             if not server.release.wait(60):
                 server.gave_up.append(self.path)
             return
+        if behaviour in ("endless", "trickle", "biglength"):
+            self.hostile(behaviour)
+            return
         if body is None or behaviour == "missing":
             self.send_error(404)
             return
@@ -75,6 +78,30 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body[: len(body) // 2] if behaviour == "drop" else body)
         self.close_connection = True
 
+    def hostile(self, behaviour: str) -> None:
+        """A mirror that streams zeros without end, trickles a byte at a time, or announces a
+        size no MNIST file has; each stops when the client goes or the test ends."""
+        self.send_response(200)
+        if behaviour == "trickle":
+            self.send_header("Content-Length", "4000")
+        if behaviour == "biglength":
+            self.send_header("Content-Length", str(6 * 10**9))
+        self.end_headers()
+        self.server.started.set()
+        zeros = bytes(65536)
+        try:
+            for _ in range(1600 if behaviour == "endless" else 400):  # 100 MB, or 40 s
+                if self.server.release.is_set():
+                    return
+                if behaviour == "trickle":
+                    self.wfile.write(b"\0")
+                    self.wfile.flush()
+                    self.server.release.wait(0.1)
+                else:
+                    self.wfile.write(zeros)
+        except OSError:  # the client hung up: what a good client does with such a mirror
+            return
+
     def log_message(self, *args) -> None:
         """Keep the test output quiet."""
 
@@ -89,6 +116,7 @@ def server(monkeypatch):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.files, httpd.requests, httpd.release = dict(GZ), [], threading.Event()
     httpd.gave_up = []  # slow requests the server stopped waiting on (the client never did)
+    httpd.started = threading.Event()
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
     thread.start()
     httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -255,3 +283,78 @@ def test_published_checksums_accept_the_real_files(server, tmp_path: Path) -> No
     fetch_mnist(tmp_path, mirrors=[f"{server.base}/good/"], timeout=PATIENT)  # default checksums
     for name in FILENAMES:
         assert (tmp_path / name).read_bytes() == server.files[name]
+
+
+# --- hostile mirrors: cut off at the file's size, given up at the deadline, interrupted cleanly -
+
+SIZES = {name: len(blob) for name, blob in RAW.items()}
+
+
+def test_an_endless_stream_is_cut_off_at_the_size_of_the_file(server, tmp_path: Path) -> None:
+    with pytest.raises(DataError) as info:
+        fetch_mnist(tmp_path, mirrors=[f"{server.base}/endless/"], checksums=SUMS, sizes=SIZES,
+                    timeout=PATIENT)
+    cap = SIZES["train-images-idx3-ubyte.gz"] + fetch.DOWNLOAD_MARGIN
+    assert f"endless/train-images-idx3-ubyte.gz: sent more than {cap} bytes" in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_real_sizes_cut_off_an_endless_stream_too() -> None:
+    # what is cut off by default: the uncompressed MNIST files, 47 MB at most, plus the margin
+    assert fetch.MNIST_SIZES["train-images-idx3-ubyte.gz"] == 16 + 60_000 * 28 * 28
+    assert max(fetch.MNIST_SIZES.values()) + fetch.DOWNLOAD_MARGIN < 48_000_000
+
+
+def test_a_size_no_mnist_file_has_is_refused_before_reading(server, tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"announces 6000000000 bytes, more than the file can be"):
+        fetch_mnist(tmp_path, mirrors=[f"{server.base}/biglength/"], checksums=SUMS,
+                    timeout=PATIENT)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_trickling_mirror_is_given_up_at_the_deadline(server, tmp_path: Path) -> None:
+    # a byte every 0.1 s for 4,000 bytes would take 400 s: the deadline of 0.5 s cuts it short
+    # (the deadline is checked after each read: without it the download would complete)
+    with pytest.raises(DataError, match=r"trickle/train-images-idx3-ubyte.gz: too slow: \d+ "
+                                         "bytes in the time allowed"):
+        fetch_mnist(tmp_path, mirrors=[f"{server.base}/trickle/"], checksums=SUMS,
+                    timeout=PATIENT, deadline=0.5)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_download_that_inflates_past_the_file_is_refused(server, tmp_path: Path) -> None:
+    # a valid gzip of 64 KB whose content is 64 MiB of zeros: refused one chunk past the size
+    server.files["train-images-idx3-ubyte.gz"] = gzip.compress(bytes(1 << 20)) * 64
+    with pytest.raises(DataError) as info:
+        fetch_mnist(tmp_path, mirrors=[f"{server.base}/good/"], checksums=SUMS, sizes=SIZES,
+                    timeout=PATIENT)
+    want = f"its content is more than {SIZES['train-images-idx3-ubyte.gz']} bytes"
+    assert want in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_sigterm_removes_the_partial_file_and_says_so(server, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    dest = tmp_path / "cache"
+    env = {**os.environ, "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        env.pop(var, None)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "data", "fetch", "mnist", "--dest", str(dest),
+         "--mirror", f"{server.base}/trickle/"],
+        cwd=Path(__file__).resolve().parents[1], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # the request has arrived: the .part file exists (it is created before the request)
+        assert server.started.wait(60), "the download never started"
+        assert [p.name for p in dest.iterdir() if p.name.endswith(".part")]
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 128 + signal.SIGTERM, (child.returncode, err)
+    assert err == "gdlab: interrupted (SIGTERM)\n"
+    assert os.listdir(dest) == []

@@ -162,3 +162,70 @@ def test_missing_file(tmp_path: Path) -> None:
     expect_error(tmp_path / "train-images-idx3-ubyte.gz", "not found")
     with pytest.raises(DataError, match="is a folder"):
         read_idx_bytes(tmp_path)
+
+
+# --- hostile files: never more memory than the file's announced content ----------------------
+
+def peak_bytes(fn) -> tuple[int, BaseException | None]:
+    """The most memory Python allocated while ``fn`` ran, and what it raised."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        raised = None
+    except Exception as exc:  # noqa: BLE001 - returned to the test
+        raised = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak, raised
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path: Path, sample, monkeypatch) -> None:
+    # seven images, then 1 GiB of zeros in 1,024 gzip members of 1 MiB each (a 1 MB file)
+    zeros = gzip.compress(bytes(1 << 20))
+    (tmp_path / "img.gz").write_bytes(gzip.compress(images_bytes(sample[0])) + zeros * 1024)
+    peak, raised = peak_bytes(lambda: read_idx_images(tmp_path / "img.gz"))
+    assert isinstance(raised, DataError)
+    check_message(str(raised), "img.gz", "trailing bytes", "7 images of 28x28 (5504 bytes)",
+                  "more than 5504 uncompressed bytes")
+    assert peak < 16 << 20, peak  # a few chunks, not the gibibyte
+    # the whole content, whatever the header says, is read up to the limit (made small here)
+    from engine.data import idx
+
+    monkeypatch.setattr(idx, "MAX_IDX_ITEMS", 1000)
+    peak, raised = peak_bytes(lambda: read_idx_bytes(tmp_path / "img.gz"))
+    assert isinstance(raised, DataError)
+    assert str(raised) == f"{tmp_path / 'img.gz'}: more than 784,016 uncompressed bytes (the " \
+                          "limit is 1,000 images)"
+    assert peak < 16 << 20, peak
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_header_claiming_a_million_images_of_a_short_file(tmp_path: Path, compress) -> None:
+    from engine.limits import MAX_IDX_ITEMS
+
+    data = struct.pack(">IIII", 2051, MAX_IDX_ITEMS, 28, 28) + bytes(784 * 3)
+    (tmp_path / "img").write_bytes(gzip.compress(data) if compress else data)
+    peak, raised = peak_bytes(lambda: read_idx_images(tmp_path / "img"))
+    assert isinstance(raised, DataError)
+    check_message(str(raised), "truncated", f"{MAX_IDX_ITEMS} images", f"holds {len(data)}")
+    assert peak < 16 << 20, peak  # memory for what arrived, not for the 784 MB claimed
+
+
+def test_a_header_announcing_more_images_than_the_limit(tmp_path: Path) -> None:
+    (tmp_path / "img").write_bytes(struct.pack(">IIII", 2051, 2**32 - 1, 28, 28))
+    expect_error(tmp_path / "img", "announces 4,294,967,295 images", "the limit is 1,000,000")
+    (tmp_path / "lab").write_bytes(struct.pack(">II", 2049, 2**31))
+    with pytest.raises(DataError, match="announces 2,147,483,648 labels"):
+        read_idx_labels(tmp_path / "lab")
+
+
+def test_a_fifo_or_a_device_is_not_read(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "img")
+    expect_error(tmp_path / "img", "not a regular file")
+    with pytest.raises(DataError, match="not a regular file"):
+        read_idx_images("/dev/zero")

@@ -199,7 +199,8 @@ output = "J"
     ("train = \"b\"", ["[run] key 'train': expected a list of parameter names, got a string"]),
     ("train = []", ["[run] key 'train': train at least one parameter"]),
     ("train = [\"b\", \"b\"]", ["[run] key 'train': a parameter is listed twice"]),
-    ("train = [1]", ["[run] key 'train': '1' is not a parameter"]),
+    ("train = [1]", ["[run] key 'train': expected parameter names (strings), got an integer "
+                     "(1)"]),
     ("optimizer = \"adam\"", ["[run] key 'optimizer' does not apply to the target rule"]),
     ("momentum = 0.9", ["[run] key 'momentum' does not apply to the target rule"]),
     ("epochs = 3", ["[run] key 'epochs' does not apply to the target rule"]),

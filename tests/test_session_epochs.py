@@ -8,7 +8,8 @@ from pathlib import Path
 from helpers import write
 
 from engine.records import IterationRecord
-from tui.session import Session, replay
+from tui.replay import replay
+from tui.session import Session
 
 MINI = """
     [params]

@@ -83,3 +83,32 @@ def test_formula_equals_backpropagation(inner, outer, u, v):
         got = value(e, g)
         assume(math.isfinite(got) and abs(got) < 1e8)
         assert got == pytest.approx(grads[p], rel=1e-9, abs=1e-9), (outer, inner, to_text(e))
+
+
+def test_a_formula_longer_than_the_limit_is_left_to_the_numeric_terms():
+    from engine.limits import MAX_FORMULA_NODES
+    from engine.symbolic import size
+
+    # x_k = x_(k-1) * w: D(x_k) nests one product deeper per node, so it outgrows the limit
+    n = 400
+    nodes = {"x0": "w", **{f"x{k}": f"x{k - 1} * w" for k in range(1, n)}}
+    g = graph({"w": 1.0}, nodes)
+    assert total_derivative(g, f"x{n - 1}", "w") is None
+    short = total_derivative(g, "x2", "w")  # dx2/dw = w*(w*1 + x0) + x1, as the chain writes it
+    assert short is not None and size(short) <= MAX_FORMULA_NODES
+    assert value(short, g) == pytest.approx(g.gradients("x2")["w"])
+
+
+def test_a_formula_a_thousand_levels_deep_prints_from_a_deep_stack():
+    from engine.expr import Expr
+    from engine.limits import MAX_FORMULA_NODES
+
+    w = Expr("name", "w", name="w")
+    e = w
+    for _ in range(MAX_FORMULA_NODES // 2 - 1):  # (((w + w) + w) + ...): as deep as it is long
+        e = Expr("op", "", name="add", args=(e, w))
+
+    def text(depth: int) -> str:  # 600 frames of Python's stack already in use
+        return text(depth - 1) if depth else to_text(e, {"w": 2.0}, lambda v: f"{v:g}")
+
+    assert text(600) == " + ".join(["2"] * (MAX_FORMULA_NODES // 2))

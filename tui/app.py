@@ -16,7 +16,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from engine import confine, kinds
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, load_scenario, parse_scenario
 
 from .kinds import get as kind_views
@@ -63,15 +63,23 @@ class GdlabApp(App):
 
     def open_scenario(self, ref: str | Path, variant: str | None = None) -> bool:
         """Open a scenario in its kind's screen (the run view, the training dashboard);
-        False on error."""
+        False on error.
+
+        Whatever goes wrong is shown in the picker's error panel and the app keeps running: a
+        mistake in the file by its own message, anything else (a bug) by its type.
+        """
+        sc: Scenario | None = None
         try:
             sc = load_scenario(ref, search=self.dirs)
             screen = kind_views(sc.kind).screen(self, sc, ref, variant)
-        except GdlabError as exc:
-            self._show_error(str(exc))
-            return False
         except ImportError as exc:
-            self.notify(f"the {sc.kind} screen is not available ({exc})", severity="error")
+            if sc is None:
+                self._show_error(describe_file(ref, exc))
+            else:
+                self.notify(f"the {sc.kind} screen is not available ({exc})", severity="error")
+            return False
+        except Exception as exc:  # the app must survive any file it is given
+            self._show_error(describe_file(ref, exc))
             return False
         self.call_later(self._show, screen)
         return True
@@ -83,8 +91,8 @@ class GdlabApp(App):
             if not kinds.get(sc.kind).steps:
                 raise GdlabError(f"the form opens scenarios that step (not {sc.kind} scenarios)")
             self.session.open_text(toml)
-        except GdlabError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+        except Exception as exc:  # as open_scenario
+            self.notify(describe_file("<new scenario>", exc), severity="error", timeout=10)
             return False
         self.call_later(self._show_run)
         return True

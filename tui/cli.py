@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 # One BLAS thread: for gdlab's matrix sizes two threads gain at most 10-20% on an idle
@@ -17,9 +19,10 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from engine.errors import GdlabError  # noqa: E402  (after the BLAS setting above)
+from engine.errors import GdlabError, describe  # noqa: E402  (after the BLAS setting above)
 
 EXIT_USER_ERROR = 2
+EXIT_BUG = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,8 +101,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``gdlab`` console script; returns the exit status."""
+    """Entry point of the ``gdlab`` console script; returns the exit status.
+
+    A person's mistake (GdlabError) is one line and status 2. Ctrl-C, and SIGTERM for the
+    headless commands, stop the work as an interruption does: files being written are
+    removed, and the status is 128 + the signal's number. Anything else is a bug in gdlab:
+    one line naming it and status 1 (``--debug`` shows the traceback).
+    """
     args = _parser().parse_args(argv)
+    headless = args.command not in (None, "open", "serve")
+    previous = _on_sigterm(_interrupt) if headless else None
     try:
         return _dispatch(args)
     except GdlabError as exc:
@@ -107,12 +118,34 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"gdlab: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("gdlab: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
+        print(f"gdlab: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         sys.stderr.close()  # output piped into `head`: not an error
         return 0
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"gdlab: error: {describe(exc)}", file=sys.stderr)
+        return EXIT_BUG
+    finally:
+        if previous is not None:
+            _on_sigterm(previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM handled as Ctrl-C: the running command unwinds (its ``finally`` clauses remove
+    partial files) instead of dying where it stands."""
+    raise KeyboardInterrupt(signum)
+
+
+def _on_sigterm(handler: object) -> object | None:
+    """Install a SIGTERM handler (main thread only); return the one it replaces."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

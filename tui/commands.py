@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from engine import kinds
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
 
 from .kinds import get as kind_views
@@ -37,13 +37,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _variants(sc: Scenario, wanted: str | None) -> list[str | None]:
+    """The variants ``--variants`` names (comma-separated, each once), else all of them."""
     if wanted is not None:
-        names = [v.strip() for v in wanted.split(",") if v.strip()]
-        if not names:
-            raise GdlabError(f"--variants {wanted!r}: name at least one variant "
-                             f"(variants: {', '.join(sc.variants) or 'none'})")
-        for v in names:
+        known = f"(variants: {', '.join(sc.variants) or 'none'})"
+        names = [v.strip() for v in wanted.split(",")]
+        if not any(names):
+            raise GdlabError(f"--variants {wanted!r}: names no variant {known}")
+        if not all(names):
+            raise GdlabError(f"--variants {wanted!r}: an empty name between commas {known}")
+        for i, v in enumerate(names):
             sc.check_variant(v)
+            if v in names[:i]:
+                raise GdlabError(f"--variants {wanted!r}: '{v}' is named twice")
         return list(names)
     if not sc.variants:
         return [None]
@@ -64,8 +69,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         try:
             sc = load_scenario(f)
             rows.append([f.stem, sc.label, ", ".join(sc.variants) or "-", sc.title])
-        except GdlabError as exc:
-            rows.append([f.stem, "invalid", "-", str(exc)])
+        except Exception as exc:  # one bad file is listed as invalid, the others still are
+            rows.append([f.stem, "invalid", "-", describe_file(f, exc)])
     print(render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3)))
     return 0
 
@@ -79,10 +84,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             kinds.get(sc.kind).check(sc)  # every check a run makes, data shapes too
             print(f"ok: {sc.source} ({sc.name}: {sc.label}, "
                   f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''})")
-        except GdlabError as exc:
+        except Exception as exc:  # each file is checked, whatever the one before did
             if args.debug:
                 raise
-            print(f"gdlab: error: {exc}", file=sys.stderr)
+            print(f"gdlab: error: {describe_file(name, exc)}", file=sys.stderr)
             bad += 1
     return 2 if bad else 0
 
@@ -115,13 +120,17 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Replay a recorded app session headlessly."""
-    from .session import replay_main
+    from .replay import replay_main
 
     return replay_main(args)
 
 
-def cmd_open(scenario: str | None, dirs: list[Path]) -> int:
-    """Open the Textual app (optionally on a scenario)."""
+def cmd_open(scenario: str | None, dirs: list[Path], headless: bool = False) -> int:
+    """Open the Textual app (optionally on a scenario); its exit status for the shell.
+
+    The app shows a person's mistakes in its error panel and goes on; if it stops on an
+    error it could not handle, the status is not 0 (Textual has printed what happened).
+    """
     try:
         from .app import GdlabApp
     except ImportError as exc:
@@ -129,5 +138,6 @@ def cmd_open(scenario: str | None, dirs: list[Path]) -> int:
             raise GdlabError("the app is not available in this build; use `gdlab run SCENARIO` "
                              "(see `gdlab --help`)") from None
         raise
-    GdlabApp(scenario=scenario, dirs=dirs).run()
-    return 0
+    app = GdlabApp(scenario=scenario, dirs=dirs)
+    app.run(headless=headless)
+    return app.return_code or 0

@@ -210,7 +210,7 @@ def write_csv(runs: Sequence[Run], out: TextIO) -> None:
             run.advance(CHUNK)
 
 
-# --- finished traces (the app's exports, gdlab replay) ------------------------------------
+# --- finished traces (the app's exports) ----------------------------------------------------
 
 def _parts(records: Sequence[Any]) -> tuple[list[tuple[Trace, int]], list[Any]] | None:
     """The traces that hold ``records`` and how many states of each are in view now, and the
@@ -307,18 +307,6 @@ def write_table(run: Run, every: int, out: TextIO) -> None:
                 t.add([f(r) for f in funcs])
     t.end()
     out.write(report.stop_line(run.summary) + "\n")  # type: ignore[arg-type]
-
-
-def export_table(o: report.Outcome, out: TextIO) -> None:
-    """``report.table`` of a finished outcome (``gdlab replay``), its records made one at a
-    time from the trace."""
-    cols = report.columns(o)
-    funcs = [f for _, f in cols]
-    t = _Table(out, [h for h, _ in cols])
-    for r in o.records:
-        t.add([f(r) for f in funcs])
-    t.end()
-    out.write(report.stop_line(o.summary) + "\n")
 
 
 def write_compare_table(runs: Sequence[Run], every: int, out: TextIO) -> None:

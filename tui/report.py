@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ from engine.records import IterationRecord as Record
 from engine.run import RunConfig
 from engine.runner import Run
 
-from .formatting import fmt, render_table
+from .formatting import dash_line, fmt, render_table, table_line
 
 
 @dataclass
@@ -46,27 +46,36 @@ class Outcome:
 
 def columns(o: Outcome) -> list[tuple[str, callable]]:
     """(header, record -> text) for the columns a person reads in the tutorial."""
+    return [(h, f) for _, h, f in column_specs(o)]
+
+
+def column_specs(o: Outcome, every: bool = False) -> list[tuple[tuple[str, ...], str, callable]]:
+    """(key, header, record -> text) of each column. With ``every``, also the columns that a
+    setting changed later in the same trace may add (epoch, lr): their widths can then be
+    measured before the settings are final (``gdlab replay`` streams its table)."""
     cfg = o.cfg
     out = cfg.output
-    cols: list[tuple[str, callable]] = [("iter", lambda r: str(r.iteration))]
-    if cfg.rule == "gradient" and cfg.batch_size:
-        cols.append(("epoch", lambda r: "" if r.epoch is None else str(r.epoch)))
+    cols: list[tuple[tuple[str, ...], str, callable]] = [
+        (("iter",), "iter", lambda r: str(r.iteration))]
+    if cfg.rule == "gradient" and (cfg.batch_size or every):
+        cols.append((("epoch",), "epoch", lambda r: "" if r.epoch is None else str(r.epoch)))
     for p in o.params:
-        cols.append((p, lambda r, p=p: fmt(r.params.get(p))))
+        cols.append((("param", p), p, lambda r, p=p: fmt(r.params.get(p))))
     if cfg.rule == "target":
-        cols.append((out, lambda r: fmt(r.output)))
-        cols.append(("delta", lambda r: fmt(r.delta)))
+        cols.append((("output",), out, lambda r: fmt(r.output)))
+        cols.append((("delta",), "delta", lambda r: fmt(r.delta)))
         for p in cfg.train:
-            cols.append((f"d{out}/d{p}", lambda r, p=p: fmt((r.factors or {}).get(p))))
+            cols.append((("slope", p), f"d{out}/d{p}",
+                         lambda r, p=p: fmt((r.factors or {}).get(p))))
     else:
-        cols.append((out, lambda r: fmt(r.loss if r.loss is not None else r.output)))
+        cols.append((("output",), out, lambda r: fmt(r.loss if r.loss is not None else r.output)))
         for p in cfg.train:
-            cols.append((f"d{out}/d{p}", lambda r, p=p: fmt((r.grads or {}).get(p))))
-        cols.append(("|grad|", lambda r: fmt(r.grad_norm)))
-        if cfg.schedule != "constant":
-            cols.append(("lr", lambda r: fmt(r.lr)))
+            cols.append((("slope", p), f"d{out}/d{p}", lambda r, p=p: fmt((r.grads or {}).get(p))))
+        cols.append((("|grad|",), "|grad|", lambda r: fmt(r.grad_norm)))
+        if cfg.schedule != "constant" or every:
+            cols.append((("lr",), "lr", lambda r: fmt(r.lr)))
     for p in cfg.train:
-        cols.append((f"step {p}", lambda r, p=p: fmt(r.step.get(p)) if r.step else ""))
+        cols.append((("step", p), f"step {p}", lambda r, p=p: fmt(r.step.get(p)) if r.step else ""))
     return cols
 
 
@@ -140,9 +149,12 @@ def summary_table(outcomes: Sequence[Outcome]) -> str:
 
 # --- CSV and JSONL ----------------------------------------------------------------------
 
-def csv_fields(o: Outcome) -> list[str]:
-    """CSV header: iteration, parameters, node values, delta/loss, factors/grads, steps."""
-    first = o.records[0] if o.records else None
+def csv_fields(o: Outcome, first: Record | None | bool = True) -> list[str]:
+    """CSV header: iteration, parameters, node values, delta/loss, factors/grads, steps.
+
+    The node values are those of the ``first`` record (by default the outcome's first)."""
+    if first is True:
+        first = o.records[0] if o.records else None
     values = [k for k in (first.values if first else {}) if k not in o.params]
     fields = ["iteration", *o.params, *values]
     if o.cfg.rule == "target":
@@ -213,6 +225,76 @@ def to_jsonl(outcomes: Sequence[Outcome]) -> str:
             lines.append(json.dumps(d, allow_nan=True))
         lines.append(json.dumps(o.summary.to_json(), allow_nan=True))
     return "\n".join(lines) + "\n"
+
+
+# --- one run written record by record (gdlab replay streams its trace) ----------------------
+
+class TableWriter:
+    """``table(o)`` written a row at a time, given every column's width beforehand."""
+
+    def __init__(self, out: TextIO, o: Outcome, widths: Mapping[tuple[str, ...], int]) -> None:
+        specs = column_specs(o)
+        self.out = out
+        self.cells = [f for _, _, f in specs]
+        self.widths = [max(len(h), widths.get(k, 0)) for k, h, _ in specs]
+        out.write(table_line([h for _, h, _ in specs], self.widths) + "\n"
+                  + dash_line(self.widths) + "\n")
+
+    def add(self, r: Record) -> None:
+        self.out.write(table_line([f(r) for f in self.cells], self.widths) + "\n")
+
+    def end(self, summary: Summary) -> None:
+        self.out.write(stop_line(summary) + "\n")
+
+
+class WidthMeter:
+    """The widest cell of every column a table of ``o``'s trace may have (``column_specs``
+    with ``every``), measured record by record for a ``TableWriter``."""
+
+    def __init__(self, o: Outcome) -> None:
+        self.specs = column_specs(o, every=True)
+        self.widths: dict[tuple[str, ...], int] = {k: len(h) for k, h, _ in self.specs}
+
+    def add(self, r: Record) -> None:
+        w = self.widths
+        for k, _, f in self.specs:
+            n = len(f(r))
+            if n > w[k]:
+                w[k] = n
+
+
+class CsvWriter:
+    """``to_csv([o])`` written a row at a time (the header with the first row)."""
+
+    def __init__(self, out: TextIO, o: Outcome) -> None:
+        self.out, self.o = out, o
+        self.writer: csv.DictWriter | None = None
+
+    def _begin(self, first: Record | None) -> csv.DictWriter:
+        self.writer = csv.DictWriter(self.out, fieldnames=csv_fields(self.o, first),
+                                     lineterminator="\n")
+        self.writer.writeheader()
+        return self.writer
+
+    def add(self, r: Record) -> None:
+        (self.writer or self._begin(r)).writerow(csv_row(self.o, r))
+
+    def end(self, summary: Summary) -> None:
+        if self.writer is None:
+            self._begin(None)
+
+
+class JsonlWriter:
+    """``to_jsonl([o])`` written a line at a time."""
+
+    def __init__(self, out: TextIO, o: Outcome) -> None:
+        self.out = out
+
+    def add(self, r: Record) -> None:
+        self.out.write(json.dumps(r.to_json(), allow_nan=True) + "\n")
+
+    def end(self, summary: Summary) -> None:
+        self.out.write(json.dumps(summary.to_json(), allow_nan=True) + "\n")
 
 
 # --- output -----------------------------------------------------------------------------

@@ -6,11 +6,8 @@ showed. No textual import here. The script format is documented in docs/sessions
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import threading
-import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ from typing import Any
 from engine import kinds
 from engine import validate as check
 from engine.errors import GdlabError
+from engine.limits import MAX_STEP_COUNT
 from engine.optim import HYPERPARAMETERS
 from engine.records import GraphSummary, IterationRecord, StepDetail
 from engine.run import HYPER_KEYS, RunConfig
@@ -26,7 +24,7 @@ from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
 from engine.trace import Traces
 
 from . import report
-from .scripts import FORMAT_VERSION, script_text
+from .scripts import script_text
 
 Record = IterationRecord
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
@@ -34,13 +32,15 @@ ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
 SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations",
             "schedule", "step_size", "gamma", *HYPER_KEYS)
 INT_SETTINGS = ("batch_size", "max_iterations", "step_size")
+STEP_CHUNK = 1 << 16  # a long step action settles its trace this many states at a time
 
 
 class Session:
     """One scenario being explored: its edits, its Run, every record so far (``records``: the
     runs' compact traces, records made on demand) and the action log."""
 
-    def __init__(self, search: list[Path] | None = None, detail: bool = False) -> None:
+    def __init__(self, search: list[Path] | None = None, detail: bool = False,
+                 trace: Callable[[], Traces] = Traces) -> None:
         self.search = list(search or [])
         self.detail = detail
         self.actions: list[dict[str, Any]] = []
@@ -49,8 +49,11 @@ class Session:
         self.variant: str | None = None
         self.overrides: dict[str, Any] = {}  # [run] keys changed in the app (None: removed)
         self.run: Run | None = None
-        self.records = Traces()
         self._details: list[StepDetail] = []  # of the newest steps of runs replaced by a setting
+        # the states since the last reset: every one in the app (Traces); `gdlab replay`
+        # passes them on as they settle (tui/replay.py's StreamedTraces)
+        self._trace = trace
+        self.records: Traces = trace()
         self.generation = 0  # bumped whenever the Run is replaced (stale worker batches)
         self.lock = threading.RLock()  # held while the Run steps or is replaced
 
@@ -59,7 +62,7 @@ class Session:
     def apply(self, action: dict[str, Any]) -> int:
         """Apply one action (as recorded in a script); return how many states it stepped."""
         if not isinstance(action, dict) or action.get("do") not in ACTIONS:
-            raise GdlabError(f"unknown action {action!r} (expected 'do' = one of {', '.join(ACTIONS)})")
+            raise GdlabError(f"unknown action (expected 'do' = one of {', '.join(ACTIONS)})")
         do = action["do"]
         try:
             if do == "open":
@@ -80,9 +83,9 @@ class Session:
             elif do == "reset":
                 self.reset()
         except KeyError as exc:
-            raise GdlabError(f"action {action!r}: missing key {exc}") from None
+            raise GdlabError(f"'{do}' action: missing key {exc}") from None
         except (TypeError, ValueError) as exc:
-            raise GdlabError(f"action {action!r}: {exc}") from None
+            raise GdlabError(f"'{do}' action: {exc}") from None
         return 0
 
     def _log(self, action: dict[str, Any]) -> None:
@@ -111,7 +114,7 @@ class Session:
             self.base = self.scenario = sc
             self.variant = variant
             self.overrides = {}
-            self.records = Traces()
+            self.records = self._trace()
             self._details = []
             if kinds.get(sc.kind).steps:
                 self._new_run(keep=False)
@@ -120,6 +123,7 @@ class Session:
 
     def set_param(self, name: str, value: float) -> None:
         """Change a parameter's starting value, then reset to the new start."""
+        self._need_run()  # a scenario whose kind steps
         sc = self._need()
         if name not in sc.params:
             raise GdlabError(f"'{name}' is not a parameter (parameters: {', '.join(sc.params)})")
@@ -130,6 +134,7 @@ class Session:
 
     def set_train(self, name: str, on: bool) -> None:
         """Train a parameter or hold it fixed, then reset."""
+        self._need_run()  # a scenario whose kind steps
         sc = self._need()
         if name not in sc.params:
             raise GdlabError(f"'{name}' is not a parameter (parameters: {', '.join(sc.params)})")
@@ -143,6 +148,7 @@ class Session:
 
     def set(self, key: str, value: Any) -> None:
         """Change a [run] setting between steps, keeping the current parameter values."""
+        self._need_run()
         if key not in SETTINGS:
             raise GdlabError(f"'{key}' is not a setting the app changes ({', '.join(SETTINGS)})")
         if isinstance(value, float) and key in INT_SETTINGS and value.is_integer():
@@ -170,30 +176,44 @@ class Session:
 
     def step(self, count: int = 1) -> int:
         """Take up to ``count`` states (fewer if the run stops) into the trace; log them and
-        return how many."""
+        return how many. The trace settles every ``STEP_CHUNK`` states (a streamed one passes
+        them on), so a long step action never holds them all."""
         run = self._need_run()
+        taken = 0
         with self.lock:
-            before = len(run.trace)
-            try:
-                run.advance(max(0, count))
-            finally:
-                self.commit(len(run.trace) - before)
-        return len(run.trace) - before
+            while taken < count and not run.stopped:
+                before = len(run.trace)
+                try:
+                    run.advance(min(STEP_CHUNK, count - taken))
+                finally:
+                    done = len(run.trace) - before
+                    taken += done
+                    self.commit(done)
+                    self.records.settle()
+        return taken
 
     def commit(self, count: int) -> None:
         """Log ``count`` states stepped elsewhere (the app's worker): the Run's trace, which is
-        the session's, holds them already."""
+        the session's, holds them already.
+
+        Consecutive steps are logged as one action, up to MAX_STEP_COUNT steps each (the most
+        a script may ask of one action), so that every script the app writes can be replayed.
+        """
         if count <= 0:
             return
         last = self.actions[-1] if self.actions else None
+        n = count
         if last is not None and last.get("do") == "step":
-            last["count"] = int(last.get("count", 1)) + count
-        else:
-            self._log({"do": "step", "count": count})
+            more = min(n, MAX_STEP_COUNT - int(last.get("count", 1)))
+            last["count"] = int(last.get("count", 1)) + more
+            n -= more
+        while n > 0:
+            self._log({"do": "step", "count": min(n, MAX_STEP_COUNT)})
+            n -= min(n, MAX_STEP_COUNT)
 
     def reset(self) -> None:
         """Back to the starting values with the current settings; the trace starts again."""
-        self._need()
+        self._need_run()
         with self.lock:
             self._new_run(keep=False)
         self._log({"do": "reset"})
@@ -247,7 +267,7 @@ class Session:
                     and old.cfg.optimizer == cfg.optimizer:
                 run.rule.optimizer.state = old.rule.optimizer.state
         else:
-            self.records = Traces()
+            self.records = self._trace()
             self._details = []
         self.records.extend(run.trace)
         self.run = run
@@ -270,19 +290,26 @@ class Session:
         """The trace so far as a report Outcome. A run still going ends as 'paused', on the state
         it reached: that state's row (no step taken from it) ends the trace, and the summary's
         output is that row's, as a run stopped at the same iteration would end."""
-        run = self._need_run()
         with self.lock:  # the app's worker may be stepping this run
-            summary = run.summary
-            extra = []
-            if summary is None:
-                last = run.peek()
-                extra.append(last)
-                summary = GraphSummary(
-                    scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
-                    updates=len(self.records),  # a paused run took a step from each state
-                    final_params=dict(last.params), final_output=last.output,
-                )
-            records = self.records.snapshot(extra)
+            last, summary = self.end(len(self.records))  # a step from each state so far
+            records = self.records.snapshot([last] if last is not None else [])
+        return self.spec(summary, records)
+
+    def end(self, updates: int) -> tuple[Record | None, GraphSummary]:
+        """How the trace ends after ``updates`` updates: (None, the run's own summary) once it
+        has stopped; else ('paused'): the row of the state it reached (Run.peek: no step
+        taken) that ends the trace, and a summary whose output is that row's."""
+        run = self._need_run()
+        if run.summary is not None:
+            return None, run.summary
+        last = run.peek()
+        return last, GraphSummary(
+            scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
+            updates=updates, final_params=dict(last.params), final_output=last.output)
+
+    def spec(self, summary: GraphSummary | None, records: Sequence[Record]) -> report.Outcome:
+        """The Outcome of the run in force with the given summary and records."""
+        run = self._need_run()
         return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
 
     def script(self) -> str:
@@ -295,55 +322,3 @@ def _reference(sc: Scenario, ref: str) -> str:
     if sc.path is not None and sc.path.resolve().parent == BUNDLED_DIR:
         return sc.path.stem
     return str(sc.path.resolve()) if sc.path is not None else ref
-
-
-def load_script(path: Path) -> list[dict[str, Any]]:
-    """Read a replay script (JSON, or TOML with [[actions]]); raise GdlabError if malformed."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GdlabError(f"{path}: cannot read the script ({exc})") from None
-    try:
-        data = tomllib.loads(text) if Path(path).suffix == ".toml" else json.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise GdlabError(f"{path}: not a session script ({exc})") from None
-    if not isinstance(data, dict) or data.get("gdlab_session") != FORMAT_VERSION:
-        raise GdlabError(f"{path}: not a session script (expected gdlab_session = {FORMAT_VERSION})")
-    actions = data.get("actions")
-    if not isinstance(actions, list) or not actions:
-        raise GdlabError(f"{path}: 'actions' must be a non-empty list")
-    return actions
-
-
-def replay(actions: list[dict[str, Any]], search: list[Path] | None = None) -> Session:
-    """Apply every action to a fresh session and return it."""
-    s = Session(search)
-    for i, a in enumerate(actions):
-        try:
-            s.apply(a)
-        except GdlabError as exc:
-            raise GdlabError(f"action {i + 1}: {exc}") from None
-    return s
-
-
-def replay_main(args: argparse.Namespace) -> int:
-    """``gdlab replay SCRIPT [--format]``: print the replayed trace as the app showed it."""
-    from .graph_stream import export_csv, export_jsonl, export_table
-
-    actions = load_script(args.script)
-    fmt = getattr(args, "format", "table")
-    from .network_session import is_network_script
-
-    if is_network_script(actions):
-        from .network_session import replay_network_main
-
-        return replay_network_main(actions, fmt)
-    s = replay(actions)
-    o = s.outcome()
-    if fmt == "csv":
-        export_csv([o], sys.stdout)
-    elif fmt == "jsonl":
-        export_jsonl([o], sys.stdout)
-    else:
-        export_table(o, sys.stdout)
-    return 0

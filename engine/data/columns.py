@@ -15,11 +15,11 @@ import numpy as np
 
 from ..errors import DataError, ScenarioError
 from ..expr import Expr, evaluate, parse
+from ..limits import MAX_FEATURES
 from ..ops import FUNCTIONS, OPS
 
 ELEMENTWISE = ("exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu")
 _FUNCS = {name: FUNCTIONS[name] for name in ELEMENTWISE}
-MAX_FEATURES = 64
 
 
 def apply_op(name: str, *args: object) -> object:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..limits import MAX_CLASSES
 from ..validate import Table
 from .dataset import MAX_POINTS, Dataset, split
 from .sources import csv_path, numeric_column, read_csv
 
 KEYS = ("file", "label", "columns", "delimiter", "task", "seed", "train_fraction")
-MAX_CLASSES = 1000
 
 
 def build(t: Table, base_dir: Path, source: str, name: str) -> Dataset:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataError, ScenarioError
+from ..limits import MAX_NETWORK_POINTS
 from ..validate import Table
 from .columns import Columns, checked_apply
 
-MAX_POINTS = 100_000  # generated data sets and CSV rows
+MAX_POINTS = MAX_NETWORK_POINTS  # generated data sets and CSV rows
 
 
 @dataclass(eq=False)

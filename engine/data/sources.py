@@ -7,7 +7,8 @@ reproducible bit for bit: one ``numpy.random.default_rng(seed)`` draws the colum
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ import numpy as np
 from .. import confine, validate
 from ..errors import DataError, ScenarioError
 from ..expr import evaluate, parse
+from ..files import open_text_limited
+from ..limits import MAX_CSV_BYTES, MAX_DATA_ROWS, MAX_DATA_VALUES
 from ..ops import FUNCTIONS, OPS
 
-MAX_ROWS = 10_000_000
+MAX_ROWS = MAX_DATA_ROWS  # the name older code knows
 
 
 class _Generator:
@@ -80,7 +83,11 @@ def _load_csv(spec: Any, base_dir: Path, source: str) -> dict[str, np.ndarray]:
         raise DataError(f"{where} key 'columns': expected a list of column names, or a table "
                         "name = \"column\"")
     path = csv_path(spec["file"], base_dir, f"{where} key 'file'")
-    header, numbered = read_csv(path, spec.get("delimiter", ","), f"{where} key 'file'", MAX_ROWS)
+    delim = spec.get("delimiter", ",")
+    if not isinstance(delim, str) or len(delim) != 1 or delim in "\r\n\"":
+        raise DataError(f"{where} key 'delimiter': expected one character such as \";\", "
+                        f"got {delim!r}")
+    header, numbered = read_csv(path, delim, f"{where} key 'file'", MAX_ROWS)
     index: dict[str, int] = {}
     for name, col in mapping.items():
         if col not in header:
@@ -107,11 +114,14 @@ def numeric_column(path: Path, header: list[str], numbered: list[tuple[int, list
     return out
 
 
-def csv_path(file: str, base_dir: Path, where: str) -> Path:
+def csv_path(file: str, base_dir: Path, where: str = "[data] key 'file'") -> Path:
     """A CSV file named in a scenario: relative paths are relative to the scenario's folder.
     In served mode it must lie inside that folder (engine/confine.py), checked before it is
     opened so that no message can quote a file outside it."""
-    path = Path(file) if Path(file).is_absolute() else (base_dir / file).resolve()
+    try:
+        path = Path(file) if Path(file).is_absolute() else (base_dir / file).resolve()
+    except (OSError, ValueError) as exc:  # a NUL in the name, a loop of links
+        raise DataError(f"{where}: not a file name ({exc})") from None
     confine.check_data_path(path, base_dir, where)
     return path
 
@@ -119,29 +129,46 @@ def csv_path(file: str, base_dir: Path, where: str) -> Path:
 def read_csv(path: Path, delimiter: str, where: str, max_rows: int
              ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Return (header, [(line number, cells)] of the data rows), blank lines skipped, every
-    row as long as the header. DataError names ``where`` (the key) or the file and line."""
+    row as long as the header. DataError names ``where`` (the key) or the file and line.
+
+    Only a regular file of at most MAX_CSV_BYTES is read, and the rows are counted as they
+    are read: a FIFO, a device or an endless file is refused, not waited for or kept.
+    """
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with open_text_limited(path, MAX_CSV_BYTES, "a CSV file", DataError,
+                               f"{where}: cannot read {path}") as fh:
             reader = csv.reader(fh, delimiter=delimiter)
             # keep each row's line in the file, so that messages survive skipped blank lines
-            numbered = [(reader.line_num, r) for r in reader]
+            rows = ((reader.line_num, r) for r in reader if r and any(c.strip() for c in r))
+            numbered = list(itertools.islice(_counted(rows, path), max_rows + 2))
+            if len(numbered) > max_rows + 1:
+                raise DataError(f"{path}: more than {max_rows:,} rows (the limit for a CSV file)")
     except OSError as exc:
         raise DataError(f"{where}: cannot read {path} ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except (UnicodeDecodeError, csv.Error, TypeError) as exc:
         raise DataError(f"{where}: {path}: not a readable CSV file ({exc})") from None
-    numbered = [(n, r) for n, r in numbered if r and any(c.strip() for c in r)]
     if not numbered:
         raise DataError(f"{path}: the CSV file is empty (expected a header row)")
     header = [h.strip() for h in numbered[0][1]]
     if len(numbered) < 2:
         raise DataError(f"{path}: the CSV file has a header but no data rows")
-    if len(numbered) - 1 > max_rows:
-        raise DataError(f"{path}: more than {max_rows} rows")
     for lineno, row in numbered[1:]:
         if len(row) != len(header):
             raise DataError(f"{path}: line {lineno} has {len(row)} cells, the header has "
                             f"{len(header)}")
     return header, numbered[1:]
+
+
+def _counted(rows: Iterator[tuple[int, list[str]]], path: Path
+             ) -> Iterator[tuple[int, list[str]]]:
+    """The rows, their cells counted against MAX_DATA_VALUES as they are read."""
+    cells = 0
+    for row in rows:
+        cells += len(row[1])
+        if cells > MAX_DATA_VALUES:
+            raise DataError(f"{path}: more than {MAX_DATA_VALUES:,} cells by line {row[0]} "
+                            "(the limit for a scenario's data)")
+        yield row
 
 
 def generate(spec: Any, source: str) -> dict[str, np.ndarray]:
@@ -160,7 +187,12 @@ def generate(spec: Any, source: str) -> dict[str, np.ndarray]:
     except ScenarioError as exc:
         raise DataError(str(exc)) from None
     if n > MAX_ROWS:
-        raise DataError(f"{where} key 'n': at most {MAX_ROWS} points")
+        raise DataError(f"{where} key 'n': at most {MAX_ROWS:,} points")
+    columns = sum(1 for k in spec if k not in ("n", "seed", "noise"))
+    if n * columns > MAX_DATA_VALUES:
+        raise DataError(f"{where}: {columns} columns of {n:,} points are {n * columns:,} "
+                        f"numbers, more than the limit of {MAX_DATA_VALUES:,} for a scenario's "
+                        "data")
     rng = np.random.default_rng(seed)
     funcs = {**FUNCTIONS, **GENERATORS}
     cols: dict[str, np.ndarray] = {}

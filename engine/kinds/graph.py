@@ -17,7 +17,7 @@ import numpy as np
 from .. import validate as v
 from ..errors import ScenarioError
 from ..graph import Graph
-from ..run import HYPER_KEYS, SHARED_KEYS, RunConfig, check_keys, run_config
+from ..run import HYPER_KEYS, SHARED_KEYS, RunConfig, check_keys, parameter_names, run_config
 from .base import FLAT_TABLE, Kind, RecordStream, Scenario
 
 #: the [run] keys of a graph scenario
@@ -59,7 +59,8 @@ def graph_run_config(t: dict[str, Any], sc: GraphScenario, where: str) -> RunCon
     rule = t.get("rule", "")
     if rule not in ("target", "gradient"):
         raise v.fail(f"{src}: {where} key 'rule'", "'target' or 'gradient'", rule)
-    train = t.get("train", list(sc.params))
+    train = parameter_names(t["train"], f"{src}: {where} key 'train'") if "train" in t \
+        else list(sc.params)
     for p in train:
         if p not in sc.params:
             raise ScenarioError(f"{src}: {where} key 'train': '{p}' is not a parameter "

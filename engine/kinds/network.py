@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
+from ..limits import MAX_ACTIVATIONS
 from ..records import BatchRecord, EpochRecord, NetworkSummary
 from ..run import SHARED_KEYS, RunConfig, run_config
 from .base import FLAT_TABLE, Kind, Scenario
@@ -95,12 +96,23 @@ class NetworkScenario(Scenario):
 
     def check_fit(self, variant: str | None, data: Dataset) -> None:
         """Raise ScenarioError (naming the file, the table and the key) unless ``variant``'s
-        layers fit ``data``: inputs = features, outputs = classes (or regression targets)."""
+        layers fit ``data``: inputs = features, outputs = classes (or regression targets), and
+        a mini-batch's activations (its rows, at most the training set's, times the units of
+        all the layers) stay within MAX_ACTIVATIONS. MNIST's shape has no rows yet: its
+        mini-batch is checked when the images are loaded (``gdlab check``, a run)."""
         from ..data.dataset import check_network_fits
 
         cfg = self.model_config(variant)
         check_network_fits(data, cfg.layers, cfg.regression, self.source,
                            self.where("model", variant), self.where("data", variant))
+        units = sum(cfg.layers)
+        rows = min(int(self.config(variant).batch_size or 1), len(data.y_train))
+        if rows * units > MAX_ACTIVATIONS:
+            raise ScenarioError(
+                f"{self.source}: {self.where(FLAT_TABLE, variant)} key 'batch_size': "
+                f"mini-batches of {rows:,} examples through {units:,} units hold "
+                f"{rows * units:,} activations, more than the limit of {MAX_ACTIVATIONS:,} "
+                f"(use at most {MAX_ACTIVATIONS // units:,} examples per batch)")
 
     def build_model(self, variant: str | None = None, data: Dataset | None = None) -> DenseNet:
         """A new network with ``variant``'s initial weights, for ``data`` (loaded if None): its

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import limits
 from ..errors import ScenarioError
 from ..validate import Table, is_number, show
 from .activations import ACTIVATIONS
@@ -18,9 +19,9 @@ from .init import INITS
 
 MODEL_KEYS = ("layers", "activation", "output", "cost", "init", "bias_init", "weights",
               "biases", "seed", "l2", "l1", "dtype")
-MAX_LAYER_SIZE = 4096  # neurons (or inputs) in one layer
-MAX_HIDDEN_LAYERS = 10
-MAX_PARAMETERS = 5_000_000  # weights and biases together
+MAX_LAYER_SIZE = limits.MAX_LAYER_SIZE  # neurons (or inputs) in one layer (engine/limits.py)
+MAX_HIDDEN_LAYERS = limits.MAX_HIDDEN_LAYERS
+MAX_PARAMETERS = limits.MAX_PARAMETERS  # weights and biases together
 MAX_GIVEN_MAGNITUDE = 1e6  # a given weight or bias larger than this is surely a typo
 DTYPES = ("float64", "float32")
 

@@ -32,12 +32,13 @@ from typing import Any
 
 import numpy as np
 
+from ..limits import MAX_ACTIVATIONS
 from .activations import ACTIVATIONS
 from .config import DenseConfig
 from .init import initial_parameters
 from .regularisation import Regulariser
 
-EVAL_CHUNK = 10000  # rows per forward pass when evaluating a whole data set
+EVAL_CHUNK = 10000  # rows per forward pass when evaluating a data set, at most (eval_rows)
 SPEED_EXAMPLES = 1000  # layer_grad_norm: dC/db_l over (at most) this many examples
 
 
@@ -256,18 +257,25 @@ class DenseNet:
             np.count_nonzero(self._predicted(buf.a[L]) == y))
         return cost, correct
 
+    @property
+    def eval_rows(self) -> int:
+        """Rows per forward pass when evaluating a data set: EVAL_CHUNK, fewer when their
+        activations (rows times the units of all the layers) would pass MAX_ACTIVATIONS."""
+        return max(1, min(EVAL_CHUNK, MAX_ACTIVATIONS // sum(self.sizes)))
+
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """Return (mean cost + regularisation, accuracy in [0, 1] or None for regression).
 
-        X: inputs (N, n0); y: labels (N,) or regression targets (N, n_L). EVAL_CHUNK rows at
-        a time; NaN (and NaN accuracy) for no rows.
+        X: inputs (N, n0); y: labels (N,) or regression targets (N, n_L). ``eval_rows`` rows
+        at a time; NaN (and NaN accuracy) for no rows.
         """
         n = X.shape[0]
         if n == 0:
             return float("nan"), None if self.regression else float("nan")
         total, correct = 0.0, 0
-        for i in range(0, n, EVAL_CHUNK):
-            c, k = self._chunk_terms(X[i : i + EVAL_CHUNK], y[i : i + EVAL_CHUNK])
+        step = self.eval_rows
+        for i in range(0, n, step):
+            c, k = self._chunk_terms(X[i : i + step], y[i : i + step])
             total += c
             correct += k
         return total / n + self.penalty(), None if self.regression else correct / n
@@ -283,8 +291,9 @@ class DenseNet:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted labels (N,) for classification, the outputs (N, n_L) for regression."""
         parts = []
-        for i in range(0, X.shape[0], EVAL_CHUNK):
-            out = self.output_grid(X[i : i + EVAL_CHUNK])
+        step = self.eval_rows
+        for i in range(0, X.shape[0], step):
+            out = self.output_grid(X[i : i + step])
             parts.append(out if self.regression else self._predicted(out))
         if parts:
             return np.concatenate(parts)

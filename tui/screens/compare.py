@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
 
-from engine.errors import GdlabError
+from engine.errors import describe
 from engine.runner import Run
 from engine.scenario import Scenario
 
@@ -89,8 +89,8 @@ class CompareScreen(Screen):
     def _run_variants(self) -> None:
         try:
             outcomes = [report.Outcome.of(Run(self.scenario, v)) for v in self.scenario.variants]
-        except GdlabError as exc:
-            self.post_message(self.Done([], str(exc)))
+        except Exception as exc:  # shown on the screen, the app goes on
+            self.post_message(self.Done([], describe(exc)))
             return
         self.post_message(self.Done(outcomes))
 

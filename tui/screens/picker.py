@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Static
 
 from engine import confine
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, bundled_scenarios, load_scenario
 
 
@@ -44,8 +44,8 @@ def load_entries(files: list[Path]) -> list[Entry]:
     for f in files:
         try:
             out.append(Entry(f, load_scenario(f)))
-        except GdlabError as exc:
-            out.append(Entry(f, None, str(exc)))
+        except Exception as exc:  # one bad file must not stop the picker
+            out.append(Entry(f, None, describe_file(f, exc)))
     return out
 
 

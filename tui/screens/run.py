@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
-from engine.errors import GdlabError
+from engine.errors import GdlabError, describe
 from engine.landscape import compute_landscape, landscape_params
 from engine.records import IterationRecord
 
@@ -373,8 +373,8 @@ class RunScreen(Screen):
                         run.advance(STEP_CHUNK if fast else 1)
                         if run.stopped or not fast or time.monotonic() > deadline:
                             break
-                except GdlabError as exc:
-                    error = str(exc)
+                except Exception as exc:  # reported by Finished, not lost
+                    error = describe(exc)
                 after = len(run.trace)
                 s.commit(after - before)
                 stopped = run.stopped
@@ -409,8 +409,8 @@ class RunScreen(Screen):
             return
         try:
             self.session.step(1)
-        except GdlabError as exc:
-            self.notify(str(exc), severity="error")
+        except Exception as exc:  # the app goes on after any failed step
+            self.notify(describe(exc), severity="error")
         self.show_new()
         self.redraw()
 
@@ -437,9 +437,7 @@ class RunScreen(Screen):
 
     async def action_reset(self) -> None:
         """Back to the starting values."""
-        self.pause()
-        self.session.reset()
-        await self.resync()
+        await self._edit(self.session.reset)
 
     def action_walk(self) -> None:
         """Show the next edge of the backward walk-through."""
@@ -544,10 +542,8 @@ class RunScreen(Screen):
         self.pause()
         try:
             change(*args)
-        except GdlabError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            await self.resync()
-            return
+        except Exception as exc:  # a refused edit leaves the run as it was
+            self.notify(describe(exc), severity="error", timeout=8)
         await self.resync()
 
     @on(ParamsPanel.StartChanged)
