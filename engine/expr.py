@@ -249,7 +249,10 @@ def _children(node: ast.AST, funcs: Mapping[str, object], seg: Callable[[ast.AST
     """Check an operation node on its own (operator, callee, arity); return its operands."""
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
-            raise fail(f"operator not allowed: {_excerpt(seg(node))}")
+            hint = ""
+            if isinstance(node.op, ast.BitXor):  # x^2 as written in prose: ^ is xor in Python
+                hint = f" (use ** for powers: {_excerpt(seg(node).replace('^', '**'))[1:-1]})"
+            raise fail(f"operator not allowed: {_excerpt(seg(node))}{hint}")
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.UAdd | ast.USub):

@@ -76,8 +76,7 @@ def _numeric_message(exc: BaseException) -> str:
         return "division by zero"
     if isinstance(exc, OverflowError):
         return "overflow (a value became infinite)"
-    text = str(exc)
-    return text if text and text != "math domain error" else "math domain error"
+    return str(exc) or "math domain error"
 
 
 def _is_finite(v: Value) -> bool:
@@ -472,11 +471,9 @@ class Graph:
         start, end = self._spans.get(root, (0, len(self._prog)))
         with np.errstate(all="ignore"):
             for i, _f, ins in reversed(self._prog[start:end]):
-                if i > root or i not in grads:
+                if i not in grads:  # only root's own sub-expression gets a gradient
                     continue
                 n = self.nodes[i]
-                if n.owner != root and i != root:
-                    continue
                 local = n.op.backward(grads[i], vals[i], *[vals[j] for j in ins])
                 skip = NO_GRAD_INPUTS.get(n.op.name, ())
                 for k, j in enumerate(ins):
@@ -565,7 +562,8 @@ class Graph:
                 raise ExpressionError(
                     f"{self.source}: the landscape needs scalar parameters; '{n.label}' is an array"
                 )
-            base[n.index] = cur.reshape((1,) + cur.shape + (1,) * (rank - 1 - cur.ndim))
+            # the grid axis first, then numpy's broadcasting: shapes aligned on the right
+            base[n.index] = cur.reshape((1,) * (rank - cur.ndim) + cur.shape)
         prog = []
         for i, f, ins in self._prog:
             op = self.nodes[i].op

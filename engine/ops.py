@@ -33,10 +33,6 @@ class Op:
     reduces: bool = False  # sum/mean-like: reduces over data axes
 
 
-def _is_float(x: Value) -> bool:
-    return type(x) is float
-
-
 def _scalar(x: Value) -> Value:
     """A 0-d result as a Python float, so that scalar graphs stay on the fast path."""
     if isinstance(x, np.ndarray) and x.ndim == 0:

@@ -8,6 +8,7 @@ to apply to each trained parameter. The runner applies steps and writes the reco
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +28,27 @@ def is_finite(v: Value) -> bool:
     return bool(np.all(np.isfinite(v)))
 
 
-def sq_norm(v: Value) -> float:
-    """Sum of squares of a float or an array."""
-    if type(v) is float:
-        return v * v
-    return float(np.sum(np.square(v)))
+def norm(values: Iterable[Value]) -> float:
+    """The Euclidean norm of all components of some floats and arrays, without overflow.
+
+    sqrt(sum x_i^2) overflows once a component passes about 1.34e154 (and underflows to 0 below
+    about 1e-162), although the norm itself is representable. Then, as in ``math.hypot``, the
+    components are scaled by the largest magnitude m first: ||x|| = m * sqrt(sum (x_i / m)^2).
+    Otherwise the plain sum of squares is kept: the same last digit as every earlier output.
+    """
+    vals = list(values)
+    if all(type(v) is float for v in vals):
+        sq = sum(v * v for v in vals)
+        return math.sqrt(sq) if 1e-290 < sq < math.inf else math.hypot(*vals)
+    with np.errstate(over="ignore", under="ignore"):
+        sq = sum(float(np.sum(np.square(v))) for v in vals)
+    if 1e-290 < sq < math.inf:  # no square overflowed, and none that matters underflowed
+        return math.sqrt(sq)
+    flat = [np.abs(np.asarray(v, dtype=float)).ravel() for v in vals]
+    m = max((float(np.max(a)) for a in flat if a.size), default=0.0)
+    if m == 0.0 or not math.isfinite(m):
+        return m if not any(np.isnan(a).any() for a in flat) else math.nan
+    return m * math.sqrt(sum(float(np.sum(np.square(a / m))) for a in flat))
 
 
 def _copy_state(s: dict[str, Value]) -> dict[str, Value]:
@@ -149,10 +166,10 @@ class GradientRule:
             return Visit(loss, loss=loss, stop="diverged",
                          message=f"'{cfg.output}' became {loss}" + _where(g, cfg.output))
         grads = g.gradients(cfg.output, cfg.train)
-        norm = math.sqrt(sum(sq_norm(x) for x in grads.values()))
+        gnorm = norm(grads.values())
         lr = self.lr_at(epoch)
-        v = Visit(loss, loss=loss, grads=grads, grad_norm=norm, lr=lr)
-        if not math.isfinite(norm):
+        v = Visit(loss, loss=loss, grads=grads, grad_norm=gnorm, lr=lr)
+        if not math.isfinite(gnorm):
             bad = next((p for p, x in grads.items() if not is_finite(x)), None)
             v.stop = "diverged"
             v.message = (f"gradient d{cfg.output}/d{bad} is not finite" if bad else
@@ -161,9 +178,9 @@ class GradientRule:
         if cfg.tolerance is not None and loss < cfg.tolerance:
             v.stop = "converged"
             return v
-        if cfg.grad_tolerance is not None and norm < cfg.grad_tolerance:
+        if cfg.grad_tolerance is not None and gnorm < cfg.grad_tolerance:
             v.stop = "converged"
-            v.message = f"gradient norm {norm:.3g} < grad_tolerance {cfg.grad_tolerance:g}"
+            v.message = f"gradient norm {gnorm:.3g} < grad_tolerance {cfg.grad_tolerance:g}"
             return v
         if limit is not None or iteration >= cfg.max_iterations:
             v.stop = limit or "max_iterations"

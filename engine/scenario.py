@@ -16,7 +16,7 @@ from typing import Any
 
 from . import confine, kinds
 from . import validate as v
-from .bundled import BUNDLED_DIR
+from .bundled import BUNDLED_DIR, course_rank
 from .errors import ScenarioError
 from .files import read_text_limited
 from .kinds.base import FLAT_TABLE, Scenario
@@ -62,8 +62,8 @@ def _find(name_or_path: str | Path, search: list[Path] | None) -> Path:
 
 
 def bundled_scenarios() -> list[Path]:
-    """The scenario files shipped with gdlab."""
-    return sorted(BUNDLED_DIR.glob("*.toml"))
+    """The scenario files shipped with gdlab, in the order of a course (``bundled.COURSE``)."""
+    return sorted(BUNDLED_DIR.glob("*.toml"), key=course_rank)
 
 
 def parse_override(text: str) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def _validate(raw: dict[str, Any], source: str, path: Path | None) -> Scenario:
         if not isinstance(x, str):
             raise v.fail(v.key_at(source, "scenario", key), "a string", x, wrong_type=True)
     kind = kinds.kind_of(meta.get("kind"), list(raw), source)
-    allowed = ("scenario", *kind.tables, "variants")
+    allowed = ("scenario", *kind.tables, "variants", "sweep")
     for key in raw:
         if key not in allowed:
             others = [k for k in kinds.names() if k != kind.name and key in kinds.get(k).tables]
@@ -206,7 +206,18 @@ def _validate(raw: dict[str, Any], source: str, path: Path | None) -> Scenario:
     name = meta.get("name", default_name)
     info = {"path": path, "source": source, "name": name, "title": meta.get("title", name),
             "description": meta.get("description", "")}
-    return kind.validate(info, tables, variants)
+    return _with_sweep(kind.validate(info, tables, variants), raw)
+
+
+def _with_sweep(sc: Scenario, raw: dict[str, Any]) -> Scenario:
+    """Read the [sweep] table (engine.sweep.grid checks its keys and value lists) and keep it on
+    the scenario; its keys and metric are checked against the scenario where a sweep is planned
+    (engine.sweep.plan: `gdlab sweep`, `gdlab check`, the app)."""
+    if "sweep" in raw:
+        from .sweep.grid import grid_from_table
+
+        sc.sweep = grid_from_table(raw["sweep"], sc.source)
+    return sc
 
 
 def _variant(name: str, table: Any, kind: kinds.Kind, source: str) -> dict[str, dict[str, Any]]:

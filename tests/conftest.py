@@ -1,14 +1,21 @@
-"""Shared test set-up: run ``async def`` tests (the app's pilot tests) with asyncio; hypothesis
-without its clock (no per-example deadline, no "too slow" health check: a busy machine is slow,
-the test is not wrong)."""
+"""Shared test set-up: one BLAS thread, as the command line has; run ``async def`` tests (the
+app's pilot tests) with asyncio; hypothesis without its clock (no per-example deadline, no "too
+slow" health check: a busy machine is slow, the test is not wrong)."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
+import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+# the command line (tui/cli.py) and sweep workers use one BLAS thread: the tests compare their
+# numbers with those, so they use one as well (set before numpy is first imported)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import asyncio  # noqa: E402
+import inspect  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile("any_machine", deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -23,3 +30,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     names = pyfuncitem._fixtureinfo.argnames  # noqa: SLF001 - pytest's own list of arguments
     asyncio.run(pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names}))
     return True
+
+
+@pytest.fixture(autouse=True)
+def _plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables and charts do not depend on the shell the tests run in ($COLUMNS, $NO_COLOR)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)

@@ -119,6 +119,27 @@ max_iterations = 100
 """
 
 
+async def compared(pilot: Any) -> Any:
+    """Wait until the compare screen in view has run its variants and filled its tables (its
+    ``state``, set by the app; bounded by steps of the app, not by time). Returns the screen."""
+    from tui.screens.compare import CompareScreen
+
+    for _ in range(1000):  # the key pushed the screen: it is shown after the next refresh
+        if isinstance(pilot.app.screen, CompareScreen):
+            break
+        await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, CompareScreen), screen
+    await screen.workers.wait_for_complete()
+    for _ in range(1000):
+        if screen.state != "running":
+            break
+        await pilot.pause()
+    assert screen.state == "drawn", screen.state
+    await pilot.pause()
+    return screen
+
+
 # --- the tutorials' numbers, derived (not copied from a run) --------------------------------
 #
 # target_z: z = x*y with x = 2w + 3b, y = 2b + 1 and w = 3, so z(b) = 6b^2 + 15b + 6 and
@@ -157,3 +178,47 @@ TZ_RECOMPUTED_UPDATES = len(tz_iterates(True)) - 1
 GD_SQUARE_UPDATES = math.ceil(math.log(1e-3 / 1.44) / math.log(0.16))
 GD_SQUARE_FINAL = (1.2 * 0.4**GD_SQUARE_UPDATES) ** 2
 
+
+async def open_screen(pilot: Any, key: str, cls: type, pauses: int = 1000) -> Any:
+    """Press ``key`` and let the app process messages until a ``cls`` screen is active and
+    mounted (the app's own state, never a time); return it."""
+    await pilot.press(key)
+    for _ in range(pauses):
+        screen = pilot.app.screen
+        if isinstance(screen, cls) and screen.is_mounted:
+            return screen
+        await pilot.pause()
+    raise AssertionError(f"{key} did not open a {cls.__name__}: {pilot.app.screen!r}")
+
+
+#: a line y = 2x + 1 fitted by w*x + b in mini-batches of 2 with a step schedule: epochs, batch
+#: order and the learning rate all show in its records
+MINI_BATCH_LINE = """
+    [params]
+    w = 0.0
+    b = 0.0
+
+    [data]
+    x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    y = [1.0, 3.0, 5.0, 7.0, 9.0, 11.0]
+
+    [graph]
+    y_hat = "w*x + b"
+    loss = "mse(y_hat, y)"
+
+    [run]
+    rule = "gradient"
+    output = "loss"
+    lr = 0.02
+    batch_size = 2
+    seed = 4
+    schedule = "step"
+    step_size = 1
+    gamma = 0.5
+    max_iterations = 40
+    """
+
+
+def same_records(a: list, b: list) -> None:
+    """Assert two traces are the same records, compared as their JSON."""
+    assert [r.to_json() for r in a] == [r.to_json() for r in b]

@@ -13,22 +13,44 @@ from textual import events
 from textual.widgets import Input, Select, TabbedContent
 
 from tui.app import GdlabApp
+from tui.formatting import fmt_sig
 from tui.screens.run import SPEEDS, RunScreen
 from tui.widgets.iter_table import IterationTable
+from tui.widgets.params import ParamsPanel
+from tui.widgets.settings import SettingsPanel
 
 SIZE = (120, 40)
 
 
 def rows(app: GdlabApp) -> list[list[str]]:
-    """The iteration table's cells as text."""
+    """The iteration table's cells in view, as text."""
     t = app.screen.query_one(IterationTable)
-    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+    return [list(t.row_texts(i).values()) for i in range(t.row_count)]
 
 
 def column(app: GdlabApp, header: str) -> list[str]:
+    """One column of the table, as text (numbers in the table's significant digits)."""
     t = app.screen.query_one(IterationTable)
-    i = [h for h, _ in t.columns_spec].index(header)
-    return [r[i] for r in rows(app)]
+    return [t.row_texts(i)[header] for i in range(t.row_count)]
+
+
+async def rebuilt(pilot: Any, panel: SettingsPanel | ParamsPanel, loads: int) -> None:
+    """Wait (on the app, not the clock) until ``panel`` has built its fields again."""
+    for _ in range(200):
+        if panel.loads > loads:
+            return
+        await pilot.pause()
+    raise AssertionError(f"{type(panel).__name__} was not rebuilt")
+
+
+def tree_labels(app: GdlabApp) -> list[str]:
+    """Every line of the graph panel's tree."""
+    labels, stack = [], [app.screen.query_one("#graph-tree").root]
+    while stack:
+        node = stack.pop()
+        labels.append(str(node.label))
+        stack.extend(node.children)
+    return labels
 
 
 def explain(app: GdlabApp) -> str:
@@ -43,11 +65,12 @@ async def test_three_steps_of_target_z_show_three_rows() -> None:
         assert rows(app) == []
         for _ in range(3):
             await pilot.press("s")
+        # six significant digits at this width: b = 4, 4 - 12/63 = 3.8095238, 3.8060680
+        assert app.screen.query_one(IterationTable).fit.sig == 6
         b = tz_iterates(False)  # the fixed factor's b_k (tests/helpers.py)
-        assert column(app, "b") == [f"{v:.6f}" for v in b[:3]] == ["4.000000", "3.809524",
-                                                                    "3.806068"]
-        assert column(app, "z")[0] == "162.000000"
-        assert column(app, "step b")[0] == f"{12 / 63:.6f}"
+        assert column(app, "b") == [fmt_sig(v, 6) for v in b[:3]] == ["4", "3.80952", "3.80607"]
+        assert column(app, "z")[0] == "162"
+        assert column(app, "step b")[0] == fmt_sig(12 / 63, 6) == "0.190476"
         text = explain(app)
         assert "iteration 2" in text
         assert f"b = {b[2]:.6f} - {b[2] - b[3]:.6f} = {b[3]:.6f}" in text
@@ -62,15 +85,10 @@ async def test_first_step_is_explained_with_the_chain_rule() -> None:
         text = explain(app)
         assert "delta_z = z - target = 162 - 150 = 12" in text
         assert "factor_b = dz/db = 63" in text
-        assert "= dz/dx*dx/db + dz/dy*dy/db = 9*3 + 18*2" in text
+        assert "= dz/dx·∂x/∂b + dz/dy·∂y/∂b = 9·3 + 18·2" in text
         assert "step_b = delta_z / factor_b = 12 / 63 = 0.190476" in text
         assert "b = 4 - 0.190476 = 3.809524" in text
-        graph = app.screen.query_one("#graph-tree")
-        labels, stack = [], [graph.root]
-        while stack:
-            node = stack.pop()
-            labels.append(str(node.label))
-            stack.extend(node.children)
+        labels = tree_labels(app)
         assert any("dz/db = 63.000000" in s and "finite diff. 62.99999" in s for s in labels)
 
 
@@ -81,10 +99,15 @@ async def test_backward_walkthrough_steps_one_edge_at_a_time() -> None:
         for _ in range(5):
             await pilot.press("b")
         assert app.screen.query_one(TabbedContent).active == "tab-graph"
-        walk = str(app.screen.query_one("#walk").render())
-        assert "dz/db += dz/dx * dx/db = 9 * 3 = 27" in walk
-        assert "dz/db += dz/dy * dy/db = 18 * 2 = 36" in walk
-        assert "done: " in walk and "dz/db = 63.000000" in walk
+        walk = str(app.screen.query_one("#walk").render()).splitlines()
+        # z = x*y, x = 2w + 3b, y = 2b + 1 at w = 3, b = 4: x = 18, y = 9
+        assert walk[1:5] == ["∂z/∂x = y = 9", "  dz/dx += ∂z/∂x = 9",
+                             "∂z/∂y = x = 18", "  dz/dy += ∂z/∂y = 18"]
+        assert "∂x/∂b = 3" in walk and "  dz/db += dz/dx · ∂x/∂b = 9 · 3 = 27" in walk
+        assert "∂y/∂b = 2" in walk
+        assert "  dz/db += dz/dy · ∂y/∂b = 18 · 2 = 36   (so far dz/db = 63)" in walk
+        assert walk[-1] == "done: dz/dx = 9, dz/dy = 18, dz/dw = 18, dz/db = 63"
+        assert not any("dz/dz *" in line for line in walk)  # no circular notation
 
 
 async def test_switching_the_factor_changes_the_next_step() -> None:
@@ -97,11 +120,11 @@ async def test_switching_the_factor_changes_the_next_step() -> None:
         assert app.session.config().factor == "recomputed"
         await pilot.press("s")
         b2 = tz_iterates(False)[2]  # two fixed steps
-        assert column(app, "b")[-1] == f"{b2:.6f}" == "3.806068"
-        assert column(app, "dz/db")[-1] == f"{12 * b2 + 15:.6f}"  # dz/db = 12b + 15 at b_2
+        assert column(app, "b")[-1] == fmt_sig(b2, 6) == "3.80607"
+        assert column(app, "dz/db")[-1] == fmt_sig(12 * b2 + 15, 6)  # dz/db = 12b + 15 at b_2
         await pilot.press("s")
-        # a Newton step from b_2 lands on the root (to six decimals); fixed would give 3.805942
-        assert column(app, "b")[-1] == f"{TZ_B_STAR:.6f}" == "3.805937"
+        # a Newton step from b_2 lands on the root (to six digits); fixed would give 3.805942
+        assert column(app, "b")[-1] == fmt_sig(TZ_B_STAR, 6) == "3.80594"
 
 
 async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
@@ -112,11 +135,11 @@ async def test_switching_to_fixed_keeps_the_starting_factor() -> None:
         await until(pilot, lambda: app.screen is not first, "the new run view")
         await run_view(pilot)
         await pilot.press("s", "s")
-        assert column(app, "dz/db")[-1] == "60.714286"  # 12 b_1 + 15 = 425/7
+        assert column(app, "dz/db")[-1] == fmt_sig(425 / 7, 6) == "60.7143"  # 12 b_1 + 15
         await edit(pilot, lambda: setattr(app.screen.query_one("#set-factor", Select), "value",
                                           "fixed"))
         await pilot.press("s")
-        assert column(app, "dz/db")[-1] == "63.000000"
+        assert column(app, "dz/db")[-1] == "63"
 
 
 async def test_editing_a_start_value_and_training_resets() -> None:
@@ -135,8 +158,8 @@ async def test_editing_a_start_value_and_training_resets() -> None:
         await edit(pilot, lambda: setattr(app.screen.query_one("#train-0"), "value", True))
         assert app.session.config().train == ("w", "b")
         await pilot.press("s")
-        assert column(app, "b") == ["5.000000"]
-        assert "step w" in [h for h, _ in app.screen.query_one(IterationTable).columns_spec]
+        assert column(app, "b") == ["5"]
+        assert "step w" in app.screen.query_one(IterationTable).shown
 
 
 async def test_a_bad_setting_is_reported_not_applied() -> None:
@@ -155,7 +178,7 @@ async def test_a_bad_setting_is_reported_not_applied() -> None:
         lr.focus()
         await edit(pilot, lambda: pilot.press("enter"))
         await pilot.press("escape", "s", "s")
-        assert column(app, "x") == ["1.200000", "0.960000"]
+        assert column(app, "x") == ["1.2", "0.96"]
 
 
 async def test_keys_run_pause_speed_reset_log() -> None:
@@ -173,7 +196,7 @@ async def test_keys_run_pause_speed_reset_log() -> None:
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert app.session.run.stopped
-        assert column(app, "b")[-1] == f"{TZ_B_STAR:.6f}"
+        assert column(app, "b")[-1] == fmt_sig(TZ_B_STAR, 6)
         assert len(rows(app)) == TZ_FIXED_UPDATES + 1
         await pilot.press("r")
         assert rows(app) == [] and not app.session.run.stopped
@@ -290,7 +313,8 @@ async def test_table_pages_through_history_and_follows_again(tmp_path: Path) -> 
         assert table.page == 2 and (its[0], its[-1], len(its)) == ("2000", "2999", 1000)
         assert "rows 2,000-2,999 of 5,001" in str(note.render())
         recs = app.session.records
-        assert rows(app)[0] == [f(recs[2000]) for _, f in table.columns_spec]
+        assert rows(app)[0] == [fmt_sig(table.specs[i].value(recs[2000]), table.fit.sig)
+                                for i in table.fit.shown]
         for _ in range(3):
             await pilot.press("left_square_bracket")
         assert table.page == 0 and column(app, "iter")[0] == "0"
@@ -347,7 +371,7 @@ async def test_optimizer_hyperparameters_and_schedule_are_edited_and_replayed(
         cfg = app.session.config()
         assert (cfg.optimizer, cfg.hyper, cfg.schedule, cfg.step_size, cfg.gamma) == \
             ("adam", {"betas": [0.8, 0.99]}, "step", 2, 0.5)
-        assert "lr" in [h for h, _ in screen.query_one(IterationTable).columns_spec]
+        assert "lr" in screen.query_one(IterationTable).headers
         sets = [(a["key"], a["value"]) for a in app.session.actions if a["do"] == "set"]
         assert sets == [("optimizer", "momentum"), ("tolerance", None), ("momentum", 0.5), ("nesterov", True),
                         ("schedule", "step"), ("step_size", 2), ("gamma", 0.5),
@@ -434,3 +458,97 @@ async def test_go_to_an_iteration(tmp_path: Path) -> None:
         assert app.screen is screen and table.page == 2
         await pilot.press("f")
         assert table.page is None
+
+
+async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() -> None:
+    app = GdlabApp(scenario="gd_square")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
+        screen = app.screen
+        tabs = screen.query_one(TabbedContent)
+        for key, pane in (("2", "tab-graph"), ("3", "tab-plots"), ("1", "tab-explain")):
+            await pilot.press(key)
+            assert tabs.active == pane and app.focused is None
+        await pilot.press("5")
+        await pilot.pause()
+        assert tabs.active == "tab-settings"
+        assert app.focused is screen.query_one("#set-lr", Input)  # the first field to type in
+        loads = screen.query_one(SettingsPanel).loads
+        await pilot.press("0", ".", "0", "5", "enter")  # replaces the selected 0.3
+        await rebuilt(pilot, screen.query_one(SettingsPanel), loads)
+        assert app.session.config().lr == 0.05
+        assert app.session.records == [] and not screen.running  # enter applied, ran nothing
+        assert app.focused is None
+        await pilot.press("s")  # keys act on the run again
+        assert len(app.session.records) == 1
+        await pilot.press("4")
+        await pilot.pause()
+        assert tabs.active == "tab-params"
+        assert app.focused is screen.query_one("#start-0", Input)
+        loads = screen.query_one(ParamsPanel).loads
+        await pilot.press("2", "enter")
+        await rebuilt(pilot, screen.query_one(ParamsPanel), loads)
+        assert app.session.scenario.params["x"] == 2.0 and app.session.records == []
+
+
+async def test_params_say_trained_or_fixed_in_words() -> None:
+    app = GdlabApp(scenario="target_z")  # trains b, holds w fixed
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
+        await pilot.press("4")
+        await pilot.pause()
+        w, b = app.screen.query_one("#train-0"), app.screen.query_one("#train-1")
+        assert (str(w.label), w.BUTTON_INNER) == ("fixed", " ")
+        assert (str(b.label), b.BUTTON_INNER) == ("trained", "X")
+        w.focus()
+        loads = app.screen.query_one(ParamsPanel).loads
+        await pilot.press("space")
+        await rebuilt(pilot, app.screen.query_one(ParamsPanel), loads)
+        assert app.session.config().train == ("w", "b")
+        w = app.screen.query_one("#train-0")
+        assert (str(w.label), w.BUTTON_INNER) == ("trained", "X")
+
+
+async def test_the_landscape_frames_the_whole_path_as_the_command_line_does() -> None:
+    from engine.landscape import grid_bounds
+    from engine.runner import Run
+    from engine.scenario import load_scenario
+    from tui.widgets.charts import LandscapeChart
+
+    # the frame `gdlab run rosenbrock --plot` draws: around every point of the sgd path
+    recs, _ = Run(load_scenario("rosenbrock"), "sgd").run_all()
+    (x0, x1), (y0, y1) = grid_bounds([(r.params["x"], r.params["y"]) for r in recs])
+    assert x0 < -1.2 < x1 and round(x0, 2) == -1.75  # the start (-1.2, 1) inside
+    app = GdlabApp(scenario="rosenbrock")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
+        screen = app.screen
+        await pilot.press("enter")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.session.records) == len(recs)
+        await pilot.press("3")
+        chart = screen.query_one(LandscapeChart)
+        for _ in range(100):  # drawn once the tab is shown (after a refresh)
+            if chart.landscape is not None:
+                break
+            await pilot.pause()
+        land = chart.landscape
+        assert (land.xs[0], land.xs[-1], land.ys[0], land.ys[-1]) == (x0, x1, y0, y1)
+
+
+async def test_small_words_a_loss_named_loss_and_vector_nodes() -> None:
+    app = GdlabApp(scenario="regression_linear")  # output "loss"; x, y and y_hat are vectors
+    async with app.run_test(size=SIZE) as pilot:
+        await run_view(pilot)
+        await pilot.press("s")
+        assert "  |  1 record  |  " in str(app.screen.query_one("#status").render())
+        text = explain(app)
+        assert "\nloss = " in text and "loss loss" not in text
+        await pilot.press("s")
+        assert "  |  2 records  |  " in str(app.screen.query_one("#status").render())
+        await pilot.press("2")
+        labels = tree_labels(app)
+        n = len(app.session.scenario.data["x"])
+        assert any(f"= [{n}] norm " in s for s in labels), labels
+        assert not any("|(" in s for s in labels)

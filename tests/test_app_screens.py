@@ -11,16 +11,19 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from gates import edit, export, run_view, until
-from helpers import TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES
+from helpers import TZ_FIXED_UPDATES, TZ_RECOMPUTED_UPDATES, compared
 from textual.widgets import DataTable, Input, ListView, Select, Static, TabbedContent
 
+from engine.scenario import load_scenario
 from tui.app import GdlabApp
 from tui.cli import main as cli_main
 from tui.replay import replay_main
 from tui.screens.compare import CompareScreen
+from tui.screens.export import ExportScreen
 from tui.screens.new_scenario import NewScenarioScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
+from tui.widgets.settings import SettingsPanel
 
 SIZE = (120, 40)
 
@@ -32,8 +35,7 @@ async def test_compare_shows_both_variants() -> None:
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
+        await compared(pilot)
         titles = [str(w.render()).strip() for w in screen.query(".cmp-title")]
         assert titles == ["fixed", "recomputed"]
         tables = list(screen.query(".cmp-table"))
@@ -52,8 +54,7 @@ async def test_narrow_compare_tabs_variants_keeps_the_summary_and_exports(tmp_pa
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
+        await compared(pilot)
         assert screen.has_class("-narrow")
         assert not screen.query_one("#cmp-tables").display
         tabs = screen.query_one("#cmp-tabs", TabbedContent)
@@ -169,14 +170,14 @@ def test_headless_modules_do_not_import_textual() -> None:
 async def test_new_scenario_form_explores_and_saves(tmp_path: Path) -> None:
     app = GdlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         screen = app.screen
         assert isinstance(screen, NewScenarioScreen)
         screen.query_one("#new-path", Input).value = str(tmp_path / "bowl.toml")
         screen.query_one("#new-function", Input).value = "x**2 + sin(y)**2"
         screen.query_one("#new-starts", Input).value = "x = 1.5, y = 0.5"
         screen.query_one("#new-optimizer", Select).value = "adam"
-        screen.action_save()
+        await screen.action_save()
         assert "f = \"x**2 + sin(y)**2\"" in (tmp_path / "bowl.toml").read_text()
         assert 'optimizer = "adam"' in (tmp_path / "bowl.toml").read_text()
         screen.query_one("#new-optimizer", Select).value = "sgd"
@@ -199,11 +200,12 @@ async def test_help_lists_every_key_and_palette_has_commands() -> None:
             assert key in text
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Step", "Run / pause", "Run to stop", "Compare variants", "Export"} <= set(titles)
+        assert {"Step", "Run/pause", "To stop", "Compare", "Export", "Go to iteration"} <= \
+            set(titles)
 
 
 async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
-    """`a` in the picker: a folder adds its scenarios to the list; a bad file shows its error."""
+    """ctrl+o in the picker: a folder adds its scenarios to the list; a bad file shows its error."""
     from textual.widgets import Input, ListView
 
     from tui.app import GdlabApp
@@ -221,7 +223,7 @@ async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
         picker = app.screen
         assert isinstance(picker, PickerScreen)
         before = len(picker.query_one("#scenario-list", ListView).children)
-        await pilot.press("a")
+        await pilot.press("ctrl+o")
         field = picker.query_one("#add-path", Input)
         assert field.has_focus
         field.value = str(folder)
@@ -230,6 +232,8 @@ async def test_picker_adds_a_folder_and_opens_a_file_from_the_app(tmp_path):
         names = [e.path.stem for e in picker.entries]
         assert "mine_square" in names
         assert len(picker.query_one("#scenario-list", ListView).children) == before + 1
+        assert not field.display and picker.query_one("#search", Input).has_focus
+        await pilot.press("ctrl+o")
         field.value = str(bad)
         await pilot.press("enter")
         await pilot.pause()
@@ -272,3 +276,162 @@ async def test_each_kind_opens_its_own_screen(monkeypatch, tmp_path: Path) -> No
         assert isinstance(screen, NetworkScreen) and screen.session.variant == "lr_3"
         assert app.session.run is None  # a network is stepped in the screen's own session
         await app.workers.wait_for_complete()  # loading the data; nothing trains unasked
+
+
+
+async def test_export_dialog_shows_its_choices_by_text_and_follows_a_typed_name(
+        tmp_path: Path) -> None:
+    from tui.widgets.toggles import StateCheckbox, StateRadioButton
+
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_view(pilot)
+        await pilot.press("s", "e")
+        screen = app.screen
+        assert isinstance(screen, ExportScreen)
+        radios = list(screen.query(StateRadioButton))
+        assert [r.BUTTON_INNER for r in radios] == ["●", " ", " ", " "]
+        force = screen.query_one("#export-force", StateCheckbox)
+        assert force.value is False and force.BUTTON_INNER == " "
+        field = screen.query_one("#export-path", Input)
+        field.value = str(tmp_path / "picture.svg")
+        await pilot.pause()
+        assert screen.kind == "svg" and [r.value for r in radios] == [False, False, True, False]
+        assert field.value == str(tmp_path / "picture.svg")  # the typed name stays
+        field.value = str(tmp_path / "numbers.jsonl")
+        await pilot.pause()
+        assert screen.kind == "jsonl" and radios[1].value and radios[1].BUTTON_INNER == "●"
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "numbers.jsonl").read_text().startswith('{"iteration": 0')
+
+
+async def test_an_edited_target_carries_into_the_title_and_the_compare_view() -> None:
+    from tui.screens.compare import CompareScreen
+
+    app = GdlabApp(scenario="target_z")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_view(pilot)
+        assert screen.title == "Drive z to 150 by changing b"  # the file's own title
+        await pilot.press("5")
+        await pilot.pause()
+        target = screen.query_one("#set-target", Input)
+        assert app.focused is target
+        panel = screen.query_one(SettingsPanel)
+        loads = panel.loads
+        await pilot.press("1", "4", "0", "enter")
+        for _ in range(200):  # wait for the edit to be applied and the panel rebuilt
+            if panel.loads > loads:
+                break
+            await pilot.pause()
+        assert app.session.config().target == 140.0
+        assert screen.title == "Drive z to 140 by changing b"
+        assert "edited: target = 140" in screen.sub_title
+        await pilot.press("c")
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        await compared(pilot)
+        assert compare.title == "compare: Drive z to 140 by changing b"
+        note = str(compare.query_one("#cmp-edits").render())
+        assert "target = 140" in note and "keeps its own factor" in note
+        for o in compare.outcomes:  # both variants drive z to the edited target
+            assert o.cfg.target == 140.0 and o.summary.stop_reason == "converged"
+            assert abs(o.summary.final_output - 140.0) < o.cfg.tolerance
+        assert [o.cfg.factor for o in compare.outcomes] == ["fixed", "recomputed"]
+
+
+def test_compare_keeps_each_variants_own_keys_and_drops_foreign_hyperparameters() -> None:
+    from tui.session import Session
+
+    s = Session()
+    s.open("rosenbrock", "momentum")
+    s.set("momentum", 0.5)  # momentum's own key: every variant keeps its own
+    s.set("tolerance", 1e-3)
+    s.set_param("x", -1.0)
+    configs = s.compare_configs()
+    assert configs["momentum"].hyper["momentum"] == 0.9 and "momentum" not in configs["adam"].hyper
+    assert all(c.tolerance == 1e-3 for c in configs.values())
+    assert [c.optimizer for c in configs.values()] == list(load_scenario("rosenbrock").variants)
+    assert s.edits() == ["start x = -1", "momentum = 0.5", "tolerance = 0.001"]
+
+
+async def test_picker_searches_as_you_type_in_the_order_of_a_course(tmp_path: Path) -> None:
+    (tmp_path / "aaa_broken.toml").write_text("[graph]\nJ = 'x +'\n")
+    (tmp_path / "my_bowl.toml").write_text(
+        '[params]\nx = 2.0\n[graph]\nJ = "x**2"\n[run]\nrule = "gradient"\noutput = "J"\n')
+    app = GdlabApp(dirs=[tmp_path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        names = [e.path.stem for e in picker.entries]
+        assert names[0] == "target_z"  # the README's main example first
+        assert names[-2:] == ["my_bowl", "aaa_broken"]  # the folder's files, invalid last
+        async def showing(names: list[str] | None) -> None:
+            """Wait (on the app) until the list shows ``names`` (None: every entry)."""
+            want = names if names is not None else [e.path.stem for e in picker.entries]
+            for _ in range(100):
+                lst = picker.query_one("#scenario-list", ListView)
+                if [e.path.stem for e in picker.shown] == want and len(lst.children) == len(want):
+                    return
+                await pilot.pause()
+            raise AssertionError([e.path.stem for e in picker.shown])
+
+        await pilot.press(*"rosen")
+        await showing(["rosenbrock"])
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace",
+                          *"valley optim")  # words of the title, in any order
+        await showing(["rosenbrock"])
+        await pilot.press("escape")  # clears the search
+        await showing(None)
+        await pilot.press(*"target")
+        await showing(["target_z", "target_z_w", "split_error", "nonlinear_target"])
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.session.scenario.name == "target_z_w"  # the second of the target lessons
+
+
+async def test_new_scenario_form_fits_80x24_hints_powers_and_saves_into_the_picker(
+        tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = GdlabApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        form = app.screen
+        assert isinstance(form, NewScenarioScreen)
+        for wid in ("#new-explore", "#new-save", "#new-back", "#new-error"):
+            region = form.query_one(wid).region
+            assert region.bottom <= 23 and region.height >= 1, wid  # above the footer
+        form.query_one("#new-function", Input).value = "x^2 + y^2"
+        await pilot.press("ctrl+r")
+        error = str(form.query_one("#new-error", Static).render())
+        assert "use ** for powers: x**2 + y**2" in error
+        assert app.screen is form
+        path = form.query_one("#new-path", Input)
+        assert path.value == str(tmp_path / "my_function.toml")
+        name = form.query_one("#new-name", Input)
+        name.value = "bowl"
+        await pilot.pause()
+        assert path.value == str(tmp_path / "bowl.toml")  # save as follows the name
+        form.query_one("#new-function", Input).value = "x**2 + y**2"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert (tmp_path / "bowl.toml").is_file()
+        path.value = str(tmp_path / "elsewhere.toml")
+        name.value = "renamed"
+        await pilot.pause()
+        assert path.value == str(tmp_path / "elsewhere.toml")  # a typed path stays
+        await pilot.press("escape")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        assert [e.path for e in picker.entries if e.path.stem == "bowl"] == [tmp_path / "bowl.toml"]
+        await pilot.press(*"bowl")
+        for _ in range(100):  # the search has left the one file
+            if [e.path.stem for e in picker.shown] == ["bowl"]:
+                break
+            await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and app.session.scenario.name == "bowl"

@@ -14,7 +14,8 @@ TUI = ROOT / "tui"
 FORBIDDEN_IN_ENGINE = {"textual", "plotext", "textual_plotext", "tui", "rich"}
 HEADLESS = ["cli.py", "commands.py", "report.py", "formatting.py", "network_report.py",
             "replay.py", "session.py",
-            "kinds/__init__.py", "kinds/base.py", "kinds/graph.py", "kinds/network.py"]
+            "kinds/__init__.py", "kinds/base.py", "kinds/graph.py", "kinds/network.py",
+            "sweep_cli.py", "sweep_report.py", "sweep_plot.py"]
 
 
 def imports(path: Path, top_level_only: bool = False, root: Path = ROOT) -> list[tuple[int, str]]:

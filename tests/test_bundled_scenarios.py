@@ -176,3 +176,15 @@ def test_regression_csv_reads_the_file_and_fits_least_squares():
     w_ls, b_ls = np.polyfit(g.value("x"), g.value("y"), 1)
     assert s.final_params["w"] == pytest.approx(w_ls, abs=1e-5)
     assert s.final_params["b"] == pytest.approx(b_ls, abs=1e-4)
+
+
+def test_gradient_norm_is_finite_while_every_gradient_is():
+    # lr = 100: x <- (1 - 200) x, so |x| grows by 199 per step; dJ/dx = 2x passes 1.34e154 (whose
+    # square overflows) before J = x^2 does. The norm of one gradient is its magnitude.
+    recs, s = run("gd_square", None, ["run.lr=100"])
+    huge = [r for r in recs if r.grads and abs(r.grads["x"]) > 1.4e154]
+    assert huge, "the run should reach a gradient whose square overflows"
+    for r in recs:
+        if r.grads is not None:
+            assert r.grad_norm == abs(r.grads["x"]) == abs(2 * r.params["x"])
+    assert s.stop_reason == "diverged" and "'J' became inf" in s.message

@@ -27,7 +27,9 @@ from helpers import (
 from engine.errors import ScenarioError
 from tui.cli import main
 
-GDLAB = shutil.which("gdlab") or str(Path(sys.executable).parent / "gdlab")
+# the gdlab of the Python running the tests (a gdlab earlier on PATH may be another install)
+_BESIDE = Path(sys.executable).parent / "gdlab"
+GDLAB = str(_BESIDE) if _BESIDE.exists() else (shutil.which("gdlab") or "gdlab")
 B1 = 4.0 - 12.0 / 63.0  # b after the first step of target_z
 
 

@@ -274,6 +274,11 @@ def test_layer_stats_and_weight_norms() -> None:
     d1 = net.deltas()[0]
     assert stats[0]["delta_norm"] == pytest.approx(np.linalg.norm(d1, axis=1).mean())
     assert stats[1]["grad_b_norm"] == pytest.approx(np.linalg.norm(net.grads["b2"]))
+    # BP3: dC/db is delta averaged over the batch, whose norm the dashboard shows beside the
+    # average of each example's norm: by the triangle inequality, never larger
+    for s, d in zip(stats, net.deltas(), strict=True):
+        assert s["grad_b_norm"] == pytest.approx(np.linalg.norm(d.mean(axis=0)))
+        assert s["grad_b_norm"] <= s["delta_norm"] * (1 + 1e-9)
     assert net.parameter_count == 4 * 3 + 4 + 2 * 4 + 2
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tui.kinds.network as views
 from engine.kinds.network import NetworkScenario, NetworkStream
@@ -186,3 +188,38 @@ def test_plot_of_a_diverged_regression_says_so(capsys: pytest.CaptureFixture[str
                "--set", "run.lr=1e30", "--plot")
     assert "stopped: diverged" in out
     assert "the network's output is not finite at 200 of 200 points (it diverged)" in out
+
+
+def test_sureness_is_drawn_in_steps_of_one_shade() -> None:
+    """Sureness 0.49 and 0.51 of one class round to the same step 8/16 (the colour of 0.5);
+    0.53 rounds to 8/16 too (8.48/16) while 0.54 (8.64/16) takes the next step, 9/16."""
+    k = np.ones((1, 4), np.intp)
+    rgb = heatmap.surface_colours(k, np.array([[0.49, 0.51, 0.53, 0.54]]))
+    top = np.array(heatmap.CLASS_RGB[1]) * heatmap.MAP_STRENGTH
+    base = np.array(heatmap.NEUTRAL, np.float64)
+    for col, step in enumerate((8, 8, 8, 9)):
+        np.testing.assert_allclose(rgb[0, col], base + step / heatmap.SHADES * (top - base))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1.2, 1.2), st.floats(-1.2, 1.2), st.integers(0, 2),
+                          st.booleans()), max_size=40),
+       st.integers(1, 9), st.integers(1, 9))
+def test_points_placed_on_arrays_as_on_cells(points: list, nx: int, ny: int) -> None:
+    """The app's vectorised placement (several points in a cell: the last shows) draws the same
+    cells as the command line's, point by point, for training then test points then marks."""
+    rng = np.random.default_rng(nx * 10 + ny)
+    rgb = rng.uniform(0, 255, (ny, nx, 3))
+    k, sure = np.zeros((ny, nx), np.intp), np.zeros((ny, nx))
+    rows = heatmap.half_blocks(rgb, k, sure)
+    arrays = heatmap.half_block_arrays(rgb, k, sure)
+    xy = np.array([(x, y) for x, y, _, _ in points], np.float64).reshape(-1, 2)
+    labels = np.array([c for _, _, c, _ in points], np.int64)
+    train = np.array([t for _, _, _, t in points], bool)
+    span = (-1.0, 1.0)
+    for chosen, is_train in ((train, True), (~train, False)):
+        assert heatmap.place_points(rows, xy[chosen], labels[chosen], span, span, is_train) == \
+            heatmap.place_point_arrays(arrays, xy[chosen], labels[chosen], span, span, is_train)
+    assert heatmap.mark_points(rows, xy[::3], span, span) == \
+        heatmap.mark_point_arrays(arrays, xy[::3], span, span)
+    assert heatmap.cells_of(arrays) == rows

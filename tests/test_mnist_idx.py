@@ -229,3 +229,73 @@ def test_a_fifo_or_a_device_is_not_read(tmp_path: Path) -> None:
     expect_error(tmp_path / "img", "not a regular file")
     with pytest.raises(DataError, match="not a regular file"):
         read_idx_images("/dev/zero")
+# --- every message in full, and the edges of each check (found by mutation testing) ------------
+
+
+def error_of(read, path: Path) -> str:
+    with pytest.raises(DataError) as info:
+        read(path)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "read", "message"),
+    [
+        # 4 bytes of the right magic and nothing else: the magic is read, then the header is short
+        (struct.pack(">I", 2051), read_idx_images,
+         "{p}: 4 bytes is too short for an IDX image header (16 bytes)"),
+        (struct.pack(">I", 2049) + b"\0\0\0", read_idx_labels,
+         "{p}: 7 bytes is too short for an IDX label header (8 bytes)"),
+        # 4 bytes of a wrong magic: the magic is the message, not the length
+        (struct.pack(">I", 2049), read_idx_images,
+         "{p}: expected an IDX image file (magic 2051) but found magic 2049 (a label file)"),
+        (struct.pack(">I", 2051), read_idx_labels,
+         "{p}: expected an IDX label file (magic 2049) but found magic 2051 (an image file)"),
+        # header fields are unsigned: 0x80000803 is 2147485699, not a negative number
+        (struct.pack(">I", 0x8000_0803), read_idx_images,
+         "{p}: expected an IDX image file (magic 2051) but found magic 2147485699 (not an IDX file)"),
+        (struct.pack(">IIII", 2051, 1000, 28, 28), read_idx_images,
+         "{p}: truncated: header says 1000 images of 28x28 (784016 bytes) but the file"
+         " holds 16 bytes"),
+        (struct.pack(">IIII", 2051, 0, 2**32 - 1, 28), read_idx_images,
+         "{p}: images are 4294967295x28, expected 28x28"),
+        (struct.pack(">II", 2049, 3) + b"\1\2", read_idx_labels,
+         "{p}: truncated: header says 3 labels (11 bytes) but the file holds 10 bytes"),
+        (struct.pack(">II", 2049, 1) + b"\1\2", read_idx_labels,
+         "{p}: trailing bytes: header says 1 labels (9 bytes) but the file holds 10 bytes"),
+        (gzip.compress(struct.pack(">II", 2049, 3) + b"\1\2"), read_idx_labels,
+         "{p}: truncated: header says 3 labels (11 bytes) but the file holds 10 uncompressed bytes"),
+        (b"", read_idx_images, "{p}: 0 bytes is too short for an IDX image header (16 bytes)"),
+    ],
+)
+def test_messages_in_full(tmp_path: Path, data: bytes, read, message: str) -> None:
+    # header sizes: images 4 fields x 4 bytes = 16, labels 2 x 4 = 8; an image is 28*28 = 784 bytes
+    (tmp_path / "f").write_bytes(data)
+    assert error_of(read, tmp_path / "f") == message.format(p=tmp_path / "f")
+
+
+def test_length_exactly_as_claimed_is_accepted_one_more_or_less_is_not(tmp_path: Path) -> None:
+    body = struct.pack(">II", 2049, 2)
+    for extra, problem in [(b"\1", "truncated"), (b"\1\2", None), (b"\1\2\3", "trailing bytes")]:
+        (tmp_path / "lab").write_bytes(body + extra)
+        if problem is None:
+            np.testing.assert_array_equal(read_idx_labels(tmp_path / "lab"), [1, 2])
+        else:
+            assert error_of(read_idx_labels, tmp_path / "lab").startswith(f"{tmp_path / 'lab'}: {problem}:")
+
+
+def test_parsers_called_directly_say_nothing_of_compression(sample) -> None:
+    from engine.data.idx import parse_idx_images, parse_idx_labels
+
+    short_images = images_bytes(sample[0])[:-1]
+    with pytest.raises(DataError, match=r"holds 5503 bytes$"):
+        parse_idx_images(short_images, "mem")
+    with pytest.raises(DataError, match=r"^mem: truncated: header says 7 labels \(15 bytes\) but"
+                                        r" the file holds 14 bytes$"):
+        parse_idx_labels(labels_bytes(sample[1])[:-1], "mem")
+
+
+def test_read_idx_bytes_returns_the_uncompressed_content(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_bytes(b"\0\0\x08\x01abc")
+    (tmp_path / "packed").write_bytes(gzip.compress(b"\0\0\x08\x01abc"))
+    assert read_idx_bytes(tmp_path / "plain") == read_idx_bytes(tmp_path / "packed") == b"\0\0\x08\x01abc"

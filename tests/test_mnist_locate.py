@@ -237,3 +237,18 @@ def test_subset_is_the_first_examples_of_full_mnist(full_data) -> None:
         for kind in ("images", "labels"):
             key = f"{split}_{kind}"
             np.testing.assert_array_equal(getattr(subset, key), getattr(full_data, key)[:n])
+
+
+def test_a_folder_is_read_once_per_process_until_its_files_change(tmp_path: Path) -> None:
+    """A sweep loads the same MNIST for every point: the files are read and checked once (the
+    arrays are shared, read-only), and read again when a file changes."""
+    arrays = write_set(tmp_path / "m")
+    first, again = load_mnist(tmp_path / "m"), load_mnist(tmp_path / "m", train_limit=2)
+    assert np.shares_memory(first.train_images, load_mnist(tmp_path / "m").train_images)
+    assert not first.train_images.flags.writeable
+    with pytest.raises(ValueError):
+        first.train_images[0, 0] = 1
+    assert again.train_images.flags.writeable and len(again.train_images) == 2  # a copy
+    changed = write_set(tmp_path / "m", n_train=4, seed=1)
+    assert_same(load_mnist(tmp_path / "m"), changed)
+    assert not np.array_equal(arrays["test_images"], changed["test_images"])

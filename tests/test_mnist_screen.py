@@ -77,7 +77,12 @@ def test_layer_rows_attach_numbers_to_the_equations() -> None:
     rows = layer_rows(stats)
     assert rows[0][:3] == ["1", "30×784", "0.0200"]
     assert rows[1][0] == "2 out" and rows[1][4] == "0.0700"
-    assert layer_table(stats).row_count == 2
+    table = layer_table(stats)
+    assert table.row_count == 2
+    # what each norm is taken over is said: the two norms of delta are different quantities
+    assert "avg‖δˡ‖" in [str(c.header) for c in table.columns]
+    assert "each example's ‖δˡ‖ (BP1, BP2), averaged" in str(table.caption)
+    assert "‖∂C/∂bˡ‖ = ‖δˡ averaged‖" in str(table.caption)
     from engine.models.costs import PAIRS
 
     ce = equations(PAIRS["softmax", "cross_entropy"].bp1_formula, "softmax", "cross_entropy",
@@ -96,5 +101,3 @@ def test_loss_curve_drops_nan_and_averages_down_to_the_limit() -> None:
     assert len(xs) == 100 and ys[0] == pytest.approx(4.5) and np.isfinite(ys).all()
     assert loss_curve(pts[:5], 100) == ([0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 1.0, 2.0, 3.0, 4.0])
     assert loss_curve([], 10) == ([], [])
-
-

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import MINI_BATCH_LINE, same_records, write
 
-from engine.records import IterationRecord
 from tui import report
 from tui.cli import main
 from tui.session import Session
@@ -104,41 +103,11 @@ def test_a_session_opened_and_not_stepped_ends_on_its_start() -> None:
     assert o.summary.updates == 0 and o.summary.final_output == z_at(W, 4.0) == 162.0
 
 
-MINI = """
-    [params]
-    w = 0.0
-    b = 0.0
-
-    [data]
-    x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-    y = [1.0, 3.0, 5.0, 7.0, 9.0, 11.0]
-
-    [graph]
-    y_hat = "w*x + b"
-    loss = "mse(y_hat, y)"
-
-    [run]
-    rule = "gradient"
-    output = "loss"
-    lr = 0.02
-    batch_size = 2
-    seed = 4
-    schedule = "step"
-    step_size = 1
-    gamma = 0.5
-    max_iterations = 40
-    """
-
-
-def _same(a: list[IterationRecord], b: list[IterationRecord]) -> None:
-    assert [r.to_json() for r in a] == [r.to_json() for r in b]
-
-
 @pytest.mark.parametrize("first", [2, 3, 4])  # mid-epoch, at an epoch's start, mid-epoch
 def test_looking_at_a_paused_trace_changes_nothing(tmp_path: Path, first: int) -> None:
     """The paused trace's last row is evaluated without a step, without drawing the next
     epoch's order of rows: the steps after it are those of a session never looked at."""
-    path = write(tmp_path / "mini.toml", MINI)
+    path = write(tmp_path / "mini.toml", MINI_BATCH_LINE)
     looked, plain = Session(), Session()
     looked.open(str(path))
     plain.open(str(path))
@@ -146,7 +115,7 @@ def test_looking_at_a_paused_trace_changes_nothing(tmp_path: Path, first: int) -
     last = looked.outcome().records[-1]
     looked.step(8 - first)
     plain.step(8)
-    _same(looked.records, plain.records)
+    same_records(looked.records, plain.records)
     assert last.to_json() == {**plain.records[first].to_json(), "step": {}}
 
 

@@ -12,7 +12,10 @@ MNIST subset), NO_COLOR set, COLUMNS fixed; stdout is a pipe.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 import os
 import re
 import shutil
@@ -104,15 +107,17 @@ def first_cells(out: str) -> list[int]:
 
 
 def groups(out: str) -> list[str]:
-    """The variant names over a compare table's column groups, in order."""
-    line = next(ln for ln in out.splitlines() if re.match(r"^\s+-{3,} \S+ -{3,}", ln))
-    return re.findall(r"-+ (\S+) -+", line)
+    """The variant names over a compare table's column groups, in order (a table wider than
+    $COLUMNS continues in blocks, each with its own line of group titles)."""
+    lines = [ln for ln in out.splitlines() if re.match(r"^\s+-{3,} \S+ -{3,}", ln)]
+    return [name for line in lines for name in re.findall(r"-+ (\S+) -+", line)]
 
 
 def summaries(out: str, variants: list[str]) -> dict[str, list[str]]:
-    """The summary table's row of each variant (the table after the compare table)."""
+    """The summary table's row of each variant (the table whose header starts "variant")."""
     rows = {}
-    for line in out.split("\n\n")[1].splitlines():
+    block = next(b for b in out.split("\n\n") if b.lstrip().startswith("variant "))
+    for line in block.splitlines():
         cells = line.split()
         if cells and cells[0] in variants:
             rows[cells[0]] = cells
@@ -177,8 +182,8 @@ def compare_rosenbrock(r: Result) -> None:
     rows = first_cells(r.out)
     assert rows == sorted({i for i in range(max(lasts) + 1) if i % 500 == 0} | lasts)
     has_charts(r.out, "landscape of the output over (x, y)")
-    legend = r.out.splitlines()[-1]
-    assert all(f"{v}: " in legend for v in names), legend
+    legend = r.out.splitlines()[-1]  # without colour: a letter per path
+    assert re.findall(r"\b[a-z] = (\w+)", legend) == names, legend
 
 
 def epochs_of(scenario: str) -> int:
@@ -251,6 +256,35 @@ def check_my_scenario(r: Result) -> None:
     assert r.out == "ok: my_scenario.toml (target_z: target, 2 variants)\n" and r.err == ""
 
 
+def sweep_learning_rate_plot(r: Result) -> None:
+    """... learning_rate_sweep --plot: steps to converge for 110 learning rates (the values are
+    checked against the closed form in tests/test_sweep_bundled.py), and the line."""
+    assert "110 runs: " in r.out
+    assert "best (lowest iterations_to:1e-6): run.lr = 0.5 -> 1" in r.out
+    assert "iterations_to:1e-6 against run.lr" in r.out and "diverged" in r.out
+
+
+def sweep_five_rates(r: Result) -> None:
+    """The sweep shown with its output (compared byte for byte): where it says it runs."""
+    assert r.err.startswith("sweeping learning_rate_sweep: run.lr (5) = 5 runs; "
+                            "iterations_to:1e-6 on ")
+
+
+def sweep_gd_square_csv(r: Result) -> None:
+    """... --grid run.lr=0.1:1:0.1 --grid params.x=1,2 --seeds 3 --format csv: one row per
+    point, the mean and spread over 3 seeds (0: a full-batch run does not use its seed)."""
+    rows = list(csv.DictReader(io.StringIO(r.out)))
+    assert [(float(w["run.lr"]), int(w["params.x"])) for w in rows] == \
+        [(k / 10, x) for k in range(1, 11) for x in (1, 2)]
+    for w in rows:
+        lr, x = float(w["run.lr"]), int(w["params.x"])
+        ratio = abs(1 - 2 * lr)  # x_{n+1} = (1 - 2 lr) x_n; J_n = x^2 ratio^(2n) <= 1e-3
+        n = 1 if ratio == 0 else math.ceil(math.log(1e-3 / x ** 2) / (2 * math.log(ratio))) \
+            if ratio < 1 else None
+        assert (w["runs"], w["std"]) == ("3", "0" if n is not None else ""), w
+        assert w["mean iterations_to:0.001"] == ("" if n is None else str(n)), w
+
+
 CHECKS: dict[str, Callable[[Result], None]] = {
     "gdlab run target_z": run_target_z,
     "gdlab run target_z --variant recomputed --plot": run_target_z_plot,
@@ -267,6 +301,10 @@ CHECKS: dict[str, Callable[[Result], None]] = {
     "gdlab compare mnist_init --set run.epochs=3": compare_mnist_init,
     "gdlab list": list_scenarios,
     "gdlab check my_scenario.toml": check_my_scenario,
+    "gdlab sweep learning_rate_sweep --plot": sweep_learning_rate_plot,
+    "gdlab sweep learning_rate_sweep --grid run.lr=0.25,0.5,0.75,1.0,1.1": sweep_five_rates,
+    "gdlab sweep gd_square --grid run.lr=0.1:1:0.1 --grid params.x=1,2 --seeds 3 --format csv":
+        sweep_gd_square_csv,
 }
 #: what a command needs in its folder before it runs
 PREPARE: dict[str, Callable[[Path], None]] = {
@@ -291,6 +329,20 @@ SKIPPED = {
     "gdlab serve --host 0.0.0.0 --public --max-sessions 10 lessons/ --save-dir handed_in/":
         "a public web server that runs until Ctrl+C; tests/test_serve_command.py checks --public's "
         "notice and --max-sessions, tests/test_served_mode.py the folders and --save-dir",
+    'pip install -e ".[mutation]"': "installs mutmut from the package index (network)",
+    "python tools/mutation.py ops graph": "mutation testing: minutes to hours, not in CI; "
+                                          "tests/test_mutation_tool.py checks its mapping",
+    "gdlab sweep momentum_map --plot": "the whole 16 x 20 map (320 runs of up to 3,000 "
+                                       "iterations): tests/test_sweep_bundled.py runs it and "
+                                       "checks every cell against the closed form",
+    "dask scheduler": "starts a Dask scheduler that runs until stopped; tests/test_sweep_run.py "
+                      "and tests/test_sweep_cli.py start a LocalCluster on 127.0.0.1 instead",
+    "OPENBLAS_NUM_THREADS=1 dask worker tcp://HOST:8786 --nthreads 1 --nworkers auto":
+        "starts Dask workers for a scheduler on another machine (HOST); the cluster tests use "
+        "a LocalCluster's workers",
+    "gdlab sweep mnist_batch_lr --cluster tcp://HOST:8786 --plot":
+        "needs a Dask scheduler at HOST; tests/test_sweep_cli.py runs --cluster against a "
+        "LocalCluster and compares its rows with one worker's",
 }
 
 
@@ -299,16 +351,26 @@ def test_every_readme_command_is_checked_or_skipped() -> None:
     assert not set(CHECKS) & set(SKIPPED)
     assert texts == set(CHECKS) | set(SKIPPED), (
         f"in the README, not here: {sorted(texts - set(CHECKS) - set(SKIPPED))}; "
-        f"here, not in the README: {sorted(set(CHECKS) | set(SKIPPED) - texts)}")
+        f"here, not in the README: {sorted((set(CHECKS) | set(SKIPPED)) - texts)}")
     assert all(len(reason) > 20 for reason in SKIPPED.values())
 
 
-def test_the_top_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
-    shown = [c for c in readme_commands() if c.shown is not None]
-    assert [c.text for c in shown] == ["gdlab compare target_z"]
-    r = run(shown[0].text, tmp_path)
-    assert r.rc == 0 and r.err == ""
-    assert r.raw == "\n".join(shown[0].shown) + "\n"  # byte for byte, no escape codes either
+SHOWN = ["gdlab compare target_z",
+         "gdlab sweep learning_rate_sweep --grid run.lr=0.25,0.5,0.75,1.0,1.1"]
+
+
+def test_the_examples_shown_with_their_output_are_those_tested() -> None:
+    assert [c.text for c in readme_commands() if c.shown is not None] == SHOWN
+
+
+@pytest.mark.parametrize("command", SHOWN)
+def test_the_top_example_prints_what_the_readme_shows(command: str, tmp_path: Path) -> None:
+    [shown] = [c for c in readme_commands() if c.text == command and c.shown is not None]
+    r = run(command, tmp_path)
+    assert r.rc == 0
+    assert r.err == "" or command.startswith("gdlab sweep")  # a sweep says what it runs
+    assert r.raw == "\n".join(shown.shown) + "\n"  # byte for byte, no escape codes either
+    CHECKS[command](r)
 
 
 @pytest.mark.parametrize("command", [c.text for c in readme_commands()

@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.graph import Graph
-from engine.rules import GradientRule, TargetRule, is_finite, make_rule, sq_norm
+from engine.rules import GradientRule, TargetRule, is_finite, make_rule, norm
 from engine.run import RunConfig
 
 TZ = {"x": "2*w + 3*b", "y": "2*b + 1", "z": "x * y"}
@@ -271,4 +273,43 @@ def test_make_rule_and_describe():
 def test_helpers():
     assert is_finite(1.0) and not is_finite(math.inf)
     assert not is_finite(np.array([1.0, math.nan]))
-    assert sq_norm(3.0) == 9.0 and sq_norm(np.array([1.0, 2.0])) == 5.0
+    assert norm([3.0, 4.0]) == 5.0 and norm([np.array([1.0, 2.0]), 2.0]) == 3.0
+    assert norm([]) == 0.0 and norm([0.0, np.zeros(3)]) == 0.0
+
+
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@given(st.lists(FINITE, min_size=1, max_size=6))
+def test_norm_of_floats_is_hypot(xs):
+    # math.hypot is correctly rounded; the sum of squares (kept where it cannot overflow, for
+    # the outputs' last digits) is within a few units in the last place of it
+    expected = math.hypot(*xs)
+    assert norm(xs) == pytest.approx(expected, rel=4e-16 * len(xs), abs=0.0)
+    assert math.isfinite(norm(xs)) == math.isfinite(expected)
+
+
+@given(st.lists(st.lists(FINITE, min_size=0, max_size=5), min_size=1, max_size=4))
+def test_norm_of_arrays_never_overflows_needlessly(parts):
+    # the arrays hold the same components as one flat list, whose exact norm math.hypot gives;
+    # scaled by the largest magnitude, the norm is finite whenever hypot's is (to rounding)
+    flat = [x for p in parts for x in p]
+    expected = math.hypot(*flat)
+    got = norm([np.array(p, dtype=float) for p in parts])
+    if math.isfinite(expected) and expected < 1e308:
+        assert math.isfinite(got)
+        assert got == pytest.approx(expected, rel=1e-12, abs=0.0)
+    assert got >= 0.0
+
+
+@given(st.floats(min_value=1e154, max_value=1e300), st.floats(min_value=1e-300, max_value=1e-160))
+def test_norm_of_huge_and_tiny_components(big, tiny):
+    # sum of squares overflows (big**2 > 1.8e308) or underflows (tiny**2 < 5e-324)
+    assert norm([np.array([big]), -big]) == pytest.approx(big * math.sqrt(2), rel=1e-15)
+    assert norm([np.array([tiny, -tiny])]) == pytest.approx(tiny * math.sqrt(2), rel=1e-15)
+
+
+def test_norm_propagates_nan_and_inf():
+    assert math.isnan(norm([np.array([1.0, math.nan])]))
+    assert norm([np.array([1.0, math.inf])]) == math.inf
+    assert norm([math.inf, 1.0]) == math.inf

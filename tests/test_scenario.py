@@ -484,13 +484,13 @@ def test_the_kind_follows_the_tables_or_the_scenario_table():
     ('[scenario]\nkind = 1\n' + NET, "t.toml: [scenario] key 'kind': expected a string, got an "
                                      "integer (1)"),
     (TARGET_Z.replace('[scenario]\n', '[scenario]\nkind = "graph"\n') + NET.split("[data]")[0],
-     "t.toml: unknown table [model] (expected: scenario, params, data, graph, run, variants for "
-     "a graph scenario; [model] belongs to network scenarios)"),
+     "t.toml: unknown table [model] (expected: scenario, params, data, graph, run, variants, "
+     "sweep for a graph scenario; [model] belongs to network scenarios)"),
     ('[scenario]\nkind = "network"\n[run]\nepochs = 1\n',
      "t.toml: [model] is missing: a network scenario needs layers = [n_in, ..., n_out]"),
     (NET + '[params]\nw = 1.0\n', "t.toml: unknown table [params] (expected: scenario, model, "
-                                  "data, run, variants for a network scenario; [params] belongs "
-                                  "to graph scenarios)"),
+                                  "data, run, variants, sweep for a network scenario; [params] "
+                                  "belongs to graph scenarios)"),
     (NET + '[variants.a]\nrule = "target"\n', "t.toml: [variants.a] unknown key 'rule' "
                                               "(expected one of: report_every, shuffle_seed, "
                                               "patience, optimizer,"),
@@ -498,3 +498,12 @@ def test_the_kind_follows_the_tables_or_the_scenario_table():
 ])
 def test_kind_mistakes(text, message):
     assert error_of(text).startswith(message)
+
+
+def test_bundled_scenarios_come_in_the_order_of_a_course():
+    from engine.bundled import COURSE
+
+    names = [p.stem for p in bundled_scenarios()]
+    assert names[0] == "target_z"  # the README's main example
+    assert sorted(names) == sorted(COURSE), "place every bundled scenario in bundled.COURSE"
+    assert names == list(COURSE)

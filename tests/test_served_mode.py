@@ -195,13 +195,13 @@ async def test_add_a_folder_outside_the_served_ones_is_refused(class_dir: Path) 
         assert isinstance(picker, PickerScreen)
         count = len(picker.entries)
         for path in (other, Path("/etc"), class_dir / ".." / "other", other / "elsewhere.toml"):
-            await pilot.press("a")
+            await pilot.press("ctrl+o")  # the picker's letters type into its search
             picker.query_one("#add-path", Input).value = str(path)
             await pilot.press("enter")
             await pilot.pause()
             assert len(picker.entries) == count
             assert "refused in served mode" in str(picker.query_one("#error-panel").render())
-        await pilot.press("a")
+        await pilot.press("ctrl+o")
         picker.query_one("#add-path", Input).value = str(inner)  # inside a served folder: fine
         await pilot.press("enter")
         await pilot.pause()
@@ -223,7 +223,7 @@ async def test_the_form_saves_only_into_the_save_dir_or_offers_a_download(
             form = app.screen
             assert isinstance(form, NewScenarioScreen)
             form.query_one("#new-path", Input).value = target
-            form.action_save()
+            await form.action_save()
             await pilot.pause()
             error = str(form.query_one("#new-error").render())
     # no save dir: a download; with one: the file there; a path that leaves it: refused

@@ -5,42 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import write
+from helpers import MINI_BATCH_LINE, same_records, write
 
-from engine.records import IterationRecord
 from tui.replay import replay
 from tui.session import Session
-
-MINI = """
-    [params]
-    w = 0.0
-    b = 0.0
-
-    [data]
-    x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-    y = [1.0, 3.0, 5.0, 7.0, 9.0, 11.0]
-
-    [graph]
-    y_hat = "w*x + b"
-    loss = "mse(y_hat, y)"
-
-    [run]
-    rule = "gradient"
-    output = "loss"
-    lr = 0.02
-    batch_size = 2
-    seed = 4
-    schedule = "step"
-    step_size = 1
-    gamma = 0.5
-    max_iterations = 40
-    """
-
-
-def _same(a: list[IterationRecord], b: list[IterationRecord]) -> None:
-    assert [r.to_json() for r in a] == [r.to_json() for r in b]
-
-
 
 # --- a settings change carries the epoch count on --------------------------------------------
 
@@ -53,7 +21,7 @@ def test_batch_size_null_mid_epoch_carries_the_epoch_count_on(tmp_path: Path) ->
     removed: the cut-short epoch 0 is followed by epoch 1, one full batch each from then on,
     and the step schedule halves the learning rate at each of those epochs."""
     s = Session()
-    s.open(str(write(tmp_path / "mini.toml", MINI)))
+    s.open(str(write(tmp_path / "mini.toml", MINI_BATCH_LINE)))
     s.step(2)
     s.set("batch_size", None)
     s.step(3)
@@ -65,7 +33,7 @@ def test_batch_size_null_mid_epoch_carries_the_epoch_count_on(tmp_path: Path) ->
 def test_batch_size_set_after_full_batches_starts_the_next_epoch(tmp_path: Path) -> None:
     """Three full-batch epochs (0, 1, 2), then mini-batches: epoch 3 begins at batch 0."""
     s = Session()
-    s.open(str(write(tmp_path / "mini.toml", MINI)))
+    s.open(str(write(tmp_path / "mini.toml", MINI_BATCH_LINE)))
     s.set("batch_size", None)
     s.step(3)
     s.set("batch_size", 2)
@@ -79,7 +47,7 @@ def test_a_change_mid_epoch_keeps_the_epochs_order_of_rows(tmp_path: Path) -> No
     """Setting lr to the value it has, in the middle of epoch 1, changes no number: the epoch
     goes on with the rows it had not visited yet, and the next epoch's order is the one a run
     without the change draws."""
-    path = write(tmp_path / "mini.toml", MINI)
+    path = write(tmp_path / "mini.toml", MINI_BATCH_LINE)
     changed, plain = Session(), Session()
     changed.open(str(path))
     plain.open(str(path))
@@ -87,13 +55,13 @@ def test_a_change_mid_epoch_keeps_the_epochs_order_of_rows(tmp_path: Path) -> No
     changed.set("lr", 0.02)
     changed.step(5)
     plain.step(9)
-    _same(changed.records, plain.records)
+    same_records(changed.records, plain.records)
 
 
 def test_replay_of_a_batch_size_change_gives_the_sessions_epochs(tmp_path: Path) -> None:
     s = Session()
-    s.open(str(write(tmp_path / "mini.toml", MINI)))
+    s.open(str(write(tmp_path / "mini.toml", MINI_BATCH_LINE)))
     s.step(2)
     s.set("batch_size", None)
     s.step(2)
-    _same(replay(s.actions).records, s.records)
+    same_records(replay(s.actions).records, s.records)

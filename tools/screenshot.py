@@ -1,10 +1,9 @@
-"""Write the README's screenshots (docs/screenshot-run.svg, docs/screenshot-compare.svg,
-docs/screenshot-network.svg) and key table.
+"""Write the README's screenshots (docs/screenshot-{run,compare,network}.svg) and key table.
 
 The run view is target_z after three steps with the graph tab open, at 120x36; the compare view
 is target_z's variants side by side, at 140x36; the network screen is spiral's deeper variant
-after 40 epochs, at 140x40. ``--keys`` prints the key bindings as the app
-defines them, as a Markdown table.
+after 40 epochs, at 140x40. ``--keys`` prints the key bindings as the app defines them (the run
+view, the compare view, the picker and the network screen), as a Markdown table.
 
 Usage, from the repository root:
     python tools/screenshot.py [--out docs] [--keys]
@@ -16,15 +15,18 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from textual.binding import Binding
 from textual.widgets import TabbedContent
 
 from tui.app import GdlabApp
 from tui.screens.compare import CompareScreen
+from tui.screens.help import action_doc, bindings, key_text
+from tui.screens.network import NetworkScreen
+from tui.screens.picker import PickerScreen
 from tui.screens.run import RunScreen
 
 RUN_SIZE = (120, 36)
 COMPARE_SIZE = (140, 36)
+NETWORK_SIZE = (140, 40)
 
 
 async def shoot_run(out: Path) -> Path:
@@ -42,15 +44,18 @@ async def shoot_compare(out: Path) -> Path:
     app = GdlabApp(scenario="target_z")
     async with app.run_test(size=COMPARE_SIZE) as pilot:
         await pilot.press("c")
-        await app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        while screen.state == "running":  # the tables and the summary are drawn
+            await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
         return Path(app.save_screenshot(filename="screenshot-compare.svg", path=str(out)))
 
 
 async def shoot_network(out: Path) -> Path:
     """spiral's deeper variant ([2, 8, 8, 8, 8, 1]) after 40 epochs, the neurons' maps open."""
     app = GdlabApp(scenario="spiral")
-    async with app.run_test(size=(140, 40)) as pilot:
+    async with app.run_test(size=NETWORK_SIZE) as pilot:
         await app.workers.wait_for_complete()
         app.open_scenario("spiral", "deeper")
         while getattr(app.screen, "frame", None) is None \
@@ -68,20 +73,19 @@ async def shoot_network(out: Path) -> Path:
         return Path(app.save_screenshot(filename="screenshot-network.svg", path=str(out)))
 
 
-def _key(b: Binding) -> str:
-    names = {"space": "space", "enter": "enter", "escape": "esc"}
-    keys = [b.key_display or names.get(k, k) for k in b.key.split(",")] if not b.key_display \
-        else [b.key_display]
-    return " / ".join(f"`{k}`" for k in keys)
-
-
 def key_table() -> str:
-    """The run and compare views' bindings as a Markdown table (key, view, what it does)."""
+    """The keys of the run view, the compare view, the picker and the network screen as a Markdown
+    table.
+
+    Read from the screens' BINDINGS, as ``?`` help and the command palette are.
+    """
     rows = ["| key | view | what it does |", "|---|---|---|"]
-    for view, screen in (("run", RunScreen), ("compare", CompareScreen)):
-        for b in screen.BINDINGS:
-            assert isinstance(b, Binding)
-            rows.append(f"| {_key(b)} | {view} | {b.description} |")
+    for view, screen in (("run", RunScreen), ("compare", CompareScreen), ("picker", PickerScreen),
+                         ("network", NetworkScreen)):
+        for b in bindings(screen):
+            doc = action_doc(screen, b.action, GdlabApp) or b.description
+            what = (doc[0].lower() + doc[1:].rstrip(".")).replace("|", "\\|")
+            rows.append(f"| `{key_text(b)}` | {view} | {what} |")
     return "\n".join(rows) + "\n"
 
 

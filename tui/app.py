@@ -10,6 +10,7 @@ screens show it and change it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -18,6 +19,7 @@ from textual.screen import Screen
 from engine import confine, kinds
 from engine.errors import GdlabError, describe_file
 from engine.scenario import Scenario, load_scenario, parse_scenario
+from engine.sweep.point import ScenarioSource
 
 from .kinds import get as kind_views
 from .screens.picker import PickerScreen
@@ -46,6 +48,7 @@ class GdlabApp(App):
         self.served = served or ServeConfig.from_env() or (ServeConfig() if _web(self) else None)
         self.dirs = self.served.scenario_dirs if self.served else [Path(d) for d in dirs]
         self.session = Session(search=self.dirs, detail=True)  # the explain panel's detail
+        self.sweep_workers: int | None = None  # worker processes of a sweep (None: one per core)
 
     def on_mount(self) -> None:
         if self.served is not None:
@@ -114,6 +117,16 @@ class GdlabApp(App):
             await self.pop_screen()
         await self.push_screen(screen)
 
+    async def remember(self, path: Path) -> None:
+        """A scenario file saved in the app: the picker offers it, now and whenever it opens."""
+        from .screens.picker import load_entries
+
+        if all(Path(d).resolve() != path.resolve() for d in self.dirs):
+            self.dirs.append(path)
+        for screen in self.screen_stack:
+            if isinstance(screen, PickerScreen):
+                await screen.add_entries(load_entries([path]))
+
     # --- screens ------------------------------------------------------------------------
 
     def action_picker(self) -> None:
@@ -137,7 +150,35 @@ class GdlabApp(App):
             return
         from .screens.compare import CompareScreen
 
-        self.push_screen(CompareScreen(sc))
+        try:
+            configs = self.session.compare_configs()
+        except GdlabError as exc:
+            self.notify(f"cannot compare at the edited values: {exc}", severity="error")
+            return
+        self.push_screen(CompareScreen(sc, configs, self.session.title(), self.session.edits()))
+
+    def action_sweep(self) -> None:
+        """Open the sweep screen on the scenario in view (with the view's edits and variant)."""
+        from .screens.sweep import SweepScreen
+
+        screen = self.screen
+        session = getattr(screen, "session", None)
+        if isinstance(session, Session) and session.base is not None:
+            sc, variant, overrides = session.base, session.variant, session.as_overrides()
+        elif isinstance(getattr(screen, "scenario", None), Scenario):
+            sc, overrides = screen.scenario, []
+            variant = getattr(screen, "variant", None) or getattr(session, "variant", None)
+        else:
+            self.notify("open a scenario first", severity="warning")
+            return
+        if sc.path is None:
+            self.notify("save the scenario to a file to sweep it", severity="warning")
+            return
+        try:
+            source = ScenarioSource.read(sc.path)
+            self.push_screen(SweepScreen(source, variant, overrides, self.sweep_workers))
+        except GdlabError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
 
     def action_export(self) -> None:
         """Open the export dialog."""
@@ -152,32 +193,21 @@ class GdlabApp(App):
         """Show the keys and what each view shows."""
         from .screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(type(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from .screens.run import RunScreen
+        from .screens.help import commands_of
 
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario", "Pick a scenario to explore", self.action_picker)
         yield SystemCommand("New scenario", "Type a function and explore it",
                             self.action_new_scenario)
         yield SystemCommand("Help", "Keys and views of gdlab", self.action_show_help)
-        if isinstance(screen, RunScreen):
-            for title, help_, action in (
-                ("Step", "Take one step", screen.action_step),
-                ("Run / pause", "Run continuously at the playback speed", screen.action_toggle_run),
-                ("Run to stop", "Run to the stop condition", screen.action_run_to_end),
-                ("Faster", "More iterations per second", screen.action_faster),
-                ("Slower", "Fewer iterations per second", screen.action_slower),
-                ("Reset", "Back to the starting values", screen.action_reset),
-                ("Backward walk-through", "Next chain-rule term", screen.action_walk),
-                ("Log / linear", "Toggle the error chart's axis", screen.action_toggle_log),
-                ("Older rows", "Page the iteration table back 1,000 rows", screen.action_older),
-                ("Newer rows", "Page the iteration table forward", screen.action_newer),
-                ("Follow", "The table follows the newest row again", screen.action_follow),
-                ("Graph diagram / tree", "Draw the graph with arrows, or as a tree",
-                 screen.action_diagram),
-                ("Compare variants", "The variants side by side", screen.action_compare),
-                ("Export", "Trace, screenshot or session script", screen.action_export),
-            ):
-                yield SystemCommand(title, help_, action)
+        keyed = False
+        for title, help_, action in commands_of(screen):  # every key of the screen
+            keyed = keyed or action == "sweep"
+            yield SystemCommand(title, help_, partial(screen.run_action, action))
+        if not keyed and type(screen).__name__ != "SweepScreen" and (
+                getattr(screen, "scenario", None) is not None or getattr(screen, "session", None)):
+            yield SystemCommand("Sweep", "Run a grid of settings of this scenario and map a "
+                                "metric", self.action_sweep)

@@ -1,4 +1,5 @@
-"""The ``gdlab`` command line: headless run, compare, list, check, data fetch; the app otherwise.
+"""The ``gdlab`` command line: headless run, compare, sweep, list, check, data fetch; the app
+otherwise.
 
 Headless commands import no textual (start-up time); plotext is imported only for ``--plot``.
 A person's mistake is one line on stderr and exit status 2; ``--debug`` shows the traceback.
@@ -68,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     cmp_ = add(sub, "compare", help="run a scenario's variants side by side")
     common(cmp_)
     cmp_.add_argument("--variants", help="comma-separated variants (default: all)")
+
+    from .sweep_cli import add_parser as add_sweep
+
+    add_sweep(sub, parents=[debug])
 
     lst = add(sub, "list", help="list bundled scenarios and those in the given folders")
     lst.add_argument("dirs", nargs="*", type=Path)
@@ -154,6 +159,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .commands import cmd_compare, cmd_run
 
         return cmd_run(args) if cmd == "run" else cmd_compare(args)
+    if cmd == "sweep":
+        from .sweep_cli import cmd_sweep
+
+        return cmd_sweep(args)
     if cmd == "list":
         from .commands import cmd_list
 

@@ -57,7 +57,7 @@ def _variants(sc: Scenario, wanted: str | None) -> list[str | None]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Bundled scenarios and those in the given folders: name, rule, title."""
-    from .formatting import render_table
+    from .formatting import output_width, render_table, wrap_lines
 
     files: list[Path] = list(bundled_scenarios())
     for d in args.dirs:
@@ -71,7 +71,16 @@ def cmd_list(args: argparse.Namespace) -> int:
             rows.append([f.stem, sc.label, ", ".join(sc.variants) or "-", sc.title])
         except Exception as exc:  # one bad file is listed as invalid, the others still are
             rows.append([f.stem, "invalid", "-", describe_file(f, exc)])
-    print(render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3)))
+    table = render_table(["scenario", "rule", "variants", "title"], rows, left=(0, 1, 2, 3))
+    width = output_width(sys.stdout)
+    if width is not None and max(len(line) for line in table.splitlines()) > width:
+        # narrower than the table: each scenario's name, rule and title, its variants below
+        name_w = max(len(r[0]) for r in rows)
+        table = "\n".join(
+            wrap_lines(f"{r[0].ljust(name_w)}  {r[1]}: {r[3]}", width)
+            + ("" if r[2] == "-" else "\n" + wrap_lines(f"  variants: {r[2]}", width))
+            for r in rows)
+    print(table)
     return 0
 
 
@@ -82,8 +91,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             sc = load_scenario(name, args.overrides)
             kinds.get(sc.kind).check(sc)  # every check a run makes, data shapes too
+            sweep = ""
+            if sc.sweep is not None:  # every value of the grid, as `gdlab sweep` checks it
+                from engine.sweep.plan import plan_sweep
+                from engine.sweep.point import ScenarioSource
+
+                plan = plan_sweep(ScenarioSource.read(name), sc.sweep, args.overrides, force=True)
+                sweep = f", a sweep of {len(plan.points):,} runs"
             print(f"ok: {sc.source} ({sc.name}: {sc.label}, "
-                  f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''})")
+                  f"{len(sc.variants)} variant{'s' if len(sc.variants) != 1 else ''}{sweep})")
         except Exception as exc:  # each file is checked, whatever the one before did
             if args.debug:
                 raise

@@ -31,6 +31,8 @@ CLASS_RGB: list[RGB] = [(245, 147, 34), (8, 119, 189), (46, 184, 92), (170, 90, 
 CLASS_NAMES = ["orange", "blue", "green", "purple", "yellow", "red", "cyan", "pink"]
 NEUTRAL: RGB = (36, 36, 40)  # the map where the network cannot tell
 MAP_STRENGTH = 0.45  # the surest region's colour, as a fraction of the class hue
+SHADES = 16  # sureness drawn in this many steps (Playground quantises its map to 30 shades):
+#              neighbouring cells of one shade merge into one run of text, cheap to paint
 POINT_TINT = 0.3  # points: the class hue mixed this much with white, to stand out on its region
 TRAIN_GLYPHS = "●▲■◆★✚"
 TEST_GLYPHS = "○△□◇☆✛"
@@ -92,7 +94,8 @@ def classes_and_sureness(outputs: np.ndarray, low: float, high: float,
 
 def surface_colours(classes: np.ndarray, sure: np.ndarray) -> np.ndarray:
     """RGB (ny, nx, 3) floats: each point in its class's hue, as bright as the network is sure
-    (a single output's map diverges through NEUTRAL at the threshold)."""
+    (rounded to 1/SHADES; a single output's map diverges through NEUTRAL at the threshold)."""
+    sure = np.round(np.asarray(sure, np.float64) * SHADES) / SHADES
     out = np.empty((*classes.shape, 3))
     for k in np.unique(classes):
         mask = classes == k
@@ -100,20 +103,35 @@ def surface_colours(classes: np.ndarray, sure: np.ndarray) -> np.ndarray:
     return out
 
 
+def half_block_arrays(rgb: np.ndarray, classes: np.ndarray, sure: np.ndarray
+                      ) -> dict[str, np.ndarray]:
+    """The cells of ``half_blocks`` as arrays, top text row first: "fg" and "bg" (h, w, 3) ints
+    (the upper and the lower grid point; NEUTRAL below an odd top row), "klass" and "sure"
+    (h, w) of the upper point, "chars" (h, w) all UPPER. Vectorised: the app paints these."""
+    ny, nx = rgb.shape[:2]
+    ints = np.rint(np.nan_to_num(rgb)).astype(np.int64)[::-1]  # row 0: the top of the plane
+    if ny % 2:
+        ints = np.concatenate([ints, np.broadcast_to(np.asarray(NEUTRAL, np.int64),
+                                                     (1, nx, 3))])
+    return {"fg": ints[0::2], "bg": ints[1::2], "klass": np.asarray(classes)[::-1][0::2],
+            "sure": np.asarray(sure, np.float64)[::-1][0::2],
+            "chars": np.full(((ny + 1) // 2, nx), UPPER)}
+
+
+def cells_of(a: dict[str, np.ndarray]) -> list[list[Cell]]:
+    """Rows of Cells from arrays like ``half_block_arrays``'s."""
+    rows = []
+    for chars, fgs, bgs, ks, ss in zip(a["chars"].tolist(), a["fg"].tolist(), a["bg"].tolist(),
+                                       a["klass"].tolist(), a["sure"].tolist(), strict=True):
+        rows.append([Cell(c, tuple(fg), tuple(bg), int(k), float(p))  # type: ignore[arg-type]
+                     for c, fg, bg, k, p in zip(chars, fgs, bgs, ks, ss, strict=True)])
+    return rows
+
+
 def half_blocks(rgb: np.ndarray, classes: np.ndarray, sure: np.ndarray) -> list[list[Cell]]:
     """Rows of text cells, top row first, from grid rows whose row 0 is the bottom of the plane:
     each cell is "▀" with the upper point as its colour and the lower one as its background."""
-    ny, nx = rgb.shape[:2]
-    ints = np.rint(np.nan_to_num(rgb)).astype(np.int64)
-    rows = []
-    for top in range(ny - 1, -1, -2):
-        bottom = top - 1
-        fgs = list(map(tuple, ints[top].tolist()))
-        bgs = (list(map(tuple, ints[bottom].tolist())) if bottom >= 0 else [NEUTRAL] * nx)
-        ks, ss = classes[top].tolist(), sure[top].tolist()
-        rows.append([Cell(UPPER, fg, bg, int(k), float(p))
-                     for fg, bg, k, p in zip(fgs, bgs, ks, ss, strict=True)])
-    return rows
+    return cells_of(half_block_arrays(rgb, classes, sure))
 
 
 def _rgb(v: Any) -> RGB:
@@ -126,13 +144,58 @@ def glyph(k: int, train: bool) -> str:
     return glyphs[k % len(glyphs)]
 
 
-def _cell_of(x: float, y: float, h: int, w: int, x_range: tuple[float, float],
-             y_range: tuple[float, float]) -> tuple[int, int] | None:
-    """(row, column) of the text cell holding point (x, y); None outside the ranges."""
+def cell_positions(points: np.ndarray, h: int, w: int, x_range: tuple[float, float],
+                   y_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(which points lie inside the ranges (N,) bool, their text rows, their columns) on a map
+    of h rows and w columns: the cell holding point (x, y)."""
     (x0, x1), (y0, y1) = x_range, y_range
-    if not (x0 <= x <= x1 and y0 <= y <= y1):
-        return None
-    return (min(h - 1, int((y1 - y) / (y1 - y0) * h)), min(w - 1, int((x - x0) / (x1 - x0) * w)))
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    x, y = p[:, 0], p[:, 1]
+    inside = (x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)
+    x, y = x[inside], y[inside]
+    rows = np.minimum(h - 1, ((y1 - y) / (y1 - y0) * h).astype(np.int64))
+    cols = np.minimum(w - 1, ((x - x0) / (x1 - x0) * w).astype(np.int64))
+    return inside, rows, cols
+
+
+def place_point_arrays(a: dict[str, np.ndarray], points: np.ndarray, labels: np.ndarray,
+                       x_range: tuple[float, float], y_range: tuple[float, float],
+                       train: bool) -> int:
+    """``place_points`` on arrays like ``half_block_arrays``'s (in place); returns how many
+    points were drawn. A cell holding several points shows the last one."""
+    h, w = a["chars"].shape
+    inside, r, c = cell_positions(points, h, w, x_range, y_range)
+    k = np.asarray(labels).reshape(-1)[inside].astype(np.int64)
+    drawn = len(k)
+    r, c, k = _last_per_cell(r, c, w, k)
+    free = a["chars"][r, c] == UPPER  # the background under a point: its cell's two halves
+    a["bg"][r[free], c[free]] = np.rint((a["fg"][r[free], c[free]] + a["bg"][r[free], c[free]])
+                                        / 2).astype(np.int64)
+    glyphs = np.array(list(TRAIN_GLYPHS if train else TEST_GLYPHS))
+    tints = np.array([point_rgb(int(j)) for j in range(len(CLASS_RGB))], np.int64)
+    a["chars"][r, c] = glyphs[k % len(glyphs)]
+    a["fg"][r, c] = tints[k % len(CLASS_RGB)]
+    return drawn
+
+
+def _last_per_cell(r: np.ndarray, c: np.ndarray, w: int, *more: np.ndarray
+                   ) -> tuple[np.ndarray, ...]:
+    """The points' (rows, columns, ...) with only the last point of each cell kept, in order."""
+    flat = r * w + c
+    _, first_of_reversed = np.unique(flat[::-1], return_index=True)
+    keep = np.sort(len(flat) - 1 - first_of_reversed)
+    return (r[keep], c[keep], *(m[keep] for m in more))
+
+
+def mark_point_arrays(a: dict[str, np.ndarray], points: np.ndarray,
+                      x_range: tuple[float, float], y_range: tuple[float, float],
+                      char: str = WRONG, rgb: RGB = WRONG_RGB) -> int:
+    """``mark_points`` on arrays like ``half_block_arrays``'s (in place)."""
+    h, w = a["chars"].shape
+    _, r, c = cell_positions(points, h, w, x_range, y_range)
+    a["chars"][r, c] = char
+    a["fg"][r, c] = rgb
+    return len(r)
 
 
 def place_points(rows: list[list[Cell]], points: np.ndarray, labels: np.ndarray,
@@ -142,18 +205,14 @@ def place_points(rows: list[list[Cell]], points: np.ndarray, labels: np.ndarray,
     cell that holds it, as its class's glyph in the class's colour, on the cell's colours
     averaged. Points outside the ranges are left out; returns how many were drawn."""
     h, w = len(rows), len(rows[0]) if rows else 0
-    drawn = 0
-    for (x, y), k in zip(np.asarray(points, np.float64), np.asarray(labels), strict=True):
-        at = _cell_of(x, y, h, w, x_range, y_range)
-        if at is None:
-            continue
-        cell = rows[at[0]][at[1]]
+    inside, rs, cs = cell_positions(points, h, w, x_range, y_range)
+    for r, c, k in zip(rs.tolist(), cs.tolist(), np.asarray(labels).reshape(-1)[inside].tolist(),
+                       strict=True):
+        cell = rows[r][c]
         under = cell.bg if cell.char != UPPER else _rgb(
             (np.asarray(cell.fg) + np.asarray(cell.bg)) / 2)
-        rows[at[0]][at[1]] = Cell(glyph(int(k), train), point_rgb(int(k)), under, cell.klass,
-                                  cell.sure)
-        drawn += 1
-    return drawn
+        rows[r][c] = Cell(glyph(int(k), train), point_rgb(int(k)), under, cell.klass, cell.sure)
+    return len(rs)
 
 
 def mark_points(rows: list[list[Cell]], points: np.ndarray, x_range: tuple[float, float],
@@ -161,14 +220,11 @@ def mark_points(rows: list[list[Cell]], points: np.ndarray, x_range: tuple[float
     """Draw ``char`` in ``rgb`` at each of ``points`` (N, 2), over whatever the cell holds (the
     test points a network gets wrong); returns how many were drawn."""
     h, w = len(rows), len(rows[0]) if rows else 0
-    drawn = 0
-    for x, y in np.asarray(points, np.float64).reshape(-1, 2):
-        at = _cell_of(x, y, h, w, x_range, y_range)
-        if at is not None:
-            cell = rows[at[0]][at[1]]
-            rows[at[0]][at[1]] = Cell(char, rgb, cell.bg, cell.klass, cell.sure)
-            drawn += 1
-    return drawn
+    _, rs, cs = cell_positions(points, h, w, x_range, y_range)
+    for r, c in zip(rs.tolist(), cs.tolist(), strict=True):
+        cell = rows[r][c]
+        rows[r][c] = Cell(char, rgb, cell.bg, cell.klass, cell.sure)
+    return len(rs)
 
 
 def to_ansi(rows: Sequence[Sequence[Cell]]) -> list[str]:

@@ -33,7 +33,7 @@ from .network_session import NetworkSession
 from .widgets.mnist_panels import confusion_matrix
 
 SAMPLE_DIGITS = 40  # MNIST's test digits sent to the grid (it shows as many as fit)
-NEURON_POINTS = 24  # a neuron's map: NEURON_POINTS x NEURON_POINTS grid points (or along a line)
+NEURON_POINTS = 10  # a neuron's map: at most 10 x 10 grid points drawn (tui/widgets/network_panels.py)
 
 
 @dataclass

@@ -15,12 +15,14 @@ import numpy as np
 
 from . import heatmap
 from .network_report import NetworkOutcome
+from .plots import draw_series
 
+CHART_WIDTH = 80  # the epoch charts' width; the legend under the map wraps at it
 MAP_COLUMNS = 64  # the decision boundary: text columns (each two grid points tall)
 MAP_ROWS = 32  # text rows: 64 x 64 grid points, square in a terminal
 
 
-def epoch_charts(outcomes: Sequence[NetworkOutcome], width: int = 80, height: int = 18,
+def epoch_charts(outcomes: Sequence[NetworkOutcome], width: int = CHART_WIDTH, height: int = 18,
                  colour: bool = False) -> str:
     """Two plotext charts as text: loss per epoch (train and test), then accuracy per epoch
     (classification only). Compare draws each variant's test curves."""
@@ -37,7 +39,7 @@ def epoch_charts(outcomes: Sequence[NetworkOutcome], width: int = 80, height: in
         plt.clear_figure()
         plt.plot_size(width, height)
         plt.theme("clear")
-        drawn = False
+        lines: dict[str, list[tuple[float, float]]] = {}
         for o in outcomes:
             for label, get in series:
                 if many and label == "train":
@@ -45,11 +47,11 @@ def epoch_charts(outcomes: Sequence[NetworkOutcome], width: int = 80, height: in
                 pts = [(r.epoch, get(r)) for r in o.epochs]
                 pts = [(x, y) for x, y in pts if y is not None and math.isfinite(y)]
                 if pts:
-                    plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille",
-                             label=f"{o.variant or 'run'} {label}" if many else label)
-                    drawn = True
-        if not drawn and ylabel == "%":
+                    lines[f"{o.variant or 'run'} {label}" if many else label] = pts
+        if not lines and ylabel == "%":
             continue
+        # each line its colour and marker, whole epochs on the axis (tui/plots.py)
+        draw_series(plt, lines, width)
         plt.title(title)
         plt.xlabel("epoch")
         text += _maybe_plain(plt.build(), colour) + "\n"
@@ -98,8 +100,24 @@ def boundary_text(surface: Any, title: str, colour: bool,
     left, right = _tick(x_range[0]), _tick(x_range[1])
     middle = s.names[0].center(max(1, w - len(left) - len(right)))
     out.append(f"{' ' * (pad + 2)}{left}{middle}{right}")
-    out.append(heatmap.legend(s.classes, colour, class_names))
+    out.append(_wrap_legend(heatmap.legend(s.classes, colour, class_names), CHART_WIDTH))
     return "\n".join(out) + "\n"
+
+
+def _wrap_legend(text: str, width: int) -> str:
+    """The legend's "; "-separated entries on as many lines of ``width`` as they need (escape
+    codes of a coloured legend do not count)."""
+    import plotext as plt
+
+    lines: list[str] = []
+    for part in text.split("; "):
+        if lines and len(plt.uncolorize(lines[-1] + "; " + part)) <= width:
+            lines[-1] += "; " + part
+        else:
+            if lines:
+                lines[-1] += ";"
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def curve_text(curve: Any, title: str, colour: bool, width: int = 80, height: int = 20) -> str:

@@ -66,6 +66,26 @@ def table_row(cols: Sequence[Column], rec: EpochRecord) -> str:
     return "  ".join(f(rec).rjust(w) for _, w, f in cols) + "\n"
 
 
+def fit_live(cols: Sequence[Column], width: int | None) -> tuple[list[Column], list[Column]]:
+    """The columns printed as epochs finish (the first that fit ``width``, the epoch's and the
+    losses' at least), and the rest, printed in blocks after training (``rest_table``)."""
+    live: list[Column] = []
+    used = -2
+    for c in cols:
+        if width is not None and len(live) >= 3 and used + 2 + c[1] > width:
+            break
+        live.append(c)
+        used += 2 + c[1]
+    return live, list(cols[len(live):])
+
+
+def rest_table(rest: Sequence[Column], recs: Sequence[EpochRecord], width: int | None) -> str:
+    """The columns the live table left out, beside the epoch again, in blocks that fit."""
+    cols = [("epoch", 5, lambda r: str(r.epoch)), *rest]
+    rows = [[f(r) for _, _, f in cols] for r in recs]
+    return render_table([h for h, _, _ in cols], rows, width=width) + "\n"
+
+
 def speed_note(first: EpochRecord, last: EpochRecord | None = None) -> str:
     """What the speed columns are; with two layers or more, how much faster the last layer
     learns than the first, at the first and at the last epoch (Nielsen ch. 5)."""
@@ -183,9 +203,10 @@ def _group_columns(first: EpochRecord) -> list[tuple[str, Callable[[EpochRecord]
     return cols
 
 
-def compare_table(outcomes: Sequence[NetworkOutcome], every: int = 1) -> str:
+def compare_table(outcomes: Sequence[NetworkOutcome], every: int = 1,
+                  width: int | None = None) -> str:
     """The variants side by side, one row per epoch (every Nth and each variant's last), then
-    the summary table."""
+    the summary table; with ``width``, variants that do not fit continue in further blocks."""
     groups: list[tuple[str, int]] = [("", 1)]
     header = ["epoch"]
     per = []
@@ -205,10 +226,11 @@ def compare_table(outcomes: Sequence[NetworkOutcome], every: int = 1) -> str:
             rec = next((r for r in o.epochs if r.epoch == e), None)
             row += [f(rec) if rec else "" for _, f in cols]
         rows.append(row)
-    return render_table(header, rows, groups) + "\n\n" + summary_table(outcomes) + "\n"
+    return render_table(header, rows, groups, width=width) + "\n\n" + \
+        summary_table(outcomes, width) + "\n"
 
 
-def summary_table(outcomes: Sequence[NetworkOutcome]) -> str:
+def summary_table(outcomes: Sequence[NetworkOutcome], width: int | None = None) -> str:
     """Epochs, stop reason, final losses and accuracies, seconds: one row per variant."""
     done = [o for o in outcomes if o.summary is not None]
     classify = any(o.summary.final_test_accuracy is not None for o in done)  # type: ignore[union-attr]
@@ -228,4 +250,4 @@ def summary_table(outcomes: Sequence[NetworkOutcome]) -> str:
         rows.append(row + [f"{s.seconds:.1f}"])
     notes = [f"{o.variant or 'run'}: {o.summary.message}" for o in done
              if o.summary and o.summary.message]
-    return render_table(header, rows, left=(0, 2)) + ("\n" + "\n".join(notes) if notes else "")
+    return render_table(header, rows, left=(0, 2), width=width) + ("\n" + "\n".join(notes) if notes else "")

@@ -3,7 +3,8 @@
 Every function takes a plotext-like ``plt`` (the ``plotext`` module itself on the command line,
 or a ``PlotextPlot``'s ``.plt`` in the app) and draws from data the runner already recorded.
 Log scales are drawn as log10 values on a linear axis with labelled ticks: plotext's own log
-axis raises "math domain error" on redraw.
+axis raises "math domain error" on redraw. Series differ by colour and by marker, and a series
+drawn under another says so in the legend, so that no line is told apart by colour alone.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from typing import Any, TextIO
 
 import numpy as np
 
-COLORS = ["cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white"]
-RGB = [(0, 215, 255), (255, 165, 0), (0, 215, 0), (255, 0, 255), (255, 255, 0), (255, 60, 60)]
+# one colour per series (RGB: named colours are mapped differently by terminals and by
+# textual-plotext, which draws yellow as orange); none is blue, so paths show on the landscape
+PALETTE = [(255, 165, 0), (0, 230, 118), (255, 64, 129), (255, 235, 59), (0, 229, 255),
+           (213, 0, 249), (170, 170, 170), (190, 130, 70)]
+PALETTE_NAMES = ["orange", "green", "pink", "yellow", "cyan", "purple", "grey", "brown"]
+MARKERS = ["•", "+", "x", "o", "*", "#", "=", "%"]  # one per series when there are several
 MAX_POINTS = 2000
 
 Series = dict[str, tuple[Sequence[float], Sequence[float]]]
@@ -32,6 +37,64 @@ def use_color(stream: TextIO | None = None) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def series_style(i: int, n: int) -> tuple[tuple[int, int, int], str]:
+    """(colour, marker) of series ``i`` of ``n``: a braille line when alone, else a symbol."""
+    return PALETTE[i % len(PALETTE)], "braille" if n == 1 else MARKERS[i % len(MARKERS)]
+
+
+def int_ticks(lo: float, hi: float, most: int = 6) -> list[int]:
+    """At most ``most`` whole-number ticks from ``lo`` to ``hi`` at a step of 1, 2 or 5 x 10^k."""
+    a, b = math.ceil(lo), math.floor(hi)
+    if b < a:
+        return [round(lo)]
+    step = 1
+    while b // step - -(-a // step) + 1 > most:  # the multiples of step from a to b
+        step = _next_step(step)
+    ticks = list(range(-(-a // step) * step, b + 1, step))
+    return ticks or [a]  # no multiple of the step in range: the first whole number
+
+
+def _next_step(step: int) -> int:
+    """1, 2, 5, 10, 20, 50, ..."""
+    lead = int(str(step)[0])
+    return step * 2 if lead in (1, 5) else step // 2 * 5
+
+
+def hidden_under(series: dict[str, list[tuple[float, float]]], span: float,
+                 columns: int = 200, rows: int = 100) -> dict[str, str]:
+    """Series drawn (mostly) under later ones: label -> "under adam" or "mostly under adam".
+
+    A point is hidden when a later series has a point in the same cell of a ``columns`` x
+    ``rows`` grid over the chart (finer than any terminal chart); a series is "under" when all
+    its points are hidden, "mostly under" when four in five are. The later series that hides
+    the most is named. ``span`` is the y range of the chart.
+    """
+    xs = [x for pts in series.values() for x, _ in pts]
+    ys = [y for pts in series.values() for _, y in pts]
+    if not xs:
+        return {}
+    x0, xspan = min(xs), (max(xs) - min(xs)) or 1.0
+    y0, yspan = min(ys), span or (max(ys) - min(ys)) or 1.0
+
+    def cells(pts: list[tuple[float, float]]) -> set[tuple[int, int]]:
+        return {(round((x - x0) / xspan * columns), round((y - y0) / yspan * rows))
+                for x, y in pts}
+
+    grid = {label: cells(pts) for label, pts in series.items()}
+    labels = list(series)
+    out: dict[str, str] = {}
+    for i, a in enumerate(labels):
+        mine = grid[a]
+        later = labels[i + 1:]
+        if not mine or not later:
+            continue
+        covered = set().union(*(grid[b] for b in later)) & mine
+        if len(covered) >= 0.8 * len(mine):
+            top = max(later, key=lambda b: len(grid[b] & mine))
+            out[a] = ("under " if covered == mine else "mostly under ") + top
+    return out
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int = MAX_POINTS
@@ -53,26 +116,58 @@ def _log10_series(ys: Sequence[float]) -> list[float]:
 
 
 def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    a, b = math.floor(lo), math.ceil(hi)
-    step = max(1, (b - a) // 6 or 1)
-    ticks = list(range(a, b + 1, step))
+    """Powers of ten inside the data's range (outside it plotext writes them past the frame)."""
+    ticks = int_ticks(lo, hi, 6)
     return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
 
 
+def draw_series(plt: Any, series: dict[str, list[tuple[float, float]]],
+                width: int | None = None, slots: dict[str, int] | None = None) -> None:
+    """One line per series, each its colour and marker; a hidden one is named in the legend.
+    ``slots`` (label -> style number) keeps a label's style the same from chart to chart.
+
+    plotext draws the legend over the top left of the plot: with ``width`` (the plot's
+    characters) the x axis starts early enough that no point lies under it. A lone series has
+    no legend (the title names it).
+    """
+    n = len(series)
+    under: dict[str, str] = {}
+    if n > 1:
+        ys = [y for pts in series.values() for _, y in pts]
+        under = hidden_under(series, (max(ys) - min(ys)) if ys else 0.0)
+    xs_all = [pts[k][0] for pts in series.values() for k in (0, -1) if pts]  # sorted by x
+    texts = {label: f"{label} ({under[label]})" if label in under else label for label in series}
+    for i, (label, pts) in enumerate(series.items()):
+        if not pts:
+            continue
+        color, marker = series_style(slots.get(label, i) if slots else i, n)
+        plt.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker,
+                 **({"label": texts[label]} if n > 1 else {}))
+    if not xs_all:
+        return
+    lo, hi = min(xs_all), max(xs_all)
+    ticks = int_ticks(lo, hi)
+    plt.xticks(ticks, [str(t) for t in ticks])
+    if n > 1 and width and hi > lo:
+        room = max(len(t) for t in texts.values()) + 5  # "•• label" and a margin
+        frac = min(0.6, room / max(10, width - 10))  # less the y labels and the frame
+        plt.xlim(lo - (hi - lo) * frac / (1 - frac), hi)
+
+
 def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
-               ylabel: str = "|delta|") -> None:
+               ylabel: str = "|delta|", width: int | None = None) -> None:
     """One line per series of |delta| (or loss) per iteration; log10 axis when ``log``."""
     lo, hi = math.inf, -math.inf
-    for i, (label, (xs, ys)) in enumerate(series.items()):
+    drawn: dict[str, list[tuple[float, float]]] = {}
+    for label, (xs, ys) in series.items():
         xs, ys = downsample(list(xs), list(ys))
         vals = _log10_series(ys) if log else [float(y) if y is not None else math.nan for y in ys]
         pts = [(x, y) for x, y in zip(xs, vals, strict=True) if math.isfinite(y)]
-        if not pts:
-            continue
-        lo = min(lo, min(p[1] for p in pts))
-        hi = max(hi, max(p[1] for p in pts))
-        plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
-                 color=COLORS[i % len(COLORS)], marker="braille")
+        drawn[label] = pts
+        if pts:
+            lo = min(lo, min(p[1] for p in pts))
+            hi = max(hi, max(p[1] for p in pts))
+    draw_series(plt, drawn, width)
     if log and math.isfinite(lo):
         pos, labels = _log_ticks(lo, hi)
         plt.yticks(pos, labels)
@@ -80,14 +175,15 @@ def draw_error(plt: Any, series: Series, log: bool = True, title: str = "",
     plt.xlabel("iteration")
 
 
-def draw_trajectories(plt: Any, series: Series, title: str = "parameters") -> None:
+def draw_trajectories(plt: Any, series: Series, title: str = "parameters",
+                      width: int | None = None) -> None:
     """Each parameter's value per iteration."""
-    for i, (label, (xs, ys)) in enumerate(series.items()):
+    drawn = {}
+    for label, (xs, ys) in series.items():
         xs, ys = downsample(list(xs), list(ys))
-        pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
-        if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
-                     color=COLORS[i % len(COLORS)], marker="braille")
+        drawn[label] = [(x, y) for x, y in zip(xs, ys, strict=True)
+                        if y is not None and math.isfinite(y)]
+    draw_series(plt, drawn, width)
     plt.title(title)
     plt.xlabel("iteration")
 
@@ -121,7 +217,7 @@ def landscape_matrix(z: np.ndarray, paths: dict[str, Sequence[tuple[float, float
 
     for k, path in enumerate(paths.values()):
         for px, py in path[1:]:
-            mark(px, py, RGB[k % len(RGB)])
+            mark(px, py, PALETTE[k % len(PALETTE)])
     for path in paths.values():  # the starts last, on top of every path
         if len(path):
             mark(*path[0], (255, 255, 255))
@@ -177,14 +273,26 @@ def landscape_size(land: Any) -> tuple[int, int]:
     return len(land.xs) + max(len(t) for t in yl) + 2, len(land.ys) + 4
 
 
-def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None) -> None:
-    """The command line's --plot: |delta| or loss per iteration, parameters, and the landscape."""
+def _show(plt: Any, color: bool) -> None:
+    """Print the figure: with colour codes only when ``color`` (else plain characters)."""
+    text = plt.build()
+    print(text if color else plt.uncolorize(text))
+
+
+def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None,
+                     color: bool | None = None) -> None:
+    """The command line's --plot: |delta| or loss per iteration, parameters, and the landscape.
+
+    ``color`` defaults to ``use_color()``: escape codes only into a terminal without NO_COLOR;
+    otherwise the landscape is drawn in characters (``plot_text``).
+    """
     import shutil
 
     import plotext as plt
 
-    from engine.landscape import compute_landscape, landscape_params
+    from engine.landscape import compute_landscape, grid_bounds, landscape_params
 
+    color = use_color() if color is None else color
     cols, _ = shutil.get_terminal_size((100, 30))
     width = width or max(60, min(cols, 160))
     rule = outcomes[0].cfg.rule
@@ -197,8 +305,8 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None)
     plt.clear_figure()
     plt.plotsize(width, 20)
     plt.theme("pro")
-    draw_error(plt, err, log=True, ylabel="|delta|" if rule == "target" else "loss")
-    plt.show()
+    draw_error(plt, err, log=True, ylabel="|delta|" if rule == "target" else "loss", width=width)
+    _show(plt, color)
     for o in outcomes:
         traj: Series = {}
         for p in o.cfg.train:
@@ -209,8 +317,9 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None)
             plt.clear_figure()
             plt.plotsize(width, 15)
             plt.theme("pro")
-            draw_trajectories(plt, traj, title=f"parameters ({o.variant or sc.name})")
-            plt.show()
+            draw_trajectories(plt, traj, title=f"parameters ({o.variant or sc.name})",
+                              width=width)
+            _show(plt, color)
     g = sc.build_graph()
     names = landscape_params(g, outcomes[0].cfg)
     if names is None:
@@ -218,20 +327,19 @@ def print_run_charts(sc: Any, outcomes: Sequence[Any], width: int | None = None)
     paths = {o.variant or sc.name: [(float(r.params[names[0]]), float(r.params[names[1]]))
                                     for r in o.records] for o in outcomes}
     allpts = [p for path in paths.values() for p in path]
-    from engine.landscape import grid_bounds
-
     for p, v in outcomes[-1].records[-1].params.items():
         if p not in names:
             g.set_value(p, v)
     nx = max(20, width - 14)
     land = compute_landscape(g, outcomes[0].cfg, allpts, nx=nx, ny=24, bounds=grid_bounds(allpts))
+    if not color:
+        from .plot_text import landscape_text
+
+        print(landscape_text(land, paths))
+        return
     plt.clear_figure()
     plt.plotsize(*landscape_size(land))
     draw_landscape(plt, land, paths)
-    plt.show()
+    _show(plt, color)
     print("darker is lower; white = start; " + ", ".join(
-        f"{name}: {_color_name(k)}" for k, name in enumerate(paths)))
-
-
-def _color_name(k: int) -> str:
-    return ["cyan", "orange", "green", "magenta", "yellow", "red"][k % 6]
+        f"{name}: {PALETTE_NAMES[k % len(PALETTE_NAMES)]}" for k, name in enumerate(paths)))

@@ -11,11 +11,11 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from engine.errors import GdlabError
 from engine.records import GraphSummary as Summary
@@ -44,39 +44,59 @@ class Outcome:
 
 # --- table ------------------------------------------------------------------------------
 
-def columns(o: Outcome) -> list[tuple[str, callable]]:
-    """(header, record -> text) for the columns a person reads in the tutorial."""
-    return [(h, f) for _, h, f in column_specs(o)]
+def value_specs(o: Outcome, every: bool = False) -> list[tuple[tuple[str, ...], str,
+                                                             Callable[[Record], Any], int]]:
+    """(key, header, record -> value, rank) of the columns a person reads in the tutorial.
 
-
-def column_specs(o: Outcome, every: bool = False) -> list[tuple[tuple[str, ...], str, callable]]:
-    """(key, header, record -> text) of each column. With ``every``, also the columns that a
-    setting changed later in the same trace may add (epoch, lr): their widths can then be
-    measured before the settings are final (``gdlab replay`` streams its table)."""
+    The rank says what a narrow view gives up first: 0 never (the iteration), 1 the trained
+    parameters, the output and the steps, 2 delta and the derivatives, 3 the rest. With
+    ``every``, also the columns that a setting changed later in the same trace may add (epoch,
+    lr): their widths can then be measured before the settings are final (``gdlab replay``
+    streams its table).
+    """
     cfg = o.cfg
     out = cfg.output
-    cols: list[tuple[tuple[str, ...], str, callable]] = [
-        (("iter",), "iter", lambda r: str(r.iteration))]
+    cols: list[tuple[tuple[str, ...], str, Callable[[Record], Any], int]] = [
+        (("iter",), "iter", lambda r: r.iteration, 0)]
     if cfg.rule == "gradient" and (cfg.batch_size or every):
-        cols.append((("epoch",), "epoch", lambda r: "" if r.epoch is None else str(r.epoch)))
+        cols.append((("epoch",), "epoch", lambda r: r.epoch, 3))
     for p in o.params:
-        cols.append((("param", p), p, lambda r, p=p: fmt(r.params.get(p))))
+        cols.append((("param", p), p, lambda r, p=p: r.params.get(p), 1 if p in cfg.train else 3))
     if cfg.rule == "target":
-        cols.append((("output",), out, lambda r: fmt(r.output)))
-        cols.append((("delta",), "delta", lambda r: fmt(r.delta)))
+        cols.append((("output",), out, lambda r: r.output, 1))
+        cols.append((("delta",), "delta", lambda r: r.delta, 2))
         for p in cfg.train:
-            cols.append((("slope", p), f"d{out}/d{p}",
-                         lambda r, p=p: fmt((r.factors or {}).get(p))))
+            cols.append((("slope", p), f"d{out}/d{p}", lambda r, p=p: (r.factors or {}).get(p), 2))
     else:
-        cols.append((("output",), out, lambda r: fmt(r.loss if r.loss is not None else r.output)))
+        cols.append((("output",), out, lambda r: r.loss if r.loss is not None else r.output, 1))
         for p in cfg.train:
-            cols.append((("slope", p), f"d{out}/d{p}", lambda r, p=p: fmt((r.grads or {}).get(p))))
-        cols.append((("|grad|",), "|grad|", lambda r: fmt(r.grad_norm)))
+            cols.append((("slope", p), f"d{out}/d{p}", lambda r, p=p: (r.grads or {}).get(p), 2))
+        cols.append((("|grad|",), "|grad|", lambda r: r.grad_norm, 3))
         if cfg.schedule != "constant" or every:
-            cols.append((("lr",), "lr", lambda r: fmt(r.lr)))
+            cols.append((("lr",), "lr", lambda r: r.lr, 3))
     for p in cfg.train:
-        cols.append((("step", p), f"step {p}", lambda r, p=p: fmt(r.step.get(p)) if r.step else ""))
+        cols.append((("step", p), f"step {p}", lambda r, p=p: r.step.get(p) if r.step else None, 1))
     return cols
+
+
+def value_columns(o: Outcome) -> list[tuple[str, Callable[[Record], Any], int]]:
+    """(header, record -> value, rank) of the columns (``value_specs``)."""
+    return [(h, f, rank) for _, h, f, rank in value_specs(o)]
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v) if isinstance(v, int) else fmt(v)
+
+
+def column_specs(o: Outcome, every: bool = False) -> list[tuple[tuple[str, ...], str,
+                                                              Callable[[Record], str]]]:
+    """(key, header, record -> text) of each column (``value_specs``, printed by ``fmt``)."""
+    return [(k, h, lambda r, f=f: _text(f(r))) for k, h, f, _ in value_specs(o, every)]
+
+
+def columns(o: Outcome) -> list[tuple[str, Callable[[Record], str]]]:
+    """(header, record -> text) for the columns a person reads in the tutorial."""
+    return [(h, f) for _, h, f in column_specs(o)]
 
 
 def stop_line(s: Summary) -> str:
@@ -87,12 +107,12 @@ def stop_line(s: Summary) -> str:
     return text + (f" ({s.message})" if s.message else "")
 
 
-def table(o: Outcome, every: int = 1) -> str:
-    """The iteration table of one run followed by its stop reason."""
+def table(o: Outcome, every: int = 1, width: int | None = None) -> str:
+    """The iteration table of one run followed by its stop reason (in blocks that fit ``width``)."""
     cols = columns(o)
     recs = _thin(o.records, every)
     rows = [[f(r) for _, f in cols] for r in recs]
-    return render_table([h for h, _ in cols], rows) + "\n" + stop_line(o.summary) + "\n"
+    return render_table([h for h, _ in cols], rows, width=width) + "\n" + stop_line(o.summary) + "\n"
 
 
 def _thin(recs: Sequence[Record], every: int) -> list[Record]:
@@ -104,8 +124,11 @@ def _thin(recs: Sequence[Record], every: int) -> list[Record]:
     return keep
 
 
-def compare_table(outcomes: Sequence[Outcome], every: int = 1) -> str:
-    """The variants side by side (one column group each), then a summary per variant."""
+def compare_table(outcomes: Sequence[Outcome], every: int = 1, width: int | None = None) -> str:
+    """The variants side by side (one column group each), then a summary per variant.
+
+    With ``width``, the variants that do not fit beside each other continue in further blocks.
+    """
     groups: list[tuple[str, int]] = [("", 1)]
     header = ["iter"]
     per: list[list[tuple[str, callable]]] = []
@@ -124,7 +147,8 @@ def compare_table(outcomes: Sequence[Outcome], every: int = 1) -> str:
             rec = o.records[i] if i < len(o.records) else None
             row += [f(rec) if rec else "" for _, f in cols]
         rows.append(row)
-    out = render_table(header, rows, groups) + "\n\n" + summary_table(outcomes) + "\n"
+    out = render_table(header, rows, groups, width=width) + "\n\n" + \
+        summary_table(outcomes, width) + "\n"
     return out
 
 
@@ -133,7 +157,7 @@ def _fixed_params(o: Outcome) -> set[str]:
     return {p for p in o.params if p not in o.cfg.train}
 
 
-def summary_table(outcomes: Sequence[Outcome]) -> str:
+def summary_table(outcomes: Sequence[Outcome], width: int | None = None) -> str:
     """Updates to converge, stop reason, final parameters and output, one row per variant."""
     params = [p for p in outcomes[0].params]
     header = ["variant", "updates", "stop", *params, "final output"]
@@ -142,7 +166,7 @@ def summary_table(outcomes: Sequence[Outcome]) -> str:
         s = o.summary
         rows.append([o.variant or "run", str(s.updates), s.stop_reason,
                      *(fmt(s.final_params.get(p)) for p in params), fmt(s.final_output)])
-    lines = render_table(header, rows)
+    lines = render_table(header, rows, width=width)
     notes = [f"{o.variant}: {o.summary.message}" for o in outcomes if o.summary.message]
     return lines + ("\n" + "\n".join(notes) if notes else "")
 

@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine import kinds
 from engine import validate as check
 from engine.errors import GdlabError
@@ -66,7 +68,11 @@ class Session:
         do = action["do"]
         try:
             if do == "open":
-                self.open(str(action["scenario"]), action.get("variant"))
+                overrides = action.get("set") or []
+                if not isinstance(overrides, list):
+                    raise GdlabError(f"action {action!r}: 'set' must be a list of KEY=VALUE")
+                self.open(str(action["scenario"]), action.get("variant"),
+                          [str(o) for o in overrides])
             elif do == "scenario":
                 self.open_text(str(action["toml"]), action.get("variant"))
             elif do == "param":
@@ -91,12 +97,15 @@ class Session:
     def _log(self, action: dict[str, Any]) -> None:
         self.actions.append(action)
 
-    def open(self, ref: str, variant: str | None = None) -> Scenario:
-        """Load a scenario (a bundled name or a file) and start a fresh Run of ``variant``."""
-        sc = load_scenario(ref, search=self.search)
+    def open(self, ref: str, variant: str | None = None,
+             overrides: list[str] | None = None) -> Scenario:
+        """Load a scenario (a bundled name or a file) with ``--set``-style overrides (a sweep's
+        point) and start a fresh Run of ``variant``."""
+        sc = load_scenario(ref, overrides, search=self.search)
         ref = _reference(sc, ref)
         self._start(sc, variant)
-        self._log({"do": "open", "scenario": ref, **({"variant": self.variant} if self.variant else {})})
+        self._log({"do": "open", "scenario": ref, **({"variant": self.variant} if self.variant else {}),
+                   **({"set": list(overrides)} if overrides else {})})
         return sc
 
     def open_text(self, toml: str, variant: str | None = None) -> Scenario:
@@ -284,6 +293,50 @@ class Session:
                 return d
         return None
 
+    # --- what the app changed -----------------------------------------------------------
+
+    def edits(self) -> list[str]:
+        """The changes made in the app to the scenario as loaded: "target = 140", "start b = 3"."""
+        if self.base is None or self.scenario is None:
+            return []
+        out = [f"start {p} = {v:g}" for p, v in self.scenario.params.items()
+               if np.ndim(v) == 0 and v != self.base.params.get(p)]
+        for k, v in self.overrides.items():
+            text = "the default" if v is None else ", ".join(map(str, v)) \
+                if isinstance(v, list | tuple) else f"{v:g}" if isinstance(v, float) else str(v)
+            out.append(f"{k} = {text}")
+        return out
+
+    def title(self) -> str:
+        """The title of the run in force: the scenario's, unless an edit made it untrue.
+
+        A target-rule title names the target and what is trained ("Drive z to 150 by changing
+        b"); after either is edited the title is written from the settings in force.
+        """
+        sc = self._need()
+        cfg, base = self.config(), sc.config(self.variant)
+        if cfg.rule == "target" and (cfg.target, cfg.train, cfg.output) != \
+                (base.target, base.train, base.output):
+            return f"Drive {cfg.output} to {cfg.target:g} by changing {' and '.join(cfg.train)}"
+        return sc.title
+
+    def compare_configs(self) -> dict[str, RunConfig]:
+        """Each variant's configuration with the app's changes: the edited starts and settings,
+        except the keys a variant sets itself (what it compares) and hyperparameters its
+        optimizer does not take."""
+        sc = self._need()
+        out = {}
+        for v, tables in sc.variants.items():
+            own = tables.get("run", {})
+            table = sc.run_table(v)
+            mine = {k: x for k, x in self.overrides.items() if k not in own}
+            table.update({k: x for k, x in mine.items() if k not in HYPER_KEYS})
+            takes = HYPERPARAMETERS.get(str(table.get("optimizer", "sgd")), ())
+            table.update({k: x for k, x in mine.items() if k in HYPER_KEYS and k in takes})
+            table = {k: x for k, x in table.items() if x is not None}
+            out[v] = replace(sc, tables={**sc.tables, "run": table}, variants={}).config(None)
+        return out
+
     # --- results ------------------------------------------------------------------------
 
     def outcome(self) -> report.Outcome:
@@ -311,6 +364,20 @@ class Session:
         """The Outcome of the run in force with the given summary and records."""
         run = self._need_run()
         return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
+
+    def as_overrides(self) -> list[str]:
+        """The app's edits (starting values, [run] settings) as ``--set`` overrides, so that a
+        sweep opened from the run view sweeps what the view shows."""
+        from engine.sweep.grid import toml_value
+
+        out = []
+        base, sc = self.base, self.scenario
+        if base is not None and sc is not None:
+            for p, x in sc.params.items():
+                if getattr(x, "ndim", 0) == 0 and x != base.params.get(p):
+                    out.append(f"params.{p}={toml_value(float(x))}")
+        out += [f"run.{k}={toml_value(x)}" for k, x in self.overrides.items() if x is not None]
+        return out
 
     def script(self) -> str:
         """The session as a replay script (JSON)."""

@@ -7,6 +7,7 @@ the files, so a typo is reported instead of silently training on the subset.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -131,6 +132,22 @@ def _check_shapes(arrays: dict[str, np.ndarray], where: str) -> None:
             raise DataError(f"{where}: the {split} set holds no images")
 
 
+@functools.lru_cache(maxsize=2)
+def _read_folder(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> dict[str, np.ndarray]:
+    """The four arrays of an MNIST folder, read and checked once per process for files of the
+    same name, time and size (``stamp``): a sweep runs many points on the same data. The arrays
+    are read-only, so that no caller can change what the next one reads."""
+    files = {k: Path(name) for k, (name, _, _) in zip(FILES, stamp, strict=True)}
+    arrays = {}
+    for split in ("train", "test"):
+        images, labels = read_idx_pair(files[f"{split}_images"], files[f"{split}_labels"])
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
+    _check_shapes(arrays, folder)
+    for a in arrays.values():
+        a.setflags(write=False)
+    return arrays
+
+
 def load_mnist(
     path: str | Path | None = None,
     *,
@@ -152,11 +169,9 @@ def load_mnist(
         source = f"bundled subset ({n_train} train / {n_test} test images)"
     else:
         files, _ = _find_files(folder)
-        arrays = {}
-        for split in ("train", "test"):
-            images, labels = read_idx_pair(files[f"{split}_images"], files[f"{split}_labels"])
-            arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
-        _check_shapes(arrays, str(folder))
+        stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size)
+                      for f in (files[k] for k in FILES))
+        arrays = dict(_read_folder(str(folder), stamp))
         n_train, n_test = len(arrays["train_images"]), len(arrays["test_images"])
         if (n_train, n_test) == (FULL_TRAIN, FULL_TEST):
             source = f"full MNIST from {folder}"

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import ScenarioError
+from ..errors import GdlabError, ScenarioError
 from ..records import Summary
 from ..run import RunConfig
 
@@ -34,6 +35,7 @@ class Scenario:
     kind: str
     tables: dict[str, dict[str, Any]]
     variants: dict[str, dict[str, dict[str, Any]]]
+    sweep: Any = None  # the [sweep] table as an engine.sweep.grid.Grid, when the file has one
 
     @property
     def run(self) -> dict[str, Any]:
@@ -101,6 +103,48 @@ class RecordStream(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+@dataclass(frozen=True)
+class Metric:
+    """A number a sweep can report of one run: ``name`` as ``--metric`` gives it (with
+    ``arg``, a placeholder such as TOL, written ``name:TOL``), what it is, and which end is
+    best ("min", "max", or None for a value that is not a cost)."""
+
+    name: str
+    text: str
+    best: str | None = "min"
+    arg: str = ""
+
+    @property
+    def usage(self) -> str:
+        """How --metric writes it: ``updates``, ``iterations_to:TOL``."""
+        return f"{self.name}:{self.arg}" if self.arg else self.name
+
+
+#: what every kind's runs can report: their wall time (a timing, kept out of the summary)
+SECONDS = Metric("seconds", "the run's wall time (differs between runs)")
+
+
+class Probe:
+    """Reads one run's records as they pass, for what its summary leaves out: a sweep point's
+    extra summary numbers (``extras``) and its metric's value (``value``). This one reads
+    nothing: the metric is a number of the summary."""
+
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
+        self.name, _, self.arg = metric.partition(":")
+
+    def see(self, record: Any) -> None:
+        """One record of the run, in order."""
+
+    def extras(self) -> dict[str, Any]:
+        """Numbers of the run's records that its summary does not hold."""
+        return {}
+
+    def value(self, summary: dict[str, Any]) -> Any:
+        """The metric's value, from the summary (with ``extras``) and the records seen."""
+        return summary.get(self.metric)
+
+
 class Kind:
     """A kind of scenario: which tables it reads, how it validates them, how it runs.
 
@@ -108,6 +152,8 @@ class Kind:
     [scenario] and [variants]); variant_tables: the tables a variant may change (flat variant
     keys change [run]); implied_by: a table whose presence selects this kind when the file
     does not name one; steps: its runs can be stepped and edited between steps (sessions).
+    The methods after ``stream`` say what a sweep can do with the kind (its metrics, its seed
+    keys, the keys it may sweep); their defaults suit a kind with a [run] table and a seed.
     """
 
     name: str = ""
@@ -130,3 +176,55 @@ class Kind:
                should_stop: Callable[[], bool] | None = None) -> RecordStream:
         """The records of ``variant`` (None: the plain [run]), as a RecordStream."""
         raise NotImplementedError  # pragma: no cover
+
+    # --- what a sweep (engine.sweep) needs of the kind ----------------------------------
+
+    def metrics(self, sc: Scenario, variant: str | None = None) -> dict[str, Metric]:
+        """What a sweep can report of ``variant``'s runs, by name (only what they have a
+        number for)."""
+        return {SECONDS.name: SECONDS}
+
+    def default_metric(self, sc: Scenario, variant: str | None = None) -> str:
+        """What a sweep reports unless told."""
+        return SECONDS.name
+
+    def check_metric_arg(self, sc: Scenario, metric: Metric, arg: str) -> None:
+        """Raise GdlabError unless ``arg`` suits ``metric`` (here: a number >= 0)."""
+        try:
+            x = float(arg)
+        except ValueError:
+            x = math.nan
+        if not (math.isfinite(x) and x >= 0):
+            raise GdlabError(f"metric '{metric.name}:{arg}': expected a number >= 0 after "
+                             f"'{metric.name}:'")
+
+    def probe(self, sc: Scenario, metric: str) -> Probe:
+        """What reads ``metric`` (already checked) off a run's records and summary."""
+        return Probe(metric)
+
+    def seed_keys(self, sc: Scenario) -> tuple[str, ...]:
+        """The keys (TABLE.KEY) a sweep over seeds sets to the run's seed."""
+        return (f"{FLAT_TABLE}.seed",)
+
+    def check_sweep_key(self, sc: Scenario, table: str, key: str) -> None:
+        """Raise GdlabError unless a sweep may change ``table.key`` (one of the kind's
+        tables; the validator checks each value)."""
+        if table not in self.tables:
+            raise GdlabError(f"sweep key {table}.{key}: a {self.name} scenario has no table "
+                             f"[{table}] (tables: {', '.join(self.tables)})")
+
+    def suggested_axis(self, sc: Scenario, variant: str | None) -> tuple[str, str]:
+        """A first key for the app's sweep form and its values: the learning rate over two
+        decades around the run's own."""
+        lr = float(sc.config(variant).lr or 0.1)
+        return f"{FLAT_TABLE}.lr", ",".join(f"{x:g}" for x in nice_values(lr / 10, lr * 10, lr))
+
+
+def nice_values(lo: float, hi: float, keep: float) -> list[float]:
+    """The numbers 1, 2 and 5 times a power of ten from ``lo`` to ``hi`` (lo > 0), and
+    ``keep``."""
+    out = {keep}
+    if lo > 0:
+        for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+            out |= {float(f"{m}e{e}") for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi * 1.000001}
+    return sorted(out)

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from .. import validate as v
-from ..errors import ScenarioError
+from ..errors import GdlabError, ScenarioError
 from ..graph import Graph
+from ..records import IterationRecord
 from ..run import HYPER_KEYS, SHARED_KEYS, RunConfig, check_keys, parameter_names, run_config
-from .base import FLAT_TABLE, Kind, RecordStream, Scenario
+from .base import FLAT_TABLE, SECONDS, Kind, Metric, Probe, RecordStream, Scenario
 
 #: the [run] keys of a graph scenario
 RUN_KEYS = ("rule", "output", "train", "max_iterations", "tolerance", "target", "factor",
@@ -28,6 +29,20 @@ DEFAULTS = {"lr": 0.1, "max_iterations": 100, "seed": 0}
 GRADIENT_ONLY = ("lr", "optimizer", "grad_tolerance", "batch_size", "epochs", "schedule",
                  *HYPER_KEYS)
 TARGET_ONLY = ("target", "factor", "split")
+#: what a sweep can report of a graph run (the loss and gradient norm with the gradient rule
+#: only, output - target with the target rule only)
+METRICS = (
+    Metric("updates", "the number of updates the run took"),
+    Metric("final_output", "the output node's value at the end", best=None),
+    Metric("final_loss", "the loss at the end (gradient rule)"),
+    Metric("final_delta", "output - target at the end (target rule)", best=None),
+    Metric("final_grad_norm", "the gradient norm at the end (gradient rule)"),
+    Metric("iterations_to", "the first iteration with |delta| (target rule) or the loss <= TOL",
+           arg="TOL"),
+    Metric("final", "the final value of the scalar parameter NAME", best=None, arg="NAME"),
+    SECONDS,
+)
+NOT_FOR_RULE = {"gradient": ("final_delta",), "target": ("final_loss", "final_grad_norm")}
 
 
 @dataclass
@@ -167,6 +182,94 @@ class GraphKind(Kind):
         from ..runner import Run
 
         return Run(sc, variant, should_stop=should_stop)  # type: ignore[arg-type]
+
+    # --- sweeps --------------------------------------------------------------------------
+
+    def metrics(self, sc: Scenario, variant: str | None = None) -> dict[str, Metric]:
+        drop = NOT_FOR_RULE[sc.config(variant).rule]
+        return {m.name: m for m in METRICS if m.name not in drop}
+
+    def default_metric(self, sc: Scenario, variant: str | None = None) -> str:
+        """The iterations to the run's own tolerance when it has one, else the final loss
+        (gradient rule) or the updates (target rule)."""
+        cfg = sc.config(variant)
+        if cfg.tolerance is not None:  # 1e-6 as a person writes it, not 1e-06
+            return "iterations_to:" + f"{cfg.tolerance:g}".replace("e-0", "e-").replace("e+0", "e")
+        return "final_loss" if cfg.rule == "gradient" else "updates"
+
+    def check_metric_arg(self, sc: Scenario, metric: Metric, arg: str) -> None:
+        if metric.name != "final":
+            return super().check_metric_arg(sc, metric, arg)
+        scalars = _scalar_params(sc)
+        if arg not in scalars:
+            raise GdlabError(f"metric 'final:{arg}': '{arg}' is not a scalar parameter "
+                             f"(parameters: {', '.join(scalars) or 'none'})")
+
+    def probe(self, sc: Scenario, metric: str) -> Probe:
+        return GraphProbe(metric)
+
+    def check_sweep_key(self, sc: Scenario, table: str, key: str) -> None:
+        """[params], [data] and [graph] keys are the file's own names: a sweep changes one
+        that the file has (``data.generate.seed`` changes a key of its [data.generate])."""
+        super().check_sweep_key(sc, table, key)
+        if table == FLAT_TABLE:
+            return
+        names = sc.tables.get(table, {})
+        if key.split(".")[0] not in names:
+            what = {"params": "a parameter", "data": "a [data] key", "graph": "a node"}[table]
+            raise GdlabError(f"sweep key {table}.{key}: '{key}' is not {what} of {sc.source} "
+                             f"({table}: {', '.join(names) or 'none'})")
+
+    def suggested_axis(self, sc: Scenario, variant: str | None) -> tuple[str, str]:
+        """The gradient rule's learning rate (the default), else the first scalar parameter's
+        start, from half to twice it."""
+        if sc.config(variant).rule == "gradient":
+            return super().suggested_axis(sc, variant)
+        assert isinstance(sc, GraphScenario)
+        name = next(iter(_scalar_params(sc)), next(iter(sc.params)))
+        x = sc.params[name]
+        x = float(x) if np.ndim(x) == 0 else 1.0
+        lo, hi = sorted((x / 2, x * 2)) if x else (-1.0, 1.0)
+        return f"params.{name}", f"lin({lo:g},{hi:g},7)"
+
+
+def _scalar_params(sc: Scenario) -> list[str]:
+    assert isinstance(sc, GraphScenario)
+    return [p for p, x in sc.params.items() if np.ndim(x) == 0]
+
+
+class GraphProbe(Probe):
+    """The last iteration's loss, delta and gradient norm; the first iteration whose |delta|
+    (target rule) or loss is <= TOL; a parameter's final value."""
+
+    def __init__(self, metric: str) -> None:
+        super().__init__(metric)
+        self.tol = float(self.arg) if self.name == "iterations_to" else None
+        self.hit: int | None = None
+        self.last: IterationRecord | None = None
+
+    def see(self, record: Any) -> None:
+        if not isinstance(record, IterationRecord):
+            return
+        self.last = record
+        if self.tol is not None and self.hit is None:
+            x = abs(record.delta) if record.delta is not None else record.loss
+            if x is not None and np.isfinite(x) and x <= self.tol:
+                self.hit = record.iteration
+
+    def extras(self) -> dict[str, Any]:
+        r = self.last
+        if r is None:
+            return {}
+        return {k: x for k, x in (("final_delta", r.delta), ("final_loss", r.loss),
+                                  ("final_grad_norm", r.grad_norm)) if x is not None}
+
+    def value(self, summary: dict[str, Any]) -> Any:
+        if self.name == "iterations_to":
+            return self.hit
+        if self.name == "final":
+            return summary["final_params"].get(self.arg)
+        return super().value(summary)
 
 
 KIND = GraphKind()

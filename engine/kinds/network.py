@@ -26,7 +26,7 @@ from ..errors import ScenarioError
 from ..limits import MAX_ACTIVATIONS
 from ..records import BatchRecord, EpochRecord, NetworkSummary
 from ..run import SHARED_KEYS, RunConfig, run_config
-from .base import FLAT_TABLE, Kind, Scenario
+from .base import FLAT_TABLE, SECONDS, Kind, Metric, Probe, Scenario
 
 if TYPE_CHECKING:  # the network and its data are imported when a network scenario is read
     from ..data.dataset import Dataset
@@ -36,6 +36,23 @@ if TYPE_CHECKING:  # the network and its data are imported when a network scenar
 RUN_KEYS = ("report_every", "shuffle_seed", "patience", *SHARED_KEYS)
 #: what a network's [run] leaves out (seed: None means the model's seed)
 DEFAULTS = {"lr": 3.0, "batch_size": 10, "epochs": 30, "seed": None, "report_every": 500}
+#: what a sweep can report of a network run
+METRICS = (
+    Metric("final_test_accuracy", "test accuracy of the final weights", best="max"),
+    Metric("final_train_accuracy", "training accuracy of the final weights", best="max"),
+    Metric("final_test_loss", "mean test cost of the final weights"),
+    Metric("final_train_loss", "mean training cost of the final weights"),
+    Metric("final_validation_loss", "mean validation cost of the final weights"),
+    Metric("final_validation_accuracy", "validation accuracy of the final weights", best="max"),
+    Metric("best_test_accuracy", "the best test accuracy of any epoch", best="max"),
+    Metric("epochs", "the epochs completed (fewer: stopped early)", best=None),
+    Metric("epochs_to", "the first epoch whose test accuracy is >= ACC (a fraction, e.g. 0.9)",
+           arg="ACC"),
+    SECONDS,
+)
+ACCURACY_METRICS = ("final_test_accuracy", "final_train_accuracy", "final_validation_accuracy",
+                    "best_test_accuracy", "epochs_to")  # none for a regression
+VALIDATION_METRICS = ("final_validation_loss", "final_validation_accuracy")
 
 
 def _key(table: dict[str, Any]) -> str:
@@ -200,6 +217,53 @@ class NetworkKind(Kind):
                should_stop: Callable[[], bool] | None = None) -> NetworkStream:
         assert isinstance(sc, NetworkScenario)
         return NetworkStream(sc, variant, should_stop=should_stop)
+
+    # --- sweeps --------------------------------------------------------------------------
+
+    def metrics(self, sc: Scenario, variant: str | None = None) -> dict[str, Metric]:
+        """No accuracy for a regression, no validation figures without a validation set."""
+        assert isinstance(sc, NetworkScenario)
+        drop: tuple[str, ...] = ()
+        if sc.dataset(variant, load=False).regression:
+            drop += ACCURACY_METRICS
+        if not sc.table("data", variant).get("validation"):
+            drop += VALIDATION_METRICS
+        return {m.name: m for m in METRICS if m.name not in drop}
+
+    def default_metric(self, sc: Scenario, variant: str | None = None) -> str:
+        """The final test accuracy (a regression's final test loss)."""
+        return next(m for m in ("final_test_accuracy", "final_test_loss")
+                    if m in self.metrics(sc, variant))
+
+    def probe(self, sc: Scenario, metric: str) -> Probe:
+        return NetworkProbe(metric)
+
+    def seed_keys(self, sc: Scenario) -> tuple[str, ...]:
+        """The model's seed (its initial weights, and the order of the examples unless [run]
+        has seeds of its own: then those too)."""
+        return ("model.seed", *(f"{FLAT_TABLE}.{k}" for k in ("seed", "shuffle_seed")
+                                if k in sc.run))
+
+
+class NetworkProbe(Probe):
+    """The best test accuracy of any epoch, and the first epoch reaching ACC."""
+
+    def __init__(self, metric: str) -> None:
+        super().__init__(metric)
+        self.accuracies: list[tuple[int, float]] = []
+
+    def see(self, record: Any) -> None:
+        if isinstance(record, EpochRecord) and record.test_accuracy is not None:
+            self.accuracies.append((record.epoch, record.test_accuracy))
+
+    def extras(self) -> dict[str, Any]:
+        return {"best_test_accuracy": max(a for _, a in self.accuracies)} \
+            if self.accuracies else {}
+
+    def value(self, summary: dict[str, Any]) -> Any:
+        if self.name == "epochs_to":
+            return next((e for e, a in self.accuracies if a >= float(self.arg)), None)
+        return super().value(summary)
 
 
 KIND = NetworkKind()

@@ -14,6 +14,7 @@ from engine.runner import Run
 from engine.scenario import Scenario
 
 from .. import report
+from ..formatting import output_width
 from .base import Views, chosen_variant, emit
 
 
@@ -22,9 +23,10 @@ def _render(outcomes: list[report.Outcome], args: argparse.Namespace, compare: b
         return report.to_csv(outcomes)
     if args.format == "jsonl":
         return report.to_jsonl(outcomes)
+    width = None if getattr(args, "out", None) else output_width(sys.stdout)
     if compare and len(outcomes) > 1:
-        return report.compare_table(outcomes, args.every)
-    return report.table(outcomes[0], args.every)
+        return report.compare_table(outcomes, args.every, width)
+    return report.table(outcomes[0], args.every, width)
 
 
 def _plot(sc: Scenario, outcomes: list[report.Outcome], args: argparse.Namespace) -> None:

@@ -23,6 +23,7 @@ from engine.scenario import Scenario
 
 from .. import network_report as nr
 from .. import report
+from ..formatting import output_width, wrap_lines
 from ..plots import use_color
 from ..progress import ProgressBar
 from .base import EXIT_INTERRUPTED, Views, chosen_variant, first_interrupt_stops
@@ -57,8 +58,9 @@ def _describe(sc: NetworkScenario, variant: str | None) -> str:
     name = sc.name + (f" [{variant}]" if variant else "")
     hidden = "/".join(dict.fromkeys(m.activations)) or "no hidden layer"
     reg = "".join(f", {k} {x:g}" for k, x in (("l2", m.l2), ("l1", m.l1)) if x)
-    return (f"{name}: {cfg.optimizer}, lr {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} "
-            f"epochs, layers {m.layers}, {hidden}, {m.output} + {m.cost}, init {m.init}{reg}")
+    epochs = f"{cfg.epochs} epoch" + ("s" if cfg.epochs != 1 else "")
+    return (f"{name}: {cfg.optimizer}, lr {cfg.lr:g}, batch {cfg.batch_size}, {epochs}, "
+            f"layers {m.layers}, {hidden}, {m.output} + {m.cost}, init {m.init}{reg}")
 
 
 def _drawn(o: nr.NetworkOutcome, stream: NetworkStream, plot: bool) -> None:
@@ -122,7 +124,10 @@ class NetworkViews(Views):
         emit = _Output(args)
         name = sc.name + (f" [{variant}]" if variant else "")
         epochs: list[EpochRecord] = []
-        cols: list[nr.Column] = []
+        cols: list[nr.Column] = []  # printed as epochs finish
+        rest: list[nr.Column] = []  # too wide for the terminal: printed after training
+        printed: list[EpochRecord] = []
+        width = None if emit.out else output_width(sys.stdout)
         held: list[EpochRecord] = []  # the newest epoch row not printed yet (--every)
         last = sc.config(variant).epochs
 
@@ -144,18 +149,21 @@ class NetworkViews(Views):
             if fmt_name != "table":
                 return
             if not cols:
-                cols.extend(nr.epoch_columns(rec))
+                live, more = nr.fit_live(nr.epoch_columns(rec), width)
+                cols.extend(live)
+                rest.extend(more)
                 emit(nr.table_header(cols))
             held.clear()
             if rec.epoch % every == 0 or rec.epoch == last:
                 emit(nr.table_row(cols, rec))
+                printed.append(rec)
             else:
                 held.append(rec)
 
         with first_interrupt_stops() as should_stop:
             stream = NetworkStream(sc, variant, data=data, should_stop=should_stop)
             if fmt_name == "table":  # the network is built: every check has passed
-                emit(f"{sc.title}\n{_describe(sc, variant)}\n")
+                emit(wrap_lines(f"{sc.title}\n{_describe(sc, variant)}\n", width))
             _train(stream, "", on_record)
         summary = stream.summary
         assert summary is not None  # training always ends with a summary
@@ -169,9 +177,12 @@ class NetworkViews(Views):
         else:
             for rec in held:
                 emit(nr.table_row(cols, rec))
-            emit(nr.summary_line(name, summary))
+                printed.append(rec)
+            if rest:
+                emit("\n" + nr.rest_table(rest, printed, width))
+            emit(wrap_lines(nr.summary_line(name, summary), width))
             if epochs:
-                emit(nr.speed_note(epochs[0], epochs[-1]))
+                emit(wrap_lines(nr.speed_note(epochs[0], epochs[-1]), width))
         emit.close()
         if summary.stop_reason == "diverged":
             print(f"gdlab: {name} diverged at epoch {summary.diverged_epoch}, batch "
@@ -212,8 +223,10 @@ class NetworkViews(Views):
         if fmt_name == "csv":
             emit(nr.csv_text([(o.variant, o.epochs) for o in outcomes]))
         elif fmt_name == "table":
-            emit(f"{sc.title}\n" + "".join(f"{_describe(sc, o.variant)}\n" for o in outcomes)
-                 + nr.compare_table(outcomes, max(1, getattr(args, "every", 1))))
+            width = None if emit.out else output_width(sys.stdout)
+            emit(wrap_lines(f"{sc.title}\n" + "".join(f"{_describe(sc, o.variant)}\n"
+                                                      for o in outcomes), width)
+                 + nr.compare_table(outcomes, max(1, getattr(args, "every", 1)), width))
         emit.close()
         if plot:
             _print_charts(outcomes, data[variants[0]])

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from engine.errors import GdlabError
 
 from .. import report, served
 from ..session import Session
+from ..widgets.toggles import StateCheckbox, StateRadioButton
 
 KINDS = {  # radio label -> (file suffix, what)
     "trace as CSV": ("_trace.csv", "csv"),
@@ -38,10 +39,22 @@ NETWORK_KINDS = {  # the network screen: its epochs as `gdlab run --format csv|j
 }
 
 
+def kind_of(path: str, kinds: dict[str, tuple[str, str]]) -> str | None:
+    """The format a file name asks for by its suffix (None: a suffix no format has)."""
+    suffix = Path(path.strip()).suffix.lower()
+    for file_suffix, kind in kinds.values():
+        if suffix and file_suffix.endswith(suffix):
+            return kind
+    return None
+
+
 class ExportScreen(ModalScreen[None]):
     """Choose what to export and where: files written atomically, or served, downloads in the
     browser (tui/served.py decides). ``texts`` (what -> the text to write, e.g. "csv" -> epochs
     as CSV) replaces the graph session's with another kind's, whose choices are ``kinds``."""
+
+    HELP_TITLE = "export dialog"
+    HELP_ORDER = 60
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -71,9 +84,9 @@ class ExportScreen(ModalScreen[None]):
             yield Label("Export")
             with RadioSet(id="export-kind"):
                 for i, label in enumerate(self.kinds):
-                    yield RadioButton(label, value=i == 0)
+                    yield StateRadioButton(label, value=i == 0)
             yield Input(self._default(next(iter(self.kinds.values()))[0]), id="export-path")
-            yield Checkbox("overwrite an existing file", False, id="export-force")
+            yield StateCheckbox("overwrite an existing file", False, id="export-force")
             with Horizontal(id="export-buttons"):
                 yield Button("Export", id="export-ok", variant="primary")
                 yield Button("Cancel", id="export-cancel")
@@ -84,8 +97,22 @@ class ExportScreen(ModalScreen[None]):
         self.query_one("#export-force", Checkbox).display = not served.is_served(self.app)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        suffix, self.kind = self.kinds[str(event.pressed.label)]
+        suffix, kind = self.kinds[str(event.pressed.label)]
+        if kind == self.kind:
+            return  # chosen by typing a name with this format's suffix: keep the name
+        self.kind = kind
         self.query_one("#export-path", Input).value = self._default(suffix)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A name typed with a format's suffix (.csv, .jsonl, .svg, .json) chooses that format."""
+        kind = kind_of(event.value, self.kinds)
+        if kind is None or kind == self.kind:
+            return
+        self.kind = kind
+        labels = [label for label, (_, k) in self.kinds.items() if k == kind]
+        for button in self.query(StateRadioButton):
+            if str(button.label) == labels[0] and not button.value:
+                button.value = True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -12,6 +12,9 @@ from textual.widgets import Input, Label
 class GotoScreen(ModalScreen[int | None]):
     """Ask for an iteration between 0 and ``last``; dismiss with it (None: cancelled)."""
 
+    HELP_TITLE = "go-to dialog"
+    HELP_ORDER = 70
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     DEFAULT_CSS = """

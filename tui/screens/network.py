@@ -20,16 +20,18 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from rich.console import Group
 from rich.markup import escape
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
@@ -38,48 +40,78 @@ from engine.kinds.network import NetworkScenario
 
 from ..network_frame import Frame, Predictions, Selection, clamp, step_selection, take_frame
 from ..network_session import NetworkSession
-from ..widgets.cells_view import CellsView, cell_segments
+from ..widgets.cell_strips import array_segments
+from ..widgets.cells_view import CellsView
 from ..widgets.digits import DigitGrid
+from ..widgets.footer import FitFooter
 from ..widgets.mnist_panels import confusion_table
 from ..widgets.network_panels import (
-    boundary_cells,
+    boundary_arrays,
     boundary_legend,
     bp_text,
     incoming_text,
-    neuron_lines,
+    neuron_strips,
 )
 from ..widgets.network_views import draw_curve, draw_curves, layers_renderable
 
-FRAME_SECONDS = 1 / 12  # while running, a frame (surface, maps, numbers) this often
+FRAME_SECONDS = 0.08  # while running, a frame (surface, maps, numbers) this often
 PLOT_SECONDS = 0.4  # plotext charts at most this often: a build costs milliseconds
 PANEL_SECONDS = 0.25  # while running, text panels this often (a Static's update lays out the
 #                      whole screen again; the boundary repaints every frame)
+
+ABOUT = """\
+Panels of the network screen
+  boundary  the network's output over the input plane: each class its hue,
+            brighter = surer; training points filled, test points hollow,
+            a red ✗ on each test point the network gets wrong. A 1-D regression
+            shows the fitted curve; MNIST its test digits
+  Neurons   what each hidden neuron computes over the plane (up to 8 a layer);
+            ] and [ select a neuron: its incoming weights and bias
+  Layers    per layer: W's shape and norm, avg‖δ‖ (each example's, averaged)
+            and ‖∂C/∂b‖ (‖δ averaged‖, BP3) of the last batch,
+            the speed of learning per epoch; BP1-BP4 for the selected neuron
+            and example (x: the next example) with the numbers substituted
+  Curves    train, test (and validation) loss per epoch; accuracy per epoch
+  Confusion the test set's confusion matrix at the last epoch
+1-4 open the tabs.
+
+m edits the data, layers, activation, lr, batch size, optimizer and
+regularisation: each edit starts a fresh run and is recorded in the session
+script (e exports it; gdlab replay reproduces it). r resets to the same
+initial weights, n draws new ones."""
 
 
 class NetworkScreen(Screen):
     """A network scenario's live training: boundary, neurons, layers, curves."""
 
+    HELP_TITLE = "network screen"
+    HELP_ORDER = 50
+    HELP_ABOUT = ABOUT
+    TABS = Binding.Group("Tabs", compact=True)
+
+    # most important first: the footer shows as many as fit, ? help and the palette show all
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "step_batch", "Batch"),
         Binding("S", "step_epoch", "Epoch", key_display="S"),
-        Binding("space", "toggle_run", "Run"),
-        Binding("r", "reset", "Reset"),
-        Binding("n", "new_seed", "New seed", show=False),
-        Binding("m", "edit", "Edit"),
-        Binding("right_square_bracket", "neuron(1)", "Next neuron", key_display="]",
-                show=False),
-        Binding("left_square_bracket", "neuron(-1)", "Previous neuron", key_display="[",
-                show=False),
-        Binding("x", "example(1)", "Next example of the batch", show=False),
-        Binding("plus", "resize_layer(1)", "Add a neuron to the layer", key_display="+",
-                show=False),
-        Binding("minus", "resize_layer(-1)", "Remove a neuron from the layer", key_display="-",
-                show=False),
-        Binding("c", "compare", "Compare"),
-        Binding("e", "export", "Export"),
+        Binding("space", "toggle_run", "Run/pause"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("escape", "back", "Back", show=False),
         Binding("q", "quit_app", "Quit"),
+        Binding("1", "tab('tab-neurons')", "Neurons tab", group=TABS),
+        Binding("2", "tab('tab-layers')", "Layers tab", group=TABS),
+        Binding("3", "tab('tab-curves')", "Curves tab", group=TABS),
+        Binding("4", "tab('tab-confusion')", "Confusion tab", group=TABS),
+        Binding("m", "edit", "Edit"),
+        Binding("r", "reset", "Reset"),
+        Binding("c", "compare", "Compare"),
+        Binding("w", "sweep", "Sweep"),
+        Binding("e", "export", "Export"),
+        Binding("n", "new_seed", "New seed"),
+        Binding("right_square_bracket", "neuron(1)", "Next neuron", key_display="]"),
+        Binding("left_square_bracket", "neuron(-1)", "Previous neuron", key_display="["),
+        Binding("x", "example(1)", "Next example of the batch"),
+        Binding("plus", "resize_layer(1)", "Add a neuron to the layer", key_display="+"),
+        Binding("minus", "resize_layer(-1)", "Remove a neuron from the layer", key_display="-"),
+        Binding("escape", "back", "Back"),
     ]
 
     class FrameReady(Message, namespace="network_screen"):
@@ -121,6 +153,7 @@ class NetworkScreen(Screen):
         self._legend = ""
         self._digits_set = False
         self._panels_at = 0.0
+        self._shapes: dict[str, int] = {}  # the text panels' shapes when last laid out
 
     @property
     def scenario(self) -> NetworkScenario:
@@ -143,19 +176,18 @@ class NetworkScreen(Screen):
             with TabbedContent(id="net-tabs"):
                 with TabPane("Neurons", id="tab-neurons"):
                     with VerticalScroll():
-                        yield Static("", id="net-neurons")
+                        yield CellsView(id="net-neurons", text=True)
                         yield Static("", id="net-incoming")
+                # the hidden tabs' panels are mounted after the first paint (Lazy)
                 with TabPane("Layers", id="tab-layers"):
-                    with VerticalScroll():
-                        yield Static("", id="net-layers")
-                        yield Static("", id="net-bp")
+                    yield Lazy(VerticalScroll(Static("", id="net-layers"),
+                                              Static("", id="net-bp")))
                 with TabPane("Curves", id="tab-curves"):
-                    yield PlotextPlot(id="net-loss")
-                    yield PlotextPlot(id="net-acc")
+                    yield Lazy(Vertical(PlotextPlot(id="net-loss"), PlotextPlot(id="net-acc"),
+                                        id="net-curves"))
                 with TabPane("Confusion", id="tab-confusion"):
-                    with VerticalScroll():
-                        yield Static("", id="net-confusion")
-        yield Footer(compact=True, show_command_palette=False)
+                    yield Lazy(VerticalScroll(Static("", id="net-confusion")))
+        yield FitFooter()
 
     def _head(self) -> str:
         """Scenario, variant and the settings in force (after edits)."""
@@ -171,8 +203,7 @@ class NetworkScreen(Screen):
         shape = self.scenario.dataset(None, load=False)
         self._kind_of_data(shape)
         self.query_one("#net-digits").border_title = "test digits"
-        for p in ("#net-loss", "#net-acc", "#net-fit"):
-            self.query_one(p, PlotextPlot).plt.theme("clear")
+        self.query_one("#net-fit", PlotextPlot).plt.theme("clear")
         self._prepare()
 
     def _kind_of_data(self, shape: Any) -> None:
@@ -199,6 +230,16 @@ class NetworkScreen(Screen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._measure)
+
+    def on_cells_view_resized(self, msg: CellsView.Resized) -> None:
+        """The boundary panel changed size (the terminal, a panel mounted late): when the
+        network is not running, draw it again at its new size (running: the next frame is)."""
+        if msg.view.id != "net-map":
+            return
+        before = self.grid
+        self._measure()
+        if self.grid != before and self.frame is not None and self.state != "running":
+            self._draw(self.frame)
 
     def _measure(self) -> None:
         box = self.query_one("#net-map").size
@@ -250,10 +291,13 @@ class NetworkScreen(Screen):
                 elif job == "epoch":
                     s.step_epoch(halted)
                 self._hand_over()
+            due = time.monotonic()
             while job == "run" and not halted() and not s.finished:
-                end = time.monotonic() + FRAME_SECONDS
+                # frames on a fixed beat (not FRAME_SECONDS after the last one was handed over:
+                # taking it and waiting for the lock would slow the beat down)
+                due = max(due + FRAME_SECONDS, time.monotonic() + FRAME_SECONDS / 4)
 
-                def frame_due(end: float = end) -> bool:
+                def frame_due(end: float = due) -> bool:
                     return halted() or time.monotonic() >= end
 
                 with s.lock:
@@ -331,26 +375,31 @@ class NetworkScreen(Screen):
         panels = self.state != "running" or now - self._panels_at >= PANEL_SECONDS
         if panels:
             self._panels_at = now
-            self.query_one("#net-status", Static).update(self._status(f))
+            status = self._status(f)
+            self._update("#net-status", status, len(status.plain))
         names = self.session.data.class_names if self.session.data is not None else None
         if f.surface is not None:
-            self.query_one(CellsView).set_lines(
-                [cell_segments(row) for row in boundary_cells(f.surface)])
+            self.query_one("#net-map", CellsView).set_lines(
+                array_segments(boundary_arrays(f.surface)))
             legend = boundary_legend(f.surface, names)
-            if legend.plain != self._legend:  # a Static's update lays the screen out again
+            if legend.plain != self._legend:  # one line high: a repaint, no layout
                 self._legend = legend.plain
-                self.query_one("#net-legend", Static).update(legend)
+                self.query_one("#net-legend", Static).update(legend, layout=False)
         tab = self.query_one(TabbedContent).active
         if not panels:
             pass
         elif tab == "tab-neurons":
             self._draw_neurons(f)
+        elif tab in ("tab-layers", "tab-confusion") and not self.query(
+                "#net-layers" if tab == "tab-layers" else "#net-confusion"):
+            pass  # not mounted yet (see compose): drawn when shown
         elif tab == "tab-layers":
-            self.query_one("#net-layers", Static).update(layers_renderable(f, self._config))
-            self.query_one("#net-bp", Static).update(bp_text(f.bp, f.bp_error))
+            self._update("#net-layers", layers_renderable(f, self._config), len(f.sizes))
+            bp = bp_text(f.bp, f.bp_error)
+            self._update("#net-bp", bp, bp.plain.count("\n"))
         elif tab == "tab-confusion" and f.confusion is not None:
-            self.query_one("#net-confusion", Static).update(
-                confusion_table(f.confusion, f.confusion.shape[0]))
+            self._update("#net-confusion", confusion_table(f.confusion, f.confusion.shape[0]),
+                         f.confusion.shape[0])
         if f.digits is not None and panels:
             grid = self.query_one(DigitGrid)
             if not self._digits_set:
@@ -360,11 +409,19 @@ class NetworkScreen(Screen):
         if tab == "tab-curves" or f.curve is not None:
             if now - self._plotted >= PLOT_SECONDS or self.state != "running":
                 self._plotted = now
-                if tab == "tab-curves":
+                if tab == "tab-curves" and self.query("#net-loss"):  # (mounted: see compose)
                     draw_curves(self.query_one("#net-loss", PlotextPlot),
                                 self.query_one("#net-acc", PlotextPlot), f)
                 if f.curve is not None:
                     draw_curve(self.query_one("#net-fit", PlotextPlot), f.curve)
+
+    def _update(self, selector: str, content: Any, shape: int) -> None:
+        """Update a text panel; lay the screen out again only when its ``shape`` (a number
+        that changes when its height may: its length, its count of lines) changed or the
+        network is not running (a layout costs as much as the rest of a frame)."""
+        layout = self.state != "running" or self._shapes.get(selector) != shape
+        self._shapes[selector] = shape
+        self.query_one(selector, Static).update(content, layout=layout)
 
     def on_tabbed_content_tab_activated(self) -> None:
         """Draw the panel just shown (hidden panels are not redrawn while training)."""
@@ -372,18 +429,21 @@ class NetworkScreen(Screen):
             self._plotted = self._panels_at = 0.0
             self._draw(self.frame)
 
-    def _draw_neurons(self, f: Frame) -> None:
+    def _draw_neurons(self, f: Frame, again: bool = False) -> None:
         sel = f.selection
         if f.neurons is not None:
-            width = self.query_one("#net-neurons").content_size.width or 40
-            self.query_one("#net-neurons", Static).update(
-                Group(*neuron_lines(f.neurons, f.sizes, sel.layer, sel.neuron, width)))
+            width = self.query_one("#net-neurons").content_size.width
+            if not width and not again:  # not laid out yet: size the maps once it is
+                self.call_after_refresh(self._draw_neurons, f, True)
+                return
+            lines = neuron_strips(f.neurons, f.sizes, sel.layer, sel.neuron, width or 40)
         else:
-            self.query_one("#net-neurons", Static).update(
-                Text("neuron maps need one or two raw inputs; ] selects a neuron", "dim"))
+            lines = [[Segment("neuron maps need one or two raw inputs; ] selects a neuron",
+                              Style(dim=True))]]
+        self.query_one("#net-neurons", CellsView).set_lines(lines)
         raw = self.session.data.raw_names if self.session.data is not None else None
-        self.query_one("#net-incoming", Static).update(
-            incoming_text(f.incoming, sel.layer, sel.neuron, f.sizes, raw))
+        incoming = incoming_text(f.incoming, sel.layer, sel.neuron, f.sizes, raw)
+        self._update("#net-incoming", incoming, incoming.plain.count("\n"))
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -556,9 +616,26 @@ class NetworkScreen(Screen):
             texts={"csv": csv, "jsonl": jsonl, "script": self.session.script}))
 
     def action_help(self) -> None:
+        """Every key, this screen's first, and what its panels show."""
         from .help import HelpScreen
 
-        self.app.push_screen(HelpScreen("network screen", list(self.BINDINGS), ABOUT))
+        self.app.push_screen(HelpScreen(type(self)))
+
+    def action_tab(self, pane: str) -> None:
+        """Open the tab (Confusion: for a classification only)."""
+        tabs = self.query_one(TabbedContent)
+        if not tabs.get_tab(pane).display:
+            self.notify("a regression has no confusion matrix", severity="warning")
+            return
+        tabs.active = pane
+
+    def action_sweep(self) -> None:
+        """Pause a running network and open the sweep screen on this scenario."""
+        if self.state == "running":
+            self.action_toggle_run()
+        action = getattr(self.app, "action_sweep", None)
+        if callable(action):
+            action()
 
     def action_back(self) -> None:
         """Stop training and go back: the screen below, else the picker, else quit."""
@@ -586,23 +663,3 @@ def _ref(sc: NetworkScenario) -> str:
     from ..network_session import reference
 
     return reference(sc, sc.name)
-
-
-ABOUT = """\
-Panels of the network screen
-  boundary  the network's output over the input plane: each class its hue,
-            brighter = surer; training points filled, test points hollow,
-            a red ✗ on each test point the network gets wrong. A 1-D regression
-            shows the fitted curve; MNIST its test digits
-  Neurons   what each hidden neuron computes over the plane (up to 8 a layer);
-            ] and [ select a neuron: its incoming weights and bias
-  Layers    per layer: W's shape and norm, ‖δ‖ and ‖∂C/∂b‖ of the last batch,
-            the speed of learning per epoch; BP1-BP4 for the selected neuron
-            and example (x: the next example) with the numbers substituted
-  Curves    train, test (and validation) loss per epoch; accuracy per epoch
-  Confusion the test set's confusion matrix at the last epoch
-
-m edits the data, layers, activation, lr, batch size, optimizer and
-regularisation: each edit starts a fresh run and is recorded in the session
-script (e exports it; gdlab replay reproduces it). r resets to the same
-initial weights, n draws new ones. Esc, ? or q closes this help."""

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
@@ -24,14 +24,19 @@ from engine.models.surface import decision_surface, has_plane
 from engine.records import EpochRecord
 
 from .. import network_report as nr
+from ..plots import draw_series
+from ..widgets.footer import FitFooter
 from ..widgets.network_panels import boundary_lines
 
 
 class NetworkCompareScreen(Screen):
     """Every variant of a network scenario, trained to its end."""
 
+    HELP_TITLE = "network compare view"
+    HELP_ORDER = 55
+
     BINDINGS = [
-        Binding("escape,c", "back", "Back"),
+        Binding("escape,c", "back", "Back", key_display="esc/c"),
         Binding("e", "export", "Export"),
         Binding("question_mark", "app.show_help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
@@ -56,7 +61,7 @@ class NetworkCompareScreen(Screen):
             yield Horizontal(id="ncmp-maps")
             yield PlotextPlot(id="ncmp-curves")
             yield Static("", id="ncmp-table")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ncmp-curves", PlotextPlot).plt.theme("clear")
@@ -122,13 +127,13 @@ class NetworkCompareScreen(Screen):
         plt.clear_data()
         acc = any(o.epochs and o.epochs[0].test_accuracy is not None for o in self.outcomes)
         plt.title("test accuracy per epoch (%)" if acc else "test loss per epoch")
+        series: dict[str, list[Any]] = {}
         for o in self.outcomes:
-            pts: list[Any] = [(r.epoch, r.test_accuracy * 100 if acc else r.test_loss)
-                              for r in o.epochs if (r.test_accuracy if acc else r.test_loss)
-                              is not None]
-            if pts:
-                plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille",
-                         label=o.variant or "run")
+            series[o.variant or "run"] = [
+                (r.epoch, r.test_accuracy * 100 if acc else r.test_loss) for r in o.epochs
+                if (r.test_accuracy if acc else r.test_loss) is not None]
+        # each variant its colour and marker; a variant hidden under another says so
+        draw_series(plt, {k: v for k, v in series.items() if v}, plot.size.width)
         plot.refresh()
 
     def action_export(self) -> None:

@@ -52,6 +52,9 @@ def _number(text: str, what: str, integer: bool = False) -> float | int:
 class NetworkEditScreen(ModalScreen[None]):
     """Edit the network screen's scenario; Apply starts a fresh run."""
 
+    HELP_TITLE = "network edit dialog"
+    HELP_ORDER = 58
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, screen: NetworkScreen) -> None:

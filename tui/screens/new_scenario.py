@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from engine.errors import GdlabError
 from engine.optim import OPTIMIZERS
 from engine.scenario import parse_scenario
 
 from .. import served
+from ..widgets.footer import FitFooter
 
 
 def parse_starts(text: str) -> dict[str, float]:
@@ -59,11 +60,30 @@ def scenario_toml(name: str, function: str, starts: dict[str, float], rule: str,
 class NewScenarioScreen(Screen):
     """Type a function, its starting values and a rule; explore it at once or save it."""
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("ctrl+s", "save", "Save")]
+    HELP_TITLE = "new-scenario form"
+    HELP_ORDER = 40
+
+    BINDINGS = [
+        Binding("ctrl+r", "explore", "Explore"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "back", "Back"),
+    ]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # tall screens space the rows
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._auto_path = ""  # "save as" follows the name until edited (set in compose)
+
+    def _path_for(self, name: str) -> str:
+        """The file a scenario called ``name`` is saved as: a full path, a file name served."""
+        return served.default_target(self.app, f"{name or 'my_function'}.toml")
 
     def compose(self) -> ComposeResult:
+        self._auto_path = self._path_for("my_function")
         yield Header()
         with VerticalScroll(id="new-form"):
+            yield Static("enter explores, ctrl+s saves, esc goes back; powers: x**2",
+                         classes="hint")
             for key, label, value in (
                 ("name", "name", "my_function"),
                 ("function", "f =", "x**2 + sin(y)**2"),
@@ -82,26 +102,36 @@ class NewScenarioScreen(Screen):
             for key, label, value in (("lr", "lr", "0.1"), ("target", "target", "0"),
                                       ("tolerance", "tolerance", "1e-6"),
                                       ("max_iterations", "max iter.", "200"),
-                                      ("path", "save as", "my_function.toml")):
+                                      ("path", "save as", self._auto_path)):
                 yield Horizontal(Label(label, classes="form-label"),
                                  Input(value, id=f"new-{key}", compact=True), classes="form-row")
-            with Horizontal(id="new-buttons"):
-                yield Button("Explore", id="new-explore", variant="primary")
-                yield Button("Save", id="new-save")
-                yield Button("Back", id="new-back")
             yield Static("", id="new-error", markup=False)
-        yield Footer()
+            with Horizontal(id="new-buttons"):
+                yield Button("Explore", id="new-explore", variant="primary", compact=True)
+                yield Button("Save", id="new-save", compact=True)
+                yield Button("Back", id="new-back", compact=True)
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.title = "new scenario"
-        self.query_one("#new-path", Input).value = served.default_target(self.app,
-                                                                          "my_function.toml")
         cfg = served.config(self.app)
         if served.is_served(self.app) and (cfg is None or cfg.save_dir is None):
             self.query_one("#new-save", Button).label = "Download"
+        self.query_one("#new-function", Input).focus()
 
     def _value(self, key: str) -> str:
         return self.query_one(f"#new-{key}", Input).value.strip()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """"save as" follows the name until a path is typed there."""
+        path = self.query_one("#new-path", Input)
+        if event.input.id == "new-name" and path.value == self._auto_path:
+            self._auto_path = self._path_for(event.value.strip())
+            path.value = self._auto_path
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_explore()
 
     def toml(self) -> str:
         """The scenario file of the form, or a GdlabError naming the bad field."""
@@ -119,13 +149,16 @@ class NewScenarioScreen(Screen):
                              str(self.query_one("#new-optimizer", Select).value))
 
     def _error(self, text: str) -> None:
-        self.query_one("#new-error", Static).update(text)
+        error = self.query_one("#new-error", Static)
+        error.update(text)
+        if text:
+            self.call_after_refresh(error.scroll_visible, animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "new-explore":
             self.action_explore()
         elif event.button.id == "new-save":
-            self.action_save()
+            self.run_worker(self.action_save(), exclusive=True, group="new-save")
         else:
             self.action_back()
 
@@ -138,17 +171,20 @@ class NewScenarioScreen(Screen):
             return
         self.app.open_text(text)
 
-    def action_save(self) -> None:
-        """Write the form's scenario file (atomically); served, into --save-dir or as a
-        download (tui/served.py)."""
+    async def action_save(self) -> None:
+        """Write the form's scenario file (atomically; the picker lists it from now on); served,
+        into --save-dir or as a download (tui/served.py)."""
         try:
             text = self.toml()
-            message, _ = served.save_scenario(self.app, self._value("path"), text)
+            message, path = served.save_scenario(self.app, self._value("path"), text)
         except (GdlabError, OSError) as exc:
             self._error(str(exc))
             return
         self._error("")
-        self.notify(message)
+        remember = getattr(self.app, "remember", None)
+        if path is not None and remember is not None:
+            await remember(path)
+        self.notify(f"{message}; the picker (o) lists it" if path is not None else message)
 
     def action_back(self) -> None:
         """Back to the previous screen."""

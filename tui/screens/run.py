@@ -1,102 +1,90 @@
 """The run view: iteration table, graph, explain, plots, parameters and settings of one scenario.
 
-Iterations run in a thread worker that steps the session's Run, commits the records to the
-session and nudges the screen with a message; the screen shows the session's new records and
-redraws its charts at most five times a second. ``batch_hook``, if set, sees every batch the
-worker commits (outside the session's lock): a watcher of the live record stream can hold the
-run there, as the tests do to keep a long run from ending while they press keys.
+Iterations run in a thread worker (``run_worker``) that steps the session's Run, commits the
+records to the session and nudges the screen with a message; the screen shows the session's new
+records and redraws its charts at most five times a second. The table's keys are in
+``run_table``. The worker's ``batch_hook`` lets a watcher of the live record stream hold
+the run (the tests do).
 """
 
 from __future__ import annotations
 
-import math
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
-from textual.worker import Worker, get_current_worker
+from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.worker import Worker
 
 from engine.errors import GdlabError, describe
-from engine.landscape import compute_landscape, landscape_params
-from engine.records import IterationRecord
+from engine.landscape import compute_landscape, grid_bounds, landscape_params
 
 from .. import report
+from ..plots import MAX_POINTS as CHART_POINTS  # states a chart samples, however long
 from ..plots import fit_landscape
-from ..session import HYPER_KEYS, INT_SETTINGS, Session
+from ..session import Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
+from ..widgets.footer import FitFooter
 from ..widgets.graph_view import GraphPanel, walk_lines
-from ..widgets.iter_table import RUNNING_ROWS, IterationTable
+from ..widgets.iter_table import IterationTable
 from ..widgets.params import ParamsPanel
 from ..widgets.probe import Probe, explain_gradient, explain_target
 from ..widgets.settings import SettingsPanel
-from .goto import GotoScreen
-
-SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
-REDRAW_SECONDS = 0.2  # charts, graph and explain redraw at most 5 times a second
-STEP_CHUNK = 256  # states a fast run takes between looks at the clock
-CHART_POINTS = 2000  # states a chart samples from the trace, however long
-BATCH_SECONDS = 0.02  # a fast run steps this long, commits, posts one message...
-YIELD_SECONDS = 0.01  # ...and sleeps this long so that keys and redraws are answered
+from .run_edits import Edits
+from .run_table import TableKeys
+from .run_worker import REDRAW_SECONDS, SPEEDS, Iterating, speed_text
 
 
-def speed_text(speed: int) -> str:
-    """A playback speed as a person reads it."""
-    return "max speed" if speed == 0 else f"{speed}/s"
-
-
-class RunScreen(Screen):
+class RunScreen(Iterating, TableKeys, Edits, Screen):
     """One scenario being stepped, run and explained."""
+
+    HELP_TITLE = "run view"
+    HELP_ORDER = 10
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
 
+    TABS = Binding.Group("Tabs", compact=True)
+    SPEED = Binding.Group("Speed", compact=True)
+    SIDEWAYS = Binding.Group("Columns", compact=True)
+
+    # most important first: the footer shows as many as fit, ? help and the palette show all
     BINDINGS = [
         Binding("s", "step", "Step"),
         Binding("space", "toggle_run", "Run/pause"),
         Binding("enter", "run_to_end", "To stop"),
-        Binding("plus", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("r", "reset", "Reset"),
-        Binding("b", "walk", "Backward"),
-        Binding("l", "toggle_log", "Log/lin"),
-        Binding("left_square_bracket", "older", "Older rows", key_display="[", show=False),
-        Binding("right_square_bracket", "newer", "Newer rows", key_display="]", show=False),
-        Binding("f", "follow", "Follow the newest row", show=False),
-        Binding("g", "goto", "Go to iteration", show=False),
-        Binding("d", "diagram", "Graph: diagram/tree", show=False),
-        Binding("c", "compare", "Compare"),
-        Binding("o", "open", "Open"),
-        Binding("e", "export", "Export"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
-        Binding("escape", "blur", "Unfocus", show=False),
+        Binding("1", "tab('tab-explain')", "Explain tab", group=TABS),
+        Binding("2", "tab('tab-graph')", "Graph tab", group=TABS),
+        Binding("3", "tab('tab-plots')", "Plots tab", group=TABS),
+        Binding("4", "tab('tab-params')", "Params tab", group=TABS),
+        Binding("5", "tab('tab-settings')", "Settings tab", group=TABS),
+        Binding("c", "compare", "Compare"),
+        Binding("e", "export", "Export"),
+        Binding("o", "open", "Open"),
+        Binding("w", "sweep", "Sweep"),
+        Binding("r", "reset", "Reset"),
+        Binding("b", "walk", "Backward"),
+        Binding("g", "goto", "Go to iteration"),
+        Binding("t", "columns", "Table columns"),
+        Binding("less_than_sign", "columns_left", "Columns left", key_display="<", group=SIDEWAYS),
+        Binding("greater_than_sign", "columns_right", "Columns right", key_display=">",
+                group=SIDEWAYS),
+        Binding("left_square_bracket", "older", "Older rows", key_display="["),
+        Binding("right_square_bracket", "newer", "Newer rows", key_display="]"),
+        Binding("f", "follow", "Follow the newest row"),
+        Binding("l", "toggle_log", "Log/lin"),
+        Binding("d", "diagram", "Graph: diagram/tree"),
+        Binding("plus", "faster", "Faster", key_display="+", group=SPEED),
+        Binding("minus", "slower", "Slower", key_display="-", group=SPEED),
+        Binding("escape", "blur", "Leave the field"),
     ]
 
     AUTO_FOCUS = None
-
-    class Stepped(Message):
-        """The worker committed new records to the session."""
-
-        def __init__(self, generation: int) -> None:
-            super().__init__()
-            self.generation = generation
-
-    class Finished(Message):
-        """The worker stopped (run ended, paused, or failed with ``error``)."""
-
-        def __init__(self, halt: threading.Event, error: str = "") -> None:
-            super().__init__()
-            self.halt = halt
-            self.error = error
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -112,9 +100,12 @@ class RunScreen(Screen):
         self._walk: int | None = None  # edges of the walk-through shown so far
         self._probe: Probe | None = None
         self._traj: list[str] = []  # the scalar trained parameters (the trajectory chart)
+        #: the landscape's two parameters, and the extent of their path so far (lo, hi)
+        self._land: list[str] | None = None
+        self._extent: tuple[np.ndarray, np.ndarray] | None = None
         self.frames = 0  # chart redraws (bench_app.py reads it)
         #: called by the worker with each batch it committed, before it steps again
-        self.batch_hook: Callable[[list[IterationRecord]], None] | None = None
+        self.batch_hook = None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -127,21 +118,33 @@ class RunScreen(Screen):
                 yield Static("", id="table-note", markup=False)
                 yield ExplainPanel(id="explain-side", classes="explain")
             with TabbedContent(id="tabs", initial="tab-explain"):
-                with TabPane("Explain", id="tab-explain"):
+                with TabPane("1 Explain", id="tab-explain"):
                     yield ExplainPanel(id="explain-tab", classes="explain")
-                with TabPane("Graph", id="tab-graph"):
+                with TabPane("2 Graph", id="tab-graph"):
                     yield GraphPanel(id="graph")
-                with TabPane("Plots", id="tab-plots"):
+                with TabPane("3 Plots", id="tab-plots"):
                     with Horizontal(id="charts"):
                         with Horizontal(id="charts-lines"):
                             yield ErrorChart(id="chart-error")
                             yield TrajectoryChart(id="chart-params")
                         yield LandscapeChart(id="chart-landscape")
-                with TabPane("Params", id="tab-params"):
+                with TabPane("4 Params", id="tab-params"):
                     yield ParamsPanel(id="params")
-                with TabPane("Settings", id="tab-settings"):
+                with TabPane("5 Settings", id="tab-settings"):
                     yield SettingsPanel(id="settings")
-        yield Footer()
+        yield FitFooter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc (leave the field) is offered only while a field has the keys."""
+        if action == "blur":
+            return self.app.focused is not None
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
 
     async def on_mount(self) -> None:
         await self.resync()
@@ -183,15 +186,19 @@ class RunScreen(Screen):
         sc, run = s.scenario, s.run
         assert sc is not None and run is not None
         self._generation = s.generation
-        self.title = sc.title
-        self.sub_title = sc.name + (f" [{s.variant}]" if s.variant else "")
+        self.title = s.title()
+        edits = s.edits()
+        self.sub_title = sc.name + (f" [{s.variant}]" if s.variant else "") + \
+            (f" · edited: {', '.join(edits)}" if edits else "")
         cfg = run.cfg
         self._probe = Probe(s.effective(), cfg)
         table = self.query_one(IterationTable)
-        table.set_columns(report.columns(report.Outcome(s.variant, cfg, list(run.graph.params),
-                                                       [], None)))
+        table.set_columns(report.value_columns(report.Outcome(s.variant, cfg,
+                                                             list(run.graph.params), [], None)))
         self._shown = 0
         self._traj = [p for p in cfg.train if np.ndim(run.start[p]) == 0]
+        self._land = landscape_params(self._probe.graph, cfg)
+        self._extent = None
         self._walk = None
         await self.query_one(ParamsPanel).load(dict(sc.params), cfg.train)
         await self.query_one(SettingsPanel).load(cfg)
@@ -199,12 +206,22 @@ class RunScreen(Screen):
         self.redraw()
 
     def show_new(self) -> None:
-        """Note the session's new records: the charts sample the trace and the table catches up
-        in redraw."""
+        """Note the session's new records: the charts sample the trace, the landscape's frame
+        takes in the new part of the path, and the table catches up in redraw."""
         s = self.session
-        if s.generation != self._generation or len(s.records) == self._shown:
+        n = len(s.records)
+        if s.generation != self._generation or n == self._shown:
             return
-        self._shown = len(s.records)
+        if self._land is not None:
+            xy = np.column_stack([s.records.column(f"param:{p}", self._shown, n)
+                                  for p in self._land])
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if len(xy):
+                lo, hi = xy.min(axis=0), xy.max(axis=0)
+                if self._extent is not None:
+                    lo, hi = np.minimum(lo, self._extent[0]), np.maximum(hi, self._extent[1])
+                self._extent = (lo, hi)
+        self._shown = n
         self._walk = None
         self._dirty = True
 
@@ -227,17 +244,6 @@ class RunScreen(Screen):
             out[name] = ys.tolist()
         return xs, out
 
-    def _sync_table(self) -> None:
-        s = self.session
-        if s.generation != self._generation:
-            return
-        table = self.query_one(IterationTable)
-        if self.running:
-            table.sync(s.records, RUNNING_ROWS)
-        else:
-            table.sync(s.records)
-            table.fill(s.records)
-
     def _tick(self) -> None:
         if self._dirty:
             self.redraw()
@@ -250,7 +256,6 @@ class RunScreen(Screen):
         if run is None or self._probe is None:
             return
         self._sync_table()
-        table = self.query_one(IterationTable)
         rec = s.records[-1] if s.records and s.generation == self._generation else None
         state = "running " + speed_text(SPEEDS[self.speed_index]) if self.running else \
             f"paused, speed {speed_text(SPEEDS[self.speed_index])}"
@@ -260,17 +265,10 @@ class RunScreen(Screen):
         cfg = run.cfg
         rule = (f"target rule: {cfg.output} -> {cfg.target:g}, {cfg.factor} factor"
                 if cfg.rule == "target" else f"gradient rule: {cfg.optimizer}, lr {cfg.lr:g}")
-        self.query_one("#status", Static).update(
-            f"{state}  |  {len(s.records)} records  |  {rule}")
-        note = ""
         n = len(s.records)
-        if table.page is not None:
-            note = f"{table.position(n)}  ([ older, ] newer, g: go to, f: follow the newest)"
-        elif n > table.row_count:
-            note = f"{table.position(n)}  ([ older rows, g: go to an iteration, e: export all)"
-        elif not s.records:
-            note = "s: one step   space: run/pause   enter: run to the stop   ?: help"
-        self.query_one("#table-note", Static).update(note)
+        self.query_one("#status", Static).update(
+            f"{state}  |  {n:,} record{'' if n == 1 else 's'}  |  {rule}")
+        self.query_one("#table-note", Static).update(self._table_note())
         params = rec.params if rec else dict(run.start)
         point = self._probe.at(params)
         if rec is None:
@@ -307,96 +305,30 @@ class RunScreen(Screen):
                                         "|delta|" if cfg.rule == "target" else "loss")
         self.query_one(TrajectoryChart).show({p: (xs, ys[f"param:{p}"]) for p in self._traj})
         chart = self.query_one(LandscapeChart)
-        names = landscape_params(self._probe.graph, cfg) if self._probe else None
+        names = self._land
         if names is None or not self._traj or chart.size.width < 10:
             chart.display = names is not None
             chart.show(None, {})
         else:
             chart.display = True
-            _, xy = self._series([f"param:{names[0]}", f"param:{names[1]}"], last=2000)
+            # the whole path from the start, framed as `gdlab run --plot` frames it (its
+            # extent, kept as it grows); drawn from at most CHART_POINTS of its states (the
+            # first and the last among them)
+            _, xy = self._series([f"param:{names[0]}", f"param:{names[1]}"])
             path = list(zip(xy[f"param:{names[0]}"], xy[f"param:{names[1]}"], strict=True)) or \
                 [(float(run.start[names[0]]), float(run.start[names[1]]))]
+            bounds = grid_bounds(path if self._extent is None else
+                                 [tuple(self._extent[0]), tuple(self._extent[1])])
             try:
                 land = fit_landscape(
-                    lambda nx, ny: compute_landscape(self._probe.graph, cfg, path, nx=nx, ny=ny),
+                    lambda nx, ny: compute_landscape(self._probe.graph, cfg, path, nx=nx, ny=ny,
+                                                     bounds=bounds),
                     chart.size.width, chart.size.height)
             except (GdlabError, ValueError, ArithmeticError) as exc:
                 chart.show(None, {}, f"no landscape: {exc}")
             else:
                 chart.show(land, {label: path})
         self.frames += 1
-
-    # --- worker -------------------------------------------------------------------------
-
-    def start_run(self, to_end: bool) -> None:
-        """Start iterating in a thread worker (continuous playback, or to the stop condition)."""
-        run = self.session.run
-        if run is None or run.stopped:
-            self.notify("the run has stopped: r resets it", severity="warning")
-            return
-        self.pause()
-        self._halt = threading.Event()
-        self.running = True
-        self._worker = self._iterate(self.session.generation, to_end, self._halt)
-        self._dirty = True
-
-    def pause(self) -> None:
-        """Stop the worker and wait until it is between steps."""
-        self._halt.set()
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-        with self.session.lock:
-            pass
-        self.running = False
-        self.show_new()
-        self.redraw()
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def _iterate(self, generation: int, to_end: bool, halt: threading.Event) -> None:
-        worker = get_current_worker()
-        s = self.session
-        error = ""
-        while not worker.is_cancelled and not halt.is_set():
-            speed = SPEEDS[self.speed_index]
-            fast = to_end or speed == 0
-            deadline = time.monotonic() + BATCH_SECONDS
-            with s.lock:
-                run = s.run
-                # halt is checked under the lock: once pause() has held the lock, no batch
-                # is committed any more
-                if halt.is_set() or s.generation != generation or run is None or run.stopped:
-                    break
-                before = len(run.trace)
-                try:
-                    while True:  # a fast run takes states a chunk at a time (Run.advance)
-                        run.advance(STEP_CHUNK if fast else 1)
-                        if run.stopped or not fast or time.monotonic() > deadline:
-                            break
-                except Exception as exc:  # reported by Finished, not lost
-                    error = describe(exc)
-                after = len(run.trace)
-                s.commit(after - before)
-                stopped = run.stopped
-            self.post_message(self.Stepped(generation))
-            if self.batch_hook is not None:
-                self.batch_hook(run.trace[before:after])  # records made for the hook only
-            if stopped or error:
-                break
-            # between batches the worker sleeps a moment, so the app's thread gets the GIL
-            halt.wait(1.0 / speed if not fast else YIELD_SECONDS)
-        self.post_message(self.Finished(halt, error))
-
-    def on_run_screen_stepped(self, message: Stepped) -> None:
-        self.show_new()
-
-    def on_run_screen_finished(self, message: Finished) -> None:
-        if message.halt is self._halt:
-            self.running = False
-        self.show_new()
-        self.redraw()
-        if message.error:
-            self.notify(message.error, severity="error")
 
     # --- actions ------------------------------------------------------------------------
 
@@ -413,27 +345,6 @@ class RunScreen(Screen):
             self.notify(describe(exc), severity="error")
         self.show_new()
         self.redraw()
-
-    def action_toggle_run(self) -> None:
-        """Run continuously at the playback speed, or pause."""
-        if self.running:
-            self.pause()
-        else:
-            self.start_run(to_end=False)
-
-    def action_run_to_end(self) -> None:
-        """Run as fast as possible to the stop condition."""
-        self.start_run(to_end=True)
-
-    def action_faster(self) -> None:
-        """More iterations per second."""
-        self.speed_index = min(len(SPEEDS) - 1, self.speed_index + 1)
-        self._dirty = True
-
-    def action_slower(self) -> None:
-        """Fewer iterations per second."""
-        self.speed_index = max(0, self.speed_index - 1)
-        self._dirty = True
 
     async def action_reset(self) -> None:
         """Back to the starting values."""
@@ -468,50 +379,28 @@ class RunScreen(Screen):
         self.query_one(TabbedContent).active = "tab-plots"
         self.redraw()
 
-    def action_older(self) -> None:
-        """Page the iteration table back one window of rows."""
-        if self.session.generation != self._generation:
+    def action_tab(self, pane: str) -> None:
+        """Open the tab (in Params and Settings its first field takes what is typed next)."""
+        self.query_one(TabbedContent).active = pane
+        self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        if pane not in ("tab-params", "tab-settings"):
+            self.set_focus(None)  # keys act on the run
             return
-        if not self.query_one(IterationTable).older(self.session.records):
-            self.notify("the first row is in view")
-        self.redraw()
-
-    def action_newer(self) -> None:
-        """Page the iteration table forward one window (the last one follows the newest row)."""
-        if self.session.generation != self._generation:
-            return
-        if not self.query_one(IterationTable).newer(self.session.records):
-            self.notify("already following the newest row")
-        self.redraw()
-
-    def action_follow(self) -> None:
-        """Jump back to following the newest row."""
-        table = self.query_one(IterationTable)
-        if table.page is not None and self.session.generation == self._generation:
-            table.follow(self.session.records)
-        self.redraw()
-
-    def action_goto(self) -> None:
-        """Ask for an iteration and show it in the table (the run pauses)."""
-        records = self.session.records
-        if not records:
-            self.notify("no iterations yet: press s to take one")
-            return
-        self.pause()
-        generation = self.session.generation
-
-        def show(i: int | None) -> None:
-            if i is None or self.session.generation != generation:
-                return
-            self.query_one(IterationTable).goto(self.session.records, i)
-            self.redraw()
-
-        self.app.push_screen(GotoScreen(len(records) - 1), show)
+        box = self.query_one(f"#{pane}")
+        fields = [w for w in (*box.query("Input"), *box.query("Select, Checkbox")) if w.focusable]
+        self.set_focus(fields[0] if fields else None)
 
     def action_compare(self) -> None:
         """Open the compare view of the scenario's variants."""
         self.pause()
         self.app.action_compare()
+
+    def action_sweep(self) -> None:
+        """Open the sweep screen on this scenario (with the settings edited here)."""
+        self.pause()
+        self.app.action_sweep()
 
     def action_open(self) -> None:
         """Open the scenario picker."""
@@ -535,61 +424,3 @@ class RunScreen(Screen):
         """Quit the app."""
         self.pause()
         self.app.exit()
-
-    # --- edits --------------------------------------------------------------------------
-
-    async def _edit(self, change: Any, *args: Any) -> None:
-        self.pause()
-        try:
-            change(*args)
-        except Exception as exc:  # a refused edit leaves the run as it was
-            self.notify(describe(exc), severity="error", timeout=8)
-        await self.resync()
-
-    @on(ParamsPanel.StartChanged)
-    async def _start_changed(self, event: ParamsPanel.StartChanged) -> None:
-        try:
-            value = float(event.text)
-        except ValueError:
-            self.notify(f"{event.name}: '{event.text}' is not a number", severity="error")
-            return
-        if not math.isfinite(value):
-            self.notify(f"{event.name}: expected a finite number", severity="error")
-            return
-        await self._edit(self.session.set_param, event.name, value)
-
-    @on(ParamsPanel.TrainChanged)
-    async def _train_changed(self, event: ParamsPanel.TrainChanged) -> None:
-        if self.session.run is None or (event.name in self.session.run.cfg.train) == event.on:
-            return
-        await self._edit(self.session.set_train, event.name, event.on)
-
-    @on(SettingsPanel.Changed)
-    async def _setting_changed(self, event: SettingsPanel.Changed) -> None:
-        value = parse_setting(event.key, event.value)
-        if isinstance(value, GdlabError):
-            self.notify(str(value), severity="error")
-            return
-        await self._edit(self.session.set, event.key, value)
-
-
-def parse_setting(key: str, text: Any) -> Any:
-    """A setting typed in the panel as the value its [run] key takes (or a GdlabError)."""
-    if not isinstance(text, str) or key in ("factor", "optimizer", "schedule"):
-        return text
-    text = text.strip()
-    if text == "" and key in ("tolerance", "batch_size", *HYPER_KEYS):
-        return None  # no tolerance, full batch, or the optimizer's default
-    try:
-        if key in INT_SETTINGS:
-            return int(text)
-        if key == "betas":
-            betas = [float(b) for b in text.strip("[]() ").split(",")]
-            if len(betas) != 2:
-                raise ValueError(text)
-            return betas
-        return float(text)
-    except ValueError:
-        kind = ("an integer" if key in INT_SETTINGS else
-                "two numbers, e.g. 0.9, 0.999" if key == "betas" else "a number")
-        return GdlabError(f"{key}: expected {kind}, got '{text}'")

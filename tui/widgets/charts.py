@@ -13,13 +13,21 @@ from .. import plots
 class ErrorChart(PlotextPlot):
     """|delta| or loss per iteration, one line per series; log10 or linear axis."""
 
+    _shown: tuple[plots.Series, bool, str] | None = None
+
+    def on_resize(self) -> None:
+        """The legend's room depends on the width: draw again at the new size."""
+        if self._shown is not None:
+            self.show(*self._shown)
+
     def show(self, series: plots.Series, log: bool, ylabel: str) -> None:
         """Clear and draw the series again."""
+        self._shown = (series, log, ylabel)
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         if any(len(xs) for xs, _ in series.values()):
-            plots.draw_error(plt, series, log=log, ylabel=ylabel)
+            plots.draw_error(plt, series, log=log, ylabel=ylabel, width=self.size.width)
         else:
             plt.title(f"{ylabel} per iteration (no steps yet)")
         self.refresh()
@@ -28,13 +36,21 @@ class ErrorChart(PlotextPlot):
 class TrajectoryChart(PlotextPlot):
     """Each trained parameter's value per iteration."""
 
+    _shown: plots.Series | None = None
+
+    def on_resize(self) -> None:
+        """The legend's room depends on the width: draw again at the new size."""
+        if self._shown is not None:
+            self.show(self._shown)
+
     def show(self, series: plots.Series) -> None:
         """Clear and draw the trajectories again."""
+        self._shown = series
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         if any(len(xs) for xs, _ in series.values()):
-            plots.draw_trajectories(plt, series)
+            plots.draw_trajectories(plt, series, width=self.size.width)
         else:
             plt.title("parameters (no steps yet)")
         self.refresh()

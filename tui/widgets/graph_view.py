@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from engine.graph import Graph
 
 from ..formatting import fmt
-from .probe import Point, edge_text
+from .probe import Point, edge_text, num
 
 MAX_LINES = 200
 MAX_DIAGRAM_NODES = 16  # larger graphs (or nodes with more inputs) are shown as the tree
@@ -33,7 +33,8 @@ class GraphPanel(Vertical):
         tree.show_root = True
         yield tree
         yield Static("", id="graph-diagram", markup=False)
-        yield Static("", id="walk", markup=False)
+        with VerticalScroll(id="walk-box"):
+            yield Static("", id="walk", markup=False)
 
     def use_diagram(self, on: bool) -> None:
         """Show the drawn diagram (True) or the tree (False)."""
@@ -106,17 +107,20 @@ class GraphPanel(Vertical):
     def show_walk(self, lines: list[str]) -> None:
         """The walk-through so far, one chain-rule term per line."""
         self.query_one("#walk", Static).update("\n".join(lines))
+        self.query_one("#walk-box").scroll_end(animate=False)  # the newest term in view
 
 
 def walk_lines(point: Point, output: str, upto: int) -> list[str]:
     """The first ``upto`` chain-rule terms, then the totals once the walk is complete."""
-    lines = ["backward walk-through (b: next edge)"]
-    lines += [edge_text(e, output) for e in point.edges[:upto]]
+    lines = [f"edge {min(upto, len(point.edges))} of {len(point.edges)} (b: next) · "
+             "∂: in one node's expression · d: through the graph"]
+    for e in point.edges[:upto]:
+        lines += edge_text(e, output, point)
     if upto >= len(point.edges):
         totals: dict[str, float] = {}
         for e in point.edges:
             totals[e.child] = e.total
-        lines.append("done: " + ", ".join(f"d{output}/d{k} = {fmt(v)}" for k, v in totals.items()))
+        lines.append("done: " + ", ".join(f"d{output}/d{k} = {num(v)}" for k, v in totals.items()))
     return lines
 
 

@@ -57,7 +57,11 @@ def confusion_table(matrix: np.ndarray | None, classes: int = 10) -> Table:
     return table
 
 
-LAYER_HEADER = ("layer", "W shape", "‖δˡ‖ BP1/2", "‖∂C/∂bˡ‖ BP3", "‖∂C/∂Wˡ‖ BP4", "‖Wˡ‖")
+LAYER_HEADER = ("layer", "W", "avg‖δˡ‖", "‖∂C/∂bˡ‖", "‖∂C/∂Wˡ‖", "‖Wˡ‖")
+# the two norms of delta differ on purpose: the first averages each example's norm, the
+# second (BP3) is the norm of delta averaged over the batch, which is never larger
+LAYER_CAPTION = ("avg‖δˡ‖: each example's ‖δˡ‖ (BP1, BP2), averaged; ‖∂C/∂bˡ‖ = ‖δˡ averaged‖ "
+                 "(BP3), never larger; ‖∂C/∂Wˡ‖: BP4")
 
 
 def layer_rows(stats: Sequence[dict[str, Any]]) -> list[list[str]]:
@@ -78,7 +82,8 @@ def layer_rows(stats: Sequence[dict[str, Any]]) -> list[list[str]]:
 def layer_table(stats: Sequence[dict[str, Any]]) -> Table:
     """The per-layer backpropagation numbers as a rich Table (empty rows before training)."""
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False,
-                  show_edge=False)
+                  show_edge=False, caption=LAYER_CAPTION, caption_style="dim",
+                  caption_justify="left")
     for i, h in enumerate(LAYER_HEADER):
         table.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
     for row in layer_rows(stats):

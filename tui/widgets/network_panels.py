@@ -8,27 +8,22 @@ neuron's map diverges from orange (its lowest activation) through a dark neutral
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
 from .. import heatmap
 from ..formatting import fmt
+from .cell_strips import array_segments, cell_style
 
 NEG: heatmap.RGB = heatmap.CLASS_RGB[0]  # a neuron's low activations: Playground's orange
 POS: heatmap.RGB = heatmap.CLASS_RGB[1]  # its high ones: blue
 MAX_WEIGHTS = 8  # a neuron's incoming weights printed one by one (more: their norm and extremes)
-
-
-@lru_cache(maxsize=65536)
-def cell_style(fg: heatmap.RGB, bg: heatmap.RGB) -> Style:
-    """The rich Style of a cell's colours (cached: parsing colours is slow, pairs repeat)."""
-    return Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg))
 
 
 def cells_text(rows: Sequence[Sequence[heatmap.Cell]]) -> list[Text]:
@@ -42,20 +37,26 @@ def cells_text(rows: Sequence[Sequence[heatmap.Cell]]) -> list[Text]:
     return lines
 
 
-def boundary_cells(surface: Any) -> list[list[heatmap.Cell]]:
-    """The decision surface (an ``engine.models.surface.Surface``) as rows of cells: regions in
-    their class's hue (brightness: sureness), training points filled, test points hollow, the
-    test points the network gets wrong as a red ✗."""
+def boundary_arrays(surface: Any) -> dict[str, np.ndarray]:
+    """The decision surface (an ``engine.models.surface.Surface``) as arrays of text cells
+    (``heatmap.half_block_arrays``): regions in their class's hue (brightness: sureness),
+    training points filled, test points hollow, the test points the network gets wrong as a
+    red ✗. Vectorised: the app paints it many times a second."""
     s = surface
     classes, sure = heatmap.classes_and_sureness(s.outputs, s.low, s.high, s.threshold)
-    rows = heatmap.half_blocks(heatmap.surface_colours(classes, sure), classes, sure)
+    a = heatmap.half_block_arrays(heatmap.surface_colours(classes, sure), classes, sure)
     x_range = (float(s.xs[0]), float(s.xs[-1]))
     y_range = (float(s.ys[0]), float(s.ys[-1]))
-    heatmap.place_points(rows, *s.train, x_range, y_range, train=True)
-    heatmap.place_points(rows, *s.test, x_range, y_range, train=False)
+    heatmap.place_point_arrays(a, *s.train, x_range, y_range, train=True)
+    heatmap.place_point_arrays(a, *s.test, x_range, y_range, train=False)
     if s.test_wrong is not None and s.test_wrong.any():
-        heatmap.mark_points(rows, s.test[0][s.test_wrong], x_range, y_range)
-    return rows
+        heatmap.mark_point_arrays(a, s.test[0][s.test_wrong], x_range, y_range)
+    return a
+
+
+def boundary_cells(surface: Any) -> list[list[heatmap.Cell]]:
+    """The decision surface as rows of cells (see ``boundary_arrays``)."""
+    return heatmap.cells_of(boundary_arrays(surface))
 
 
 def boundary_lines(surface: Any) -> list[Text]:
@@ -88,59 +89,81 @@ def _diverging(v: np.ndarray, low: float, high: float) -> np.ndarray:
     return out
 
 
-def neuron_cells(values: np.ndarray, low: float, high: float, w: int, h: int
-                 ) -> list[list[heatmap.Cell]]:
-    """One neuron's map (ny, nx) of activations, or its curve (n,), as h rows of w cells."""
+def neuron_arrays(values: np.ndarray, low: float, high: float, w: int, h: int
+                  ) -> dict[str, np.ndarray]:
+    """One neuron's map (ny, nx) of activations, or its curve (n,), as h rows of w cells held as
+    arrays ("chars", "fg", "bg": see ``heatmap.half_block_arrays``)."""
     if values.ndim == 1:  # along a line: a bar per column, as tall as the activation
-        xs = np.linspace(0, len(values) - 1, w).round().astype(int)
-        v = values[xs]
+        v = values[np.linspace(0, len(values) - 1, w).round().astype(int)]
         frac = np.clip(np.nan_to_num((v - low) / ((high - low) or 1.0)), 0.0, 1.0)
-        rows = []
-        for r in range(h):
-            level = (h - r - 0.5) / h
-            rows.append([heatmap.Cell("█" if f >= level else " ", heatmap.class_rgb(1),
-                                      heatmap.NEUTRAL) for f in frac])
-        return rows
+        level = (h - np.arange(h) - 0.5) / h  # the height each text row stands for
+        chars = np.where(frac[None, :] >= level[:, None], "█", " ")
+        return {"chars": chars,
+                "fg": np.broadcast_to(np.asarray(heatmap.class_rgb(1)), (h, w, 3)),
+                "bg": np.broadcast_to(np.asarray(heatmap.NEUTRAL), (h, w, 3))}
     ny, nx = values.shape
     xi = np.linspace(0, nx - 1, w).round().astype(int)
     yi = np.linspace(0, ny - 1, 2 * h).round().astype(int)
     rgb = _diverging(values[np.ix_(yi, xi)], low, high)
-    cells = np.zeros(rgb.shape[:2], np.intp)
-    return heatmap.half_blocks(rgb, cells, np.zeros(cells.shape))
+    none = np.zeros(rgb.shape[:2])
+    return heatmap.half_block_arrays(rgb, none.astype(np.intp), none)
+
+
+def neuron_cells(values: np.ndarray, low: float, high: float, w: int, h: int
+                 ) -> list[list[heatmap.Cell]]:
+    """One neuron's map as rows of cells (see ``neuron_arrays``)."""
+    a = neuron_arrays(values, low, high, w, h)
+    zeros = np.zeros(a["chars"].shape)
+    return heatmap.cells_of({**a, "klass": zeros.astype(np.intp), "sure": zeros})
+
+
+def neuron_strips(maps: Any, sizes: Sequence[int], layer: int, neuron: int, width: int,
+                  map_w: int = 10, map_h: int = 5) -> list[list[Segment]]:
+    """Every hidden layer's neurons (up to 8 each) side by side, a row of maps per layer, the
+    selected one framed by ▶ ◀, as lines of Segments; the maps shrink to fit ``width``
+    columns, and where even the smallest do not fit side by side they continue on the next row;
+    the sentences wrap at ``width``."""
+    bold, dim, chosen_style = Style(bold=True), Style(dim=True), Style.parse("bold yellow")
+    lines: list[list[Segment]] = []
+
+    def say(text: str, style: Style) -> None:
+        lines.extend([Segment(part, style)] for part in textwrap.wrap(text, max(10, width)))
+
+    for l, (values, (low, high)) in enumerate(zip(maps.layers, maps.ranges, strict=True),
+                                             start=1):
+        k = values.shape[0]
+        w = max(3, min(map_w, width // max(1, k) - 2))
+        h = max(2, min(map_h, (w + 1) // 2))
+        per_row = max(1, width // (w + 2))  # a map and its two markers
+        more = f" (first {k} of {sizes[l]})" if sizes[l] > k else ""
+        say(f"layer {l}: {sizes[l]} neurons{more}", bold)
+        maps_rows = [array_segments(neuron_arrays(values[j], low, high, w, h)) for j in range(k)]
+        for first in range(0, k, per_row):
+            shown = range(first, min(k, first + per_row))
+            for r in range(h):
+                line: list[Segment] = []
+                for j in shown:
+                    mark = l == layer and j == neuron and r == h // 2
+                    line.append(Segment("▶" if mark else " ", chosen_style))
+                    line += maps_rows[j][r]
+                    line.append(Segment("◀" if mark else " ", chosen_style))
+                lines.append(line)
+            lines.append([Segment(f" {f'{l}.{j + 1}':^{w}} ",
+                                  chosen_style if (l, j) == (layer, neuron) else dim)
+                          for j in shown])
+    if not maps.layers:
+        say("no hidden layer: the output is a function of the inputs", dim)
+    say(f"colour: {heatmap.CLASS_NAMES[0]} low → dark → {heatmap.CLASS_NAMES[1]} high "
+        "activation", dim)
+    return lines
 
 
 def neuron_lines(maps: Any, sizes: Sequence[int], layer: int, neuron: int, width: int,
                  map_w: int = 10, map_h: int = 5) -> list[Text]:
-    """Every hidden layer's neurons (up to 8 each) side by side, a row of maps per layer, the
-    selected one framed by ▶ ◀; the maps shrink to fit ``width`` columns."""
-    lines: list[Text] = []
-    for l, (values, (low, high)) in enumerate(zip(maps.layers, maps.ranges, strict=True),
-                                             start=1):
-        k = values.shape[0]
-        w = max(3, min(map_w, (width - 6) // max(1, k) - 2))
-        h = max(2, min(map_h, (w + 1) // 2))
-        more = f" (first {k} of {sizes[l]})" if sizes[l] > k else ""
-        lines.append(Text(f"layer {l}: {sizes[l]} neurons{more}", "bold"))
-        maps_rows = [neuron_cells(values[j], low, high, w, h) for j in range(k)]
-        for r in range(h):
-            t = Text(no_wrap=True, overflow="crop")
-            for j in range(k):
-                chosen = l == layer and j == neuron
-                t.append("▶" if chosen and r == h // 2 else " ", "bold yellow")
-                for c in maps_rows[j][r]:
-                    t.append(c.char, cell_style(c.fg, c.bg))
-                t.append("◀" if chosen and r == h // 2 else " ", "bold yellow")
-            lines.append(t)
-        labels = Text(no_wrap=True, overflow="crop")
-        for j in range(k):
-            labels.append(f" {f'{l}.{j + 1}':^{w}} ", "bold yellow" if (l, j) == (layer, neuron)
-                          else "dim")
-        lines.append(labels)
-    if not maps.layers:
-        lines.append(Text("no hidden layer: the output is a function of the inputs", "dim"))
-    lines.append(Text(f"colour: {heatmap.CLASS_NAMES[0]} low → dark → {heatmap.CLASS_NAMES[1]} "
-                      "high activation", "dim"))
-    return lines
+    """``neuron_strips`` as rich Text lines (for a Static, an export)."""
+    return [Text.assemble(*((seg.text, seg.style) for seg in line), no_wrap=True,
+                          overflow="crop")
+            for line in neuron_strips(maps, sizes, layer, neuron, width, map_w, map_h)]
 
 
 def incoming_text(incoming: tuple[np.ndarray, float] | None, layer: int, neuron: int,

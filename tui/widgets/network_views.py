@@ -18,10 +18,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..formatting import fmt
-from .mnist_panels import equations
+from ..formatting import fmt_sig
+from ..plots import draw_series
+from .mnist_panels import LAYER_CAPTION, equations
 from .network_panels import speed_lines
 
+SLOTS = {"batch": 0, "train": 1, "test": 2, "validation": 3}  # one style each, both charts
 MAX_LOSS_POINTS = 150  # the batch-loss curve averages batch losses into at most this many points
 
 
@@ -34,22 +36,21 @@ def loss_curve(points: list[tuple[float, float]], limit: int) -> tuple[list[floa
     return pts[:, 0].tolist(), pts[:, 1].tolist()
 
 
-def _sci(x: float) -> str:
-    return f"{x:.2e}" if math.isfinite(x) else fmt(x)
-
-
 def layers_renderable(f: Any, config: Any = None) -> RenderableType:
     """Which data, the layers table of the last mini-batch, the speeds per epoch and (given the
     model's ``config``) the four equations as this network's output, cost and activations make
     them, for a Frame ``f``."""
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
                   collapse_padding=True, title="last mini-batch", title_style="dim",
-                  title_justify="left")
-    for i, h in enumerate(("l", "W", "‖W‖", "‖δ‖", "‖∂C/∂b‖")):
+                  title_justify="left", caption=LAYER_CAPTION, caption_style="dim",
+                  caption_justify="left")
+    # the two norms of delta differ on purpose (the caption says over what each is taken)
+    for i, h in enumerate(("l", "W", "‖W‖", "avg‖δ‖", "‖∂C/∂b‖")):
         table.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
     for s in f.stats:
         table.add_row(str(s["layer"]), "×".join(str(d) for d in s["W_shape"]),
-                      fmt(s["W_norm"], 3), _sci(s["delta_norm"]), _sci(s["grad_b_norm"]))
+                      fmt_sig(s["W_norm"], 3), fmt_sig(s["delta_norm"], 3),
+                      fmt_sig(s["grad_b_norm"], 3))
     if not f.stats:
         for l in range(1, len(f.sizes)):
             table.add_row(str(l), f"{f.sizes[l]}×{f.sizes[l - 1]}", "", "", "")
@@ -62,28 +63,28 @@ def layers_renderable(f: Any, config: Any = None) -> RenderableType:
     return Group(*parts)
 
 
-def _series(plt: Any, xs: list[int], ys: list[float | None], label: str) -> bool:
-    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
-    if pts:
-        plt.plot([x for x, _ in pts], [y for _, y in pts], marker="braille", label=label)
-    return bool(pts)
+def _points(xs: list[int], ys: list[float | None]) -> list[tuple[float, float]]:
+    return [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
 
 
 def draw_curves(loss_plot: Any, acc_plot: Any, f: Any) -> None:
-    """Loss per epoch (train, test, validation) and accuracy per epoch (classification)."""
+    """Loss per epoch (train, test, validation) and accuracy per epoch (classification): each
+    series its colour and its marker (not told apart by colour alone), whole epochs on the axis."""
     xs = [r.epoch for r in f.epochs]
     plt = loss_plot.plt
     plt.clear_data()
+    plt.theme("clear")
     plt.title("loss per epoch")
     bx, by = loss_curve(f.batch_losses, MAX_LOSS_POINTS)
-    if bx:
-        plt.plot(bx, by, marker="braille", label="batch")
-    _series(plt, xs, [r.train_loss for r in f.epochs], "train")
-    _series(plt, xs, [r.test_loss for r in f.epochs], "test")
-    _series(plt, xs, [r.validation_loss for r in f.epochs], "validation")
+    series = {"batch": list(zip(bx, by, strict=True)),
+              "train": _points(xs, [r.train_loss for r in f.epochs]),
+              "test": _points(xs, [r.test_loss for r in f.epochs]),
+              "validation": _points(xs, [r.validation_loss for r in f.epochs])}
+    draw_series(plt, {k: v for k, v in series.items() if v}, loss_plot.size.width, SLOTS)
     loss_plot.refresh()
     plt = acc_plot.plt
     plt.clear_data()
+    plt.theme("clear")
     classification = bool(f.epochs) and f.epochs[0].train_accuracy is not None
     acc_plot.display = classification or not f.epochs
     plt.title("accuracy per epoch (%)")
@@ -91,9 +92,10 @@ def draw_curves(loss_plot: Any, acc_plot: Any, f: Any) -> None:
     def pct(x: float | None) -> float | None:
         return None if x is None else x * 100
 
-    _series(plt, xs, [pct(r.train_accuracy) for r in f.epochs], "train")
-    _series(plt, xs, [pct(r.test_accuracy) for r in f.epochs], "test")
-    _series(plt, xs, [pct(r.validation_accuracy) for r in f.epochs], "validation")
+    series = {"train": _points(xs, [pct(r.train_accuracy) for r in f.epochs]),
+              "test": _points(xs, [pct(r.test_accuracy) for r in f.epochs]),
+              "validation": _points(xs, [pct(r.validation_accuracy) for r in f.epochs])}
+    draw_series(plt, {k: v for k, v in series.items() if v}, acc_plot.size.width, SLOTS)
     acc_plot.refresh()
 
 

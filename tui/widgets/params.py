@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Static
 
 from ..formatting import fmt
+from .toggles import StateCheckbox
 
 
 class ParamsPanel(VerticalScroll):
@@ -37,7 +38,10 @@ class ParamsPanel(VerticalScroll):
         self._names: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Static("start values: type and press enter; tick to train", classes="hint")
+        yield Static("start values: type and press enter; space ticks a parameter to train it "
+                     "(▐X▌ trained, ▐ ▌ fixed)", classes="hint")
+
+    loads = 0  # how many times the rows were built (tests wait on it)
 
     async def load(self, start: dict[str, Any], train: tuple[str, ...]) -> None:
         """Rebuild the rows for these parameters."""
@@ -51,12 +55,13 @@ class ParamsPanel(VerticalScroll):
                 Label(p, classes="param-name"),
                 Input(fmt(v) if not scalar else repr(float(v)), id=f"start-{i}",
                       classes="param-start", disabled=not scalar, compact=True),
-                Checkbox("train", p in train, id=f"train-{i}", classes="param-train",
-                         compact=True),
+                StateCheckbox("trained" if p in train else "fixed", p in train,
+                              id=f"train-{i}", classes="param-train", compact=True),
                 Static("", id=f"now-{i}", classes="param-now"),
                 classes="param-row",
             ))
         await self.mount_all(rows)
+        self.loads += 1
 
     def show_current(self, params: dict[str, Any]) -> None:
         """Show the parameters' current values."""
@@ -73,5 +78,6 @@ class ParamsPanel(VerticalScroll):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         if event.checkbox.id and event.checkbox.id.startswith("train-"):
             event.stop()
+            event.checkbox.label = "trained" if event.value else "fixed"
             self.post_message(self.TrainChanged(self._names[int(event.checkbox.id[6:])],
                                                 event.value))

@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from engine.errors import GdlabError
+from engine.expr import Expr
 from engine.gradcheck import central_difference
 from engine.graph import Edge, Graph
 from engine.kinds.graph import GraphScenario
 from engine.optim import Optimizer
 from engine.records import IterationRecord, StepDetail
 from engine.run import RunConfig
-from engine.symbolic import to_text, total_derivative
+from engine.symbolic import derivative, to_text, total_derivative
 
 from ..formatting import fmt
 
@@ -36,6 +37,9 @@ class Point:
     fd: dict[str, float]
     error: str = ""
     formulas: dict[str, tuple[str, str]] = field(default_factory=dict)  # p -> (text, numbers)
+    # (node, input) -> the local partial d node / d input of the node's own expression:
+    # (formula, formula with numbers), e.g. ("y", "9") for dz/dx of z = x * y
+    partials: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
 
 class Probe:
@@ -47,6 +51,8 @@ class Probe:
         # d output / d p as a formula in the named nodes (None where there is none)
         self.formulas = {p: total_derivative(self.graph, cfg.output, p)
                          for p in self.graph.params if np.ndim(self.graph.value(p)) == 0}
+        trees = self.graph.trees
+        self.partials = {(n, r): derivative(trees[n], r) for n in trees for r in trees[n].names()}
 
     def at(self, params: dict[str, Any]) -> Point:
         """Evaluate the graph at ``params`` (a record's parameters)."""
@@ -66,14 +72,23 @@ class Probe:
             if np.ndim(v) != 0:
                 continue
             fd[p] = central_difference(g, out, p)
-        formulas = {}
-        for p, e in self.formulas.items():
-            if e is not None and e.kind != "const":
-                try:
-                    formulas[p] = (to_text(e), to_text(e, values, num))
-                except (KeyError, TypeError, ValueError):
-                    pass
-        return Point(values, grads, edges, fd, formulas=formulas)
+        formulas = _texts(self.formulas, values, skip_constants=True)
+        partials = _texts(self.partials, values, skip_constants=False)
+        return Point(values, grads, edges, fd, formulas=formulas, partials=partials)
+
+
+def _texts(exprs: dict[Any, Expr | None], values: dict[str, Any], skip_constants: bool
+           ) -> dict[Any, tuple[str, str]]:
+    """Each formula as text, and with the values substituted (where both can be written)."""
+    out = {}
+    for k, e in exprs.items():
+        if e is None or (skip_constants and e.kind == "const"):
+            continue
+        try:
+            out[k] = (to_text(e), to_text(e, values, num))
+        except (KeyError, TypeError, ValueError):
+            pass
+    return out
 
 
 def opnd(x: Any) -> str:
@@ -82,10 +97,35 @@ def opnd(x: Any) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def edge_text(e: Edge, out: str) -> str:
-    """One chain-rule term as a tutorial writes it: ``dz/db += dz/dx * dx/db = 9 * 3 = 27``."""
-    return (f"d{out}/d{e.child} += d{out}/d{e.parent} * d{e.parent}/d{e.child} = "
-            f"{num(e.upstream)} * {num(e.local)} = {num(e.term)}")
+def partial_text(parent: str, child: str, local: Any, point: Point | None = None) -> str:
+    """The local partial of one node's own expression: ``∂z/∂x = y = 9`` (or ``∂x/∂b = 3``)."""
+    text = f"∂{parent}/∂{child}"
+    formula = point.partials.get((parent, child)) if point is not None else None
+    if formula is not None and formula[0] != num(local):
+        text += f" = {formula[0]}"
+    return f"{text} = {num(local)}"
+
+
+def edge_text(e: Edge, out: str, point: Point | None = None) -> list[str]:
+    """One chain-rule term as a tutorial writes it: the local partial, then what it adds.
+
+    ``∂x/∂b = 3`` / ``dz/db += dz/dx · ∂x/∂b = 9 · 3 = 27``: ∂ is the partial of one node's
+    own expression, d the derivative through the whole graph. From the output itself
+    (dz/dz = 1): ``dz/dx += ∂z/∂x = 9``.
+    """
+    lines = [partial_text(e.parent, e.child, e.local, point)]
+    if e.parent == out:
+        add = f"  d{out}/d{e.child} += ∂{out}/∂{e.child} = {num(e.term)}"
+    else:
+        add = (f"  d{out}/d{e.child} += d{out}/d{e.parent} · ∂{e.parent}/∂{e.child} = "
+               f"{num(e.upstream)} · {num(e.local)} = {num(e.term)}")
+    if not _same(e.total, e.term):
+        add += f"   (so far d{out}/d{e.child} = {num(e.total)})"
+    return [*lines, add]
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(np.all(np.asarray(a) == np.asarray(b)))
 
 
 def num(x: Any) -> str:
@@ -119,8 +159,8 @@ def explain_target(rec: IterationRecord, cfg: RunConfig, point: Point | None, fi
                 lines.append(f"  = {text} = {nums}")
             terms = [e for e in point.edges if e.child == p]
             if len(terms) > 1:
-                sym = " + ".join(f"d{out}/d{e.parent}*d{e.parent}/d{p}" for e in terms)
-                nums = " + ".join(f"{num(e.upstream)}*{num(e.local)}" for e in terms)
+                sym = " + ".join(f"d{out}/d{e.parent}·∂{e.parent}/∂{p}" for e in terms)
+                nums = " + ".join(f"{num(e.upstream)}·{num(e.local)}" for e in terms)
                 lines.append(f"  = {sym} = {nums}")
             if p in point.fd:
                 lines.append(f"  check: (f({p}+h) - f({p}-h)) / 2h = {point.fd[p]:.12g}")
@@ -144,7 +184,7 @@ def explain_gradient(rec: IterationRecord, cfg: RunConfig, optimizer: Optimizer,
     """
     out = cfg.output
     lines = [f"iteration {rec.iteration}" + (f"  (epoch {rec.epoch})" if cfg.batch_size else ""),
-             f"loss {out} = {num(rec.output)}"]
+             f"{'loss' if out == 'loss' else f'loss {out}'} = {num(rec.output)}"]
     if rec.grads is None:
         return lines + ["the run stopped here (no step)"]
     if detail is not None and detail.iteration != rec.iteration:

@@ -10,8 +10,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
+from engine.errors import GdlabError
 from engine.optim import HYPERPARAMETERS, OPTIMIZERS, SCHEDULES
 from engine.run import RunConfig
+
+from ..session import HYPER_KEYS, INT_SETTINGS
 
 BOOL_KEYS = ("nesterov", "centered")
 
@@ -43,6 +46,8 @@ class SettingsPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("type a value and press enter (empty: the default); the next step uses it",
                      classes="hint")
+
+    loads = 0  # how many times the fields were built (tests wait on it)
 
     async def load(self, cfg: RunConfig) -> None:
         """Rebuild the fields for ``cfg``'s rule (and optimizer)."""
@@ -84,6 +89,7 @@ class SettingsPanel(VerticalScroll):
             field("tolerance", cfg.tolerance, "none")
         field("max_iterations", cfg.max_iterations)
         await self.mount_all(rows)
+        self.loads += 1
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id and event.input.id.startswith("set-"):
@@ -96,3 +102,25 @@ class SettingsPanel(VerticalScroll):
             key = event.select.id[4:]
             if self._choices.get(key) != event.value:
                 self.post_message(self.Changed(key, event.value))
+
+
+def parse_setting(key: str, text: Any) -> Any:
+    """A setting typed in the panel as the value its [run] key takes (or a GdlabError)."""
+    if not isinstance(text, str) or key in ("factor", "optimizer", "schedule"):
+        return text
+    text = text.strip()
+    if text == "" and key in ("tolerance", "batch_size", *HYPER_KEYS):
+        return None  # no tolerance, full batch, or the optimizer's default
+    try:
+        if key in INT_SETTINGS:
+            return int(text)
+        if key == "betas":
+            betas = [float(b) for b in text.strip("[]() ").split(",")]
+            if len(betas) != 2:
+                raise ValueError(text)
+            return betas
+        return float(text)
+    except ValueError:
+        kind = ("an integer" if key in INT_SETTINGS else
+                "two numbers, e.g. 0.9, 0.999" if key == "betas" else "a number")
+        return GdlabError(f"{key}: expected {kind}, got '{text}'")
