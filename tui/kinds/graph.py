@@ -23,10 +23,14 @@ def _render(outcomes: list[report.Outcome], args: argparse.Namespace, compare: b
         return report.to_csv(outcomes)
     if args.format == "jsonl":
         return report.to_jsonl(outcomes)
-    width = None if getattr(args, "out", None) else output_width(sys.stdout)
     if compare and len(outcomes) > 1:
-        return report.compare_table(outcomes, args.every, width)
-    return report.table(outcomes[0], args.every, width)
+        return report.compare_table(outcomes, args.every, _width(args))
+    return report.table(outcomes[0], args.every, _width(args))
+
+
+def _width(args: argparse.Namespace) -> int | None:
+    """The width a table is cut to: the terminal's (or $COLUMNS); none into a file."""
+    return None if getattr(args, "out", None) else output_width(sys.stdout)
 
 
 def _plot(sc: Scenario, outcomes: list[report.Outcome], args: argparse.Namespace) -> None:
@@ -63,9 +67,9 @@ def _stream(runs: list[Run], args: argparse.Namespace, compare: bool) -> None:
         elif args.format == "jsonl":
             gs.write_jsonl(runs, out)
         elif compare and len(runs) > 1:
-            gs.write_compare_table(runs, args.every, out)
+            gs.write_compare_table(runs, args.every, out, _width(args))
         else:
-            gs.write_table(runs[0], args.every, out)
+            gs.write_table(runs[0], args.every, out, _width(args))
 
 
 class GraphViews(Views):
