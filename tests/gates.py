@@ -91,15 +91,18 @@ async def run_view(pilot: Pilot) -> Any:
 
 async def edit(pilot: Pilot, act: Callable[[], Any]) -> None:
     """Do ``act``: a change of a start value, a setting or a trained flag. The run view answers
-    it (accepted or refused) by rebuilding its panels; wait until the rebuilt fields are shown."""
+    it (accepted or refused) by loading its panels again (settings last); wait until that load
+    is done and its fields are shown."""
     from tui.widgets.settings import SettingsPanel
 
     screen = pilot.app.screen
-    old = set(screen.query_one(SettingsPanel).query(".setting-row"))
+    panel = screen.query_one(SettingsPanel)
+    loads = panel.loads
     result = act()
     if asyncio.iscoroutine(result):
         await result
-    await until(pilot, lambda: _settings_shown(screen, old), "the edit shown")
+    await until(pilot, lambda: panel.loads > loads and _settings_shown(screen, set()),
+                "the edit shown")
 
 
 async def export(pilot: Pilot, kind: int, path: Any) -> None:

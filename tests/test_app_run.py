@@ -552,3 +552,28 @@ async def test_small_words_a_loss_named_loss_and_vector_nodes() -> None:
         n = len(app.session.scenario.data["x"])
         assert any(f"= [{n}] norm " in s for s in labels), labels
         assert not any("|(" in s for s in labels)
+
+
+async def test_reset_and_edits_set_the_panels_in_place_and_a_new_optimizer_rebuilds_them() -> None:
+    """A reset or a new value shows the same fields: they keep their widgets and show the
+    values in force; another optimizer has other hyperparameters, so its fields are built."""
+    app = GdlabApp(scenario="rosenbrock")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await run_view(pilot)
+        settings, params = screen.query_one(SettingsPanel), screen.query_one(ParamsPanel)
+        lr, start_x = screen.query_one("#set-lr", Input), screen.query_one("#start-0", Input)
+        await edit(pilot, lambda: settings.post_message(SettingsPanel.Changed("lr", "0.002")))
+        assert screen.query_one("#set-lr", Input) is lr and lr.value == "0.002"
+        await edit(pilot, lambda: params.post_message(ParamsPanel.StartChanged("x", "-1.5")))
+        assert screen.query_one("#start-0", Input) is start_x and start_x.value == "-1.5"
+        await pilot.press("s", "s")
+        await edit(pilot, lambda: pilot.press("r"))
+        assert app.session.records == [] and app.session.config().lr == 0.002
+        assert screen.query_one("#set-lr", Input) is lr and lr.value == "0.002"
+        assert start_x.value == "-1.5"
+        assert not screen.query("#set-betas")
+        await edit(pilot, lambda: settings.post_message(SettingsPanel.Changed("optimizer", "adam")))
+        assert app.session.config().optimizer == "adam"
+        betas = screen.query_one("#set-betas", Input)  # adam's own hyperparameter, built
+        assert betas.value == "0.9, 0.999" and screen.query_one("#set-lr", Input) is not lr
+        assert screen.query_one("#set-optimizer", Select).value == "adam"

@@ -6,8 +6,9 @@
 # Clones REF (default: main) of the repository PATH (default: the one holding this script)
 # into a temporary folder, sets it up as the README says (a fresh virtual environment,
 # pip install -e ".[test]"), then runs `python -m pytest` N times (default 5). With --busy, one
-# busy process per core runs during the tests. Prints each run's counts and time, then the
-# total; exits 1 if any run failed. The environment is passed on as it is (set GDLAB_MNIST_DIR
+# busy process per core runs during the tests. Like CI, it also installs torch 2.13.0 and the
+# browser extra when it can (the cross-checks and browser tests then run). Prints each run's
+# counts and time, then the total; exits 1 if any run failed. The environment is passed on as it is (set GDLAB_MNIST_DIR
 # for the tests that need the full MNIST). The clone is removed at the end unless --keep is
 # given or a run failed (its logs are kept there).
 set -euo pipefail
@@ -59,6 +60,12 @@ if ! pip install -e ".[test]" >"$work/setup.log" 2>&1; then  # the README's inst
     echo "stress_tests.sh: the install failed (log: $work/setup.log)" >&2
     exit 1
 fi
+# as CI does (.ci/run): torch for the PyTorch cross-checks and the browser extra for the
+# browser tests, when they can be installed (else those tests are skipped, with the reason)
+pip install torch==2.13.0 >>"$work/setup.log" 2>&1 \
+    || echo "stress_tests.sh: torch 2.13.0 not installed: the cross-checks are skipped" >&2
+pip install -e ".[test,browser]" >>"$work/setup.log" 2>&1 \
+    || echo "stress_tests.sh: the browser extra not installed: the browser tests are skipped" >&2
 echo "set up: $(python --version), $((SECONDS - start)) s"
 
 if [ "$busy" -eq 1 ]; then

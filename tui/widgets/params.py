@@ -36,6 +36,7 @@ class ParamsPanel(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._names: list[str] = []
+        self._layout: list[tuple[str, bool]] | None = None  # the rows shown: (name, scalar)
 
     def compose(self) -> ComposeResult:
         yield Static("start values: type and press enter; space ticks a parameter to train it "
@@ -44,7 +45,19 @@ class ParamsPanel(VerticalScroll):
     loads = 0  # how many times the rows were built (tests wait on it)
 
     async def load(self, start: dict[str, Any], train: tuple[str, ...]) -> None:
-        """Rebuild the rows for these parameters."""
+        """Show the rows for these parameters: values set in place when the same parameters
+        are shown (a reset, an edit), else the rows are rebuilt."""
+        layout = [(p, np.ndim(v) == 0) for p, v in start.items()]
+        if layout == self._layout:
+            with self.prevent(Input.Changed, Checkbox.Changed):
+                for i, (p, v) in enumerate(start.items()):
+                    self.query_one(f"#start-{i}", Input).value = \
+                        fmt(v) if np.ndim(v) else repr(float(v))
+                    box = self.query_one(f"#train-{i}", StateCheckbox)
+                    box.value = p in train
+                    box.label = "trained" if p in train else "fixed"
+            self.loads += 1
+            return
         for row in self.query(".param-row"):
             await row.remove()
         self._names = list(start)
@@ -61,6 +74,7 @@ class ParamsPanel(VerticalScroll):
                 classes="param-row",
             ))
         await self.mount_all(rows)
+        self._layout = layout
         self.loads += 1
 
     def show_current(self, params: dict[str, Any]) -> None:

@@ -47,27 +47,19 @@ class SettingsPanel(VerticalScroll):
         yield Static("type a value and press enter (empty: the default); the next step uses it",
                      classes="hint")
 
-    loads = 0  # how many times the fields were built (tests wait on it)
+    loads = 0  # how many times the fields were loaded (tests wait on it)
+    _layout: list[tuple[Any, ...]] | None = None  # the fields shown: (kind, key, options)
 
     async def load(self, cfg: RunConfig) -> None:
-        """Rebuild the fields for ``cfg``'s rule (and optimizer)."""
-        for row in self.query(".setting-row"):
-            await row.remove()
-        rows: list[Horizontal] = []
-        self._choices: dict[str, Any] = {}
+        """Show the fields for ``cfg``'s rule (and optimizer): their values are set in place
+        when the same fields are shown (a reset, a new value), else the rows are rebuilt."""
+        fields: list[tuple[str, str, Any, Any]] = []  # (kind, key, value, placeholder/options)
 
         def field(key: str, value: Any, placeholder: str = "") -> None:
-            rows.append(Horizontal(Label(key, classes="setting-name"),
-                                   Input(_text(value), placeholder=placeholder, id=f"set-{key}",
-                                         classes="setting-input", compact=True),
-                                   classes="setting-row"))
+            fields.append(("field", key, value, placeholder))
 
         def choice(key: str, options: list[tuple[str, Any]], value: Any) -> None:
-            self._choices[key] = value
-            rows.append(Horizontal(Label(key, classes="setting-name"),
-                                   Select(options, value=value, allow_blank=False, id=f"set-{key}",
-                                          classes="setting-select", compact=True),
-                                   classes="setting-row"))
+            fields.append(("choice", key, value, tuple(options)))
 
         if cfg.rule == "target":
             field("target", cfg.target)
@@ -88,7 +80,30 @@ class SettingsPanel(VerticalScroll):
             field("batch_size", cfg.batch_size, "full batch")
             field("tolerance", cfg.tolerance, "none")
         field("max_iterations", cfg.max_iterations)
+        self._choices: dict[str, Any] = {key: value for kind, key, value, _ in fields
+                                         if kind == "choice"}
+        layout = [(kind, key, extra) for kind, key, _, extra in fields]
+        if layout == self._layout:
+            with self.prevent(Input.Changed, Select.Changed):
+                for kind, key, value, _ in fields:
+                    if kind == "field":
+                        self.query_one(f"#set-{key}", Input).value = _text(value)
+                    else:
+                        self.query_one(f"#set-{key}", Select).value = value
+            self.loads += 1
+            return
+        for row in self.query(".setting-row"):
+            await row.remove()
+        rows = [Horizontal(Label(key, classes="setting-name"),
+                           Input(_text(value), placeholder=extra, id=f"set-{key}",
+                                 classes="setting-input", compact=True)
+                           if kind == "field" else
+                           Select(list(extra), value=value, allow_blank=False, id=f"set-{key}",
+                                  classes="setting-select", compact=True),
+                           classes="setting-row")
+                for kind, key, value, extra in fields]
         await self.mount_all(rows)
+        self._layout = layout
         self.loads += 1
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
