@@ -568,7 +568,7 @@ async def test_reset_and_edits_set_the_panels_in_place_and_a_new_optimizer_rebui
         assert screen.query_one("#start-0", Input) is start_x and start_x.value == "-1.5"
         await pilot.press("s", "s")
         await edit(pilot, lambda: pilot.press("r"))
-        assert app.session.records == [] and app.session.config().lr == 0.002
+        assert len(app.session.records) == 0 and app.session.config().lr == 0.002
         assert screen.query_one("#set-lr", Input) is lr and lr.value == "0.002"
         assert start_x.value == "-1.5"
         assert not screen.query("#set-betas")
