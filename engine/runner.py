@@ -3,24 +3,32 @@ summary.
 
 ``Run`` holds the compiled graph and the rule; ``step()`` evaluates the current state, lets the
 rule decide (stop, or the step to apply) and returns that state's record, made by ``_record``
-(the one place where records are made). Views (tables, CSV, JSONL, plots, the app) only read
-records; they never recompute what a record holds. With ``detail`` (the app) the run also keeps a
-``StepDetail`` of its newest step: the optimizer that took it and its state around the step.
+(the one place where records are made). Every state is written into the run's ``trace``
+(engine/trace.py: a row of float64 numbers, the records made from it on demand); ``advance(n)``
+takes up to n states without making records at all, and for a graph of floats under the
+gradient rule it keeps its loop to the compiled graph, the optimizer and the row (``_fast``).
+Views (tables, CSV, JSONL, plots, the app) only read records or the trace's rows; they never
+recompute what a record holds. With ``detail`` (the app) the run also keeps a ``StepDetail`` of
+its newest step: the optimizer that took it and its state around the step.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .batches import Batcher
 from .errors import NumericError, ScenarioError
 from .graph import Graph
 from .records import STOP_REASONS, GraphSummary, IterationRecord, StepDetail
 from .rules import GradientRule, TargetRule, Visit, make_rule
 from .run import RunConfig
+from .trace import Trace
 
 if TYPE_CHECKING:
     from .kinds.graph import GraphScenario
@@ -40,7 +48,7 @@ class Run:
     def __init__(
         self, scenario: GraphScenario, variant: str | None = None, *,
         config: RunConfig | None = None, detail: bool = False,
-        should_stop: Callable[[], bool] | None = None,
+        should_stop: Callable[[], bool] | None = None, keep: bool = True,
     ) -> None:
         self.scenario = scenario
         self.variant = variant
@@ -50,10 +58,13 @@ class Run:
         self.graph: Graph = scenario.build_graph()
         self.start = {p: _copy(self.graph.value(p)) for p in self.graph.params}
         self.rule: TargetRule | GradientRule = make_rule(self.cfg, detail)
-        self._batches = _Batcher(self.graph, self.cfg)
+        self._batches = Batcher(self.graph, self.cfg)
         self.iteration = 0
+        self.keep = keep  # the trace holds every state (else: those not yet dropped)
+        self.trace = Trace(self.cfg.rule, keep)
         self.summary: GraphSummary | None = None
-        self.last: IterationRecord | None = None
+        self._stop_now = False  # should_stop said yes in the fast loop: the next state is last
+        self._fast_plan: tuple | None | bool = False  # False: not looked at yet
         # of the two newest steps (detail on): a tuple replaced whole, so that the app's thread
         # may read it while the worker steps
         self.details: tuple[StepDetail, ...] = ()
@@ -68,15 +79,29 @@ class Run:
     def stopped(self) -> bool:
         return self.summary is not None
 
+    @property
+    def last(self) -> IterationRecord | None:
+        """The newest state's record (None before the first, or once dropped)."""
+        t = self.trace
+        return t.record(len(t) - 1) if len(t) > t.base else None
+
+    def resume_at(self, iteration: int) -> None:
+        """Number the next state ``iteration`` (a run continued with new settings)."""
+        self.iteration = iteration
+        self.trace = Trace(self.cfg.rule, self.keep, first=iteration)
+        self._fast_plan = False
+
     def reset(self, params: dict[str, Value] | None = None) -> None:
         """Back to the starting point (or to ``params``), forgetting the rule's state."""
         for p, v in (params or self.start).items():
             self.graph.set_value(p, _copy(v))
         self.rule.reset()
-        self._batches = _Batcher(self.graph, self.cfg)
+        self._batches = Batcher(self.graph, self.cfg)
         self.iteration = 0
+        self.trace = Trace(self.cfg.rule, self.keep)
         self.summary = None
-        self.last = None
+        self._stop_now = False
+        self._fast_plan = False
         self.details = ()
         self._t0 = time.perf_counter()
 
@@ -110,7 +135,7 @@ class Run:
         """Go on from ``old`` (this scenario under other settings): its parameter values, its
         iteration and its epoch count (so the learning-rate schedule goes on too)."""
         self.reset(params={p: old.graph.value(p) for p in old.graph.params})
-        self.iteration = old.iteration
+        self.resume_at(old.iteration)
         self._batches.carry_on(old._batches, old.iteration)
 
     def step(self) -> IterationRecord:
@@ -121,7 +146,7 @@ class Run:
         rec, stop, message = self._evaluate(limit, stopping=True)
         if stop is not None:
             return self._finish(rec, stop, message)
-        self.last = rec
+        self.trace.add(rec)
         self.iteration += 1
         return rec
 
@@ -162,7 +187,8 @@ class Run:
                 node_grads = g.named_gradients(cfg.output)
             except NumericError:
                 node_grads = None
-        if stopping and self.should_stop is not None and self.should_stop():
+        if stopping and (self._stop_now or
+                         (self.should_stop is not None and self.should_stop())):
             limit = "stopped"  # this state is the last: recorded, and no step taken
         try:
             v: Visit = self.rule.visit(g, self.iteration, epoch or 0, limit)
@@ -190,7 +216,7 @@ class Run:
         rec.step = {}
         if reason == "diverged":
             message = f"{message} at iteration {rec.iteration}"
-        self.last = rec
+        self.trace.add(rec)
         self.summary = GraphSummary(
             scenario=self.scenario.name, variant=self.variant, stop_reason=reason,
             updates=rec.iteration, final_params=dict(rec.params), final_output=rec.output,
@@ -202,92 +228,112 @@ class Run:
         """Every remaining record, up to and including the final one. A ``should_stop`` that
         returns true makes the next state the final one (stop reason "stopped")."""
         while self.summary is None:
-            yield self.step()
+            start = len(self.trace)
+            self.advance(256)
+            for i in range(start, len(self.trace)):
+                yield self.trace.record(i)
 
     __iter__ = records
 
-    def run_all(self) -> tuple[list[IterationRecord], GraphSummary]:
-        """Run to the stop condition; return every record and the summary."""
-        recs = list(self.records())
-        assert self.summary is not None
-        return recs, self.summary
+    def run_all(self) -> tuple[Trace, GraphSummary]:
+        """Run to the stop condition; return the trace of every state and the summary."""
+        while self.summary is None:
+            self.advance(1 << 16)
+        return self.trace, self.summary
 
+    def advance(self, n: int) -> int:
+        """Take up to ``n`` states into the trace (fewer if the run stops); how many."""
+        start = len(self.trace)
+        while self.summary is None and len(self.trace) - start < n:
+            left = n - (len(self.trace) - start)
+            # with detail, the newest two states are stepped whole: their StepDetails explain
+            if not self._fast(left - 2 if self.detail else left):
+                self.step()
+        return len(self.trace) - start
 
-class _Batcher:
-    """Feeds the graph's data nodes one mini-batch per iteration (full batch without batch_size).
+    def _fast(self, n: int) -> int:
+        """Up to ``n`` states of the gradient rule on a graph of floats, written as rows; stops
+        before a state that needs more (the last, a diverged one): ``step()`` takes that one
+        from the start. How many were taken. The numbers are those ``step()`` computes, in the
+        same order (its rule's ``visit``), so the rows equal its records."""
+        plan = self._plan() if n > 0 else None
+        if plan is None:
+            return 0
+        g, vals, out, order, train, opt = plan
+        cfg, trace, should_stop = self.cfg, self.trace, self.should_stop
+        tol, gtol, last = cfg.tolerance, cfg.grad_tolerance, cfg.max_iterations
+        # without mini-batches each state is an epoch: epoch = epoch0 + iteration - iter0
+        shift = self._batches.epoch0 - self._batches.iter0
+        if cfg.epochs is not None:
+            last = min(last, cfg.epochs - shift)  # Batcher.epoch_limit_reached
+        isfinite, sqrt = math.isfinite, math.sqrt
+        lr_at = None if cfg.schedule == "constant" else cfg.lr_at
+        lr = cfg.lr_at(0)
+        run_forward, backward = g._run_forward, g._backward  # noqa: SLF001 - floats only
+        current = itemgetter(*order) if len(order) > 1 else lambda v: (v[order[0]],)
+        step, steps = opt.step, []
+        taken, it, stop = 0, self.iteration, False
+        while not stop and taken < n and it < last:
+            todo = min(n - taken, last - it, trace.room())  # rows up to the chunk's end
+            extend, done = trace.buf.extend, 0
+            try:
+                while done < todo:
+                    run_forward(vals)  # g.forward() without its error report: step() has it
+                    loss = vals[out]
+                    if not isfinite(loss):
+                        stop = True
+                        break
+                    gl = backward(out, 1.0)
+                    grads = [gl[i] for _, i in train]
+                    norm = sqrt(sum([x * x for x in grads]))  # the rule's grad_norm, alike
+                    if not isfinite(norm) or (tol is not None and loss < tol) \
+                            or (gtol is not None and norm < gtol):
+                        stop = True
+                        break
+                    if should_stop is not None and should_stop():
+                        self._stop_now = stop = True
+                        break
+                    if lr_at is not None:
+                        lr = lr_at(it + shift)
+                    opt.lr = lr
+                    extend(current(vals))
+                    extend((loss, norm, lr, it + shift, *grads))  # the epoch, as a float
+                    for (p, i), gp in zip(train, grads):  # noqa: B905 - the same length
+                        old = vals[i]
+                        vals[i] = new = step(p, old, gp)
+                        steps.append(old - new)
+                        if type(new) is not float:
+                            g.set_value(p, new)
+                    extend(steps)
+                    steps.clear()
+                    done += 1
+                    it += 1
+            except (NumericError, ArithmeticError, ValueError):
+                stop = True  # step() evaluates this state again and records how it failed
+            finally:
+                trace.extended(done)
+                taken += done
+                self.iteration = it
+        return taken
 
-    Each epoch visits the rows in an order shuffled by ``numpy.random.default_rng(seed)``.
-    """
-
-    def __init__(self, g: Graph, cfg: RunConfig) -> None:
-        self.g, self.cfg = g, cfg
-        self.full = {d: g.value(d) for d in g.data}
-        self.n = 0
-        self.per_epoch = 1
-        if cfg.batch_size and self.full:
-            lengths = {d: np.shape(v)[0] for d, v in self.full.items() if np.ndim(v) > 0}
-            self.n = min(lengths.values()) if lengths else 0
-            if len(set(lengths.values())) > 1:
-                raise ScenarioError(
-                    f"{g.source}: [run] key 'batch_size': mini-batches need data arrays of one "
-                    f"length, got " + ", ".join(f"{d}: {n}" for d, n in lengths.items())
-                )
-            self.per_epoch = max(1, -(-self.n // cfg.batch_size))
-        self.size = cfg.batch_size if self.n else None  # rows per batch; None: full batch
-        self.rng = np.random.default_rng(cfg.seed)
-        self.order: np.ndarray | None = None
-        self.drawn: int | None = None  # the epoch whose order of rows ``order`` is
-        # iteration iter0 starts epoch epoch0 (0, 0 unless a session changed the batching)
-        self.iter0, self.epoch0 = 0, 0
-        self.rows: int | None = None  # rows in the data nodes now (None: every row)
-
-    def position(self, iteration: int) -> tuple[int, int | None]:
-        """(epoch, batch within the epoch) of ``iteration``; batch None without mini-batches,
-        where each iteration is an epoch."""
-        if self.size is None:
-            return self.epoch0 + iteration - self.iter0, None
-        epoch, batch = divmod(iteration - self.iter0, self.per_epoch)
-        return self.epoch0 + epoch, batch
-
-    def epoch_limit_reached(self, iteration: int) -> bool:
-        return self.cfg.epochs is not None and \
-            iteration - self.iter0 >= (self.cfg.epochs - self.epoch0) * self.per_epoch
-
-    def sizes(self) -> list[int]:
-        """The batch sizes an epoch has: batch_size, and a shorter last batch if any."""
-        return [] if self.size is None else sorted({self.size, self.n % self.size} - {0})
-
-    def take(self, rows: int | None) -> None:
-        """Set the data nodes to their first ``rows`` rows (None: every row)."""
-        for d, v in self.full.items():
-            if np.ndim(v) > 0:
-                self.g.set_value(d, v if rows is None else v[:rows])
-        self.rows = rows
-
-    def carry_on(self, old: _Batcher, iteration: int) -> None:
-        """Go on from ``old`` (the same data under other settings) at ``iteration``: with the
-        same batch size the epoch in progress goes on with its order of rows; with another,
-        the epoch in progress ends there and the next one starts (each full batch is an
-        epoch). Orders are drawn on from where ``old`` drew them."""
-        self.rng.bit_generator.state = old.rng.bit_generator.state
-        if self.size == old.size:
-            self.iter0, self.epoch0 = old.iter0, old.epoch0
-            self.order, self.drawn = old.order, old.drawn
-            return
-        epoch, batch = old.position(iteration)
-        self.iter0, self.epoch0 = iteration, epoch + (1 if batch else 0)
-
-    def next(self, iteration: int) -> tuple[int | None, int | None]:
-        """Set the data for ``iteration``; return (epoch, batch within the epoch)."""
-        epoch, batch = self.position(iteration)
-        if batch is None or self.size is None:
-            return (epoch if self.cfg.rule == "gradient" else None), None
-        if epoch != self.drawn:  # each epoch's order is drawn once (a state seen again: none)
-            self.order, self.drawn = self.rng.permutation(self.n), epoch
-        assert self.order is not None
-        idx = self.order[batch * self.size:(batch + 1) * self.size]
-        for d, v in self.full.items():
-            if np.ndim(v) > 0:
-                self.g.set_value(d, v[idx])
-        self.rows = len(idx)
-        return epoch, batch
+    def _plan(self) -> tuple | None:
+        """What ``_fast`` needs, once the first state has fixed the trace's layout; None when
+        this run's states need ``step()`` (target rule, arrays, mini-batches)."""
+        if self._fast_plan is not False:
+            return self._fast_plan
+        lay, g, cfg = self.trace.layout, self.graph, self.cfg
+        if lay is None:
+            return None  # the first state goes through step()
+        plan = None
+        scalar = g._scalar and all(s is None for _, s in lay.params + lay.train)  # noqa: SLF001
+        if cfg.rule == "gradient" and scalar and not lay.batch \
+                and self._batches.size is None \
+                and [p for p, _ in lay.train] == list(cfg.train) \
+                and list(lay.values) == list(g.order) \
+                and [p for p, _ in lay.params] == list(g.params):
+            index = g.index
+            plan = (g, g._vals, index[cfg.output],  # noqa: SLF001 - the graph's value slots
+                    [index[p] for p in g.params] + [index[k] for k in g.order],
+                    [(p, index[p]) for p in cfg.train], self.rule.optimizer)
+        self._fast_plan = plan
+        return plan

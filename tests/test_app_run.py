@@ -477,7 +477,7 @@ async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() ->
         await pilot.press("0", ".", "0", "5", "enter")  # replaces the selected 0.3
         await rebuilt(pilot, screen.query_one(SettingsPanel), loads)
         assert app.session.config().lr == 0.05
-        assert app.session.records == [] and not screen.running  # enter applied, ran nothing
+        assert len(app.session.records) == 0 and not screen.running  # enter applied, ran nothing
         assert app.focused is None
         await pilot.press("s")  # keys act on the run again
         assert len(app.session.records) == 1
@@ -488,7 +488,7 @@ async def test_keys_1_to_5_open_the_tabs_and_typed_digits_go_into_the_field() ->
         loads = screen.query_one(ParamsPanel).loads
         await pilot.press("2", "enter")
         await rebuilt(pilot, screen.query_one(ParamsPanel), loads)
-        assert app.session.scenario.params["x"] == 2.0 and app.session.records == []
+        assert app.session.scenario.params["x"] == 2.0 and len(app.session.records) == 0
 
 
 async def test_params_say_trained_or_fixed_in_words() -> None:
@@ -568,7 +568,7 @@ async def test_reset_and_edits_set_the_panels_in_place_and_a_new_optimizer_rebui
         assert screen.query_one("#start-0", Input) is start_x and start_x.value == "-1.5"
         await pilot.press("s", "s")
         await edit(pilot, lambda: pilot.press("r"))
-        assert app.session.records == [] and app.session.config().lr == 0.002
+        assert len(app.session.records) == 0 and app.session.config().lr == 0.002
         assert screen.query_one("#set-lr", Input) is lr and lr.value == "0.002"
         assert start_x.value == "-1.5"
         assert not screen.query("#set-betas")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from test_cli import user_error
 
+import tui.session
 from engine.errors import GdlabError
 from engine.limits import (
     MAX_DEPTH,
@@ -22,8 +23,8 @@ from engine.limits import (
 )
 from engine.records import IterationRecord as Record
 from tui import report
-from tui.replay import load_script, replay, write_replay
-from tui.session import STEP_CHUNK, Session
+from tui.replay import StreamedTraces, load_script, replay, write_replay
+from tui.session import Session
 
 
 def script(tmp_path: Path, actions: list, name: str = "s.json") -> Path:
@@ -97,6 +98,17 @@ def test_a_long_replay_holds_a_few_records_at_a_time(monkeypatch):
         add(self, r)
 
     monkeypatch.setattr(report.JsonlWriter, "add", counting_add)
+    # the session's compact trace settles every STEP_CHUNK states: 1,000 here, so that the
+    # 20,000 steps pass through it in 20 chunks; the states it holds are counted at each
+    monkeypatch.setattr(tui.session, "STEP_CHUNK", 1_000)
+    held: list[int] = []
+    settle = StreamedTraces.settle
+
+    def counting_settle(self: StreamedTraces, last_too: bool = False) -> None:
+        held.append(sum(n - p.base for p, n in self.held()))
+        settle(self, last_too)
+
+    monkeypatch.setattr(StreamedTraces, "settle", counting_settle)
     gc.collect()
     before = sum(1 for o in gc.get_objects() if type(o) is Record)  # left by other tests
     out = io.StringIO()
@@ -104,8 +116,10 @@ def test_a_long_replay_holds_a_few_records_at_a_time(monkeypatch):
     # 20,000 rows of steps, the row of the state the paused trace reached (iteration 20,000),
     # the summary; rows 0, 2,000, ..., 20,000 counted
     assert out.getvalue().count("\n") == 20_000 + 1 + 1 and len(alive) == 11
-    # a step action hands its records over STEP_CHUNK at a time: at most that many, and a few
-    assert max(alive) - before <= STEP_CHUNK + 5, (before, alive)
+    # a record is made only as it is written: a few alive at a time, never a chunk of them
+    assert max(alive) - before <= 5, (before, alive)
+    # a step action holds at most STEP_CHUNK states (and the newest one before them)
+    assert len(held) >= 20 and max(held) <= 1_000 + 1, held
 
 
 def test_session_steps_are_logged_within_the_per_action_limit(monkeypatch):

@@ -3,6 +3,7 @@ umask, and never a replaced device, FIFO or symlink. Failures are one line and e
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -409,6 +410,15 @@ async def test_the_app_exports_every_kind_through_write_atomic(monkeypatch: pyte
         real(path, text, force)
 
     monkeypatch.setattr(report, "write_atomic", spy)
+    real_stream = report.atomic_output
+
+    @contextlib.contextmanager
+    def spy_stream(path: Path, force: bool = False):  # noqa: ANN202 - a trace's rows, streamed
+        written.append(Path(path).name)
+        with real_stream(path, force) as fh:
+            yield fh
+
+    monkeypatch.setattr(report, "atomic_output", spy_stream)
     with umask(0o022):
         app = GdlabApp(scenario="target_z")
         async with app.run_test(size=(120, 40)) as pilot:

@@ -146,9 +146,49 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]],
     for r in rows:
         for i, c in enumerate(r):
             widths[i] = max(widths[i], len(c))
+    out = []
+    for block in table_blocks(header, widths, groups, left, width):
+        kept = [r for r in rows if block.shows(r)]
+        out.append(_render(block.header, [block.cells(r) for r in kept], block.widths,
+                           block.groups, block.left))
+    return "\n\n".join(out)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a table cut to a width: which columns it shows, with their titles."""
+
+    cols: list[int]
+    header: list[str]
+    widths: list[int]
+    groups: list[tuple[str, int]] | None
+    left: list[int]
+    whole: bool  # the table in one block: every row is shown
+
+    def cells(self, row: Sequence[str]) -> list[str]:
+        """The row's cells in this block."""
+        return [row[c] for c in self.cols]
+
+    def shows(self, row: Sequence[str]) -> bool:
+        """A variant that stopped early leaves its rows empty: a row with nothing in this block
+        is left out of it."""
+        return self.whole or any(row[c] for c in self.cols[1:])
+
+    def head(self) -> str:
+        """The block's title lines (group titles, header, dashes)."""
+        return _render(self.header, [], self.widths, self.groups, self.left)
+
+
+def table_blocks(header: Sequence[str], widths: Sequence[int],
+                 groups: Sequence[tuple[str, int]] | None = None, left: Sequence[int] = (),
+                 width: int | None = None) -> list[Block]:
+    """The blocks ``render_table`` cuts a table with these column ``widths`` into (one when it
+    fits ``width``, or without a width)."""
     total = sum(widths) + 2 * (len(widths) - 1)
     if width is None or total <= width or len(header) < 3:
-        return _render(header, rows, widths, groups, left)
+        cols = list(range(len(header)))
+        return [Block(cols, list(header), list(widths), list(groups) if groups else None,
+                      list(left), True)]
     # groups after the pinned first column; with no titles, every column is its own group
     titled = list(groups[1:]) if groups else [("", 1)] * (len(header) - 1)
     units: list[tuple[str, list[int]]] = []
@@ -170,12 +210,9 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]],
         cols = [0] + [c for g in block for c in units[g][1]]
         sub_groups = [groups[0], *((units[g][0], len(units[g][1])) for g in block)] \
             if groups else None
-        # a variant that stopped early leaves its rows empty: drop rows with nothing in this block
-        kept = [r for r in rows if any(r[c] for c in cols[1:])]
-        out.append(_render([header[c] for c in cols], [[r[c] for c in cols] for r in kept],
-                           [widths[c] for c in cols], sub_groups,
-                           [k for k, c in enumerate(cols) if c in left]))
-    return "\n\n".join(out)
+        out.append(Block(cols, [header[c] for c in cols], [widths[c] for c in cols], sub_groups,
+                         [k for k, c in enumerate(cols) if c in left], False))
+    return out
 
 
 def _render(header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int],

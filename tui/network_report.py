@@ -139,6 +139,13 @@ def csv_row(rec: EpochRecord, fields: Sequence[str]) -> list[object]:
     return row
 
 
+def csv_line(cells: Sequence[object]) -> str:
+    """One CSV line, as ``csv_text`` writes it."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue()
+
+
 def csv_text(runs: Sequence[tuple[str | None, list[EpochRecord]]]) -> str:
     """CSV of the epoch records of one run, or of several (a leading ``variant`` column)."""
     buf = io.StringIO()

@@ -29,6 +29,7 @@ from engine.limits import (
     MAX_STEP_COUNT,
 )
 from engine.records import IterationRecord as Record
+from engine.trace import Traces
 
 from . import report
 from .scripts import FORMAT_VERSION
@@ -145,7 +146,7 @@ def parse_script(text: str, path: str | Path = "<script>", toml: bool = False
 
 
 def replay(actions: list[dict[str, Any]], search: list[Path] | None = None,
-           trace: Callable[[], Any] = list) -> Session:
+           trace: Callable[[], Traces] = Traces) -> Session:
     """Apply every action to a fresh session and return it (``trace``: see Session)."""
     s = Session(search, trace=trace)
     _apply_all(s, actions)
@@ -162,62 +163,42 @@ def _apply_all(s: Session, actions: list[dict[str, Any]]) -> None:
 
 # --- the trace, streamed ----------------------------------------------------------------------
 
-class StreamedTrace:
-    """A Session's records since the last reset, passed on instead of kept.
+class StreamedTraces(Traces):
+    """A Session's states since the last reset (the runs' compact traces), passed on instead
+    of kept.
 
-    Each record goes to ``sink`` once the next one arrives (or at ``flush``): the session may
-    still withdraw the newest one (a settings change after the run stopped evaluates its
-    final state again). Holds the first and the newest record and two counts, nothing more.
+    When the session's steps settle, every state held but the newest goes to ``sink`` as its
+    record and the traces forget it (the session may still withdraw the newest one: a settings
+    change after the run stopped evaluates its final state again). Holds the first record, the
+    newest state and a count, nothing more.
     """
 
     def __init__(self, sink: Callable[[Record], None]) -> None:
+        super().__init__()
         self.sink = sink
         self.first: Record | None = None
-        self.pending: Record | None = None
-        self.sent: Record | None = None
-        self.count = 0
-        self.updates = 0  # records passed on that took a step
+        self.sent = 0  # states passed on
 
-    def extend(self, records: list[Record]) -> None:
-        for r in records:
-            if self.pending is not None:
-                self._send(self.pending)
-            self.pending = r
-            self.first = self.first or r
-            self.count += 1
-
-    def _send(self, r: Record) -> None:
-        self.sink(r)
-        self.sent = r
-        self.updates += bool(r.step)
+    def settle(self, last_too: bool = False) -> None:
+        held = [(p, n) for p, n in self.held() if n > p.base]
+        for k, (part, n) in enumerate(held):
+            newest = k == len(held) - 1 and not last_too
+            for i in range(part.base, n - 1 if newest else n):
+                r = part.record(i)
+                if self.sent == 0:
+                    self.first = r
+                self.sink(r)
+                self.sent += 1
+            part.drop(keep_last=newest)
 
     def flush(self) -> None:
-        """Pass the newest record on: the replay is over."""
-        if self.pending is not None:
-            self._send(self.pending)
-            self.pending = None
+        """Pass the newest state on: the replay is over."""
+        self.settle(last_too=True)
 
-    def pop(self) -> Record:
-        if self.pending is None:
-            raise IndexError("a record already passed on cannot be withdrawn")
-        r, self.pending = self.pending, None
-        self.count -= 1
-        if not self.count:
-            self.first = None
-        return r
-
-    @property
-    def last(self) -> Record | None:
-        return self.pending or (self.sent if self.count else None)
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, i: int) -> Record:
-        r = self.first if i == 0 else self.last if i == -1 else None
-        if r is None:
-            raise IndexError(i)
-        return r
+    def __getitem__(self, i: int) -> Record:  # type: ignore[override]
+        if i == 0 and self.first is not None:
+            return self.first
+        return super().__getitem__(i)
 
 
 class _Pass:
@@ -229,18 +210,18 @@ class _Pass:
                  on_new: Callable[[], None] = lambda: None) -> None:
         self.take, self.wanted, self.on_new = take, wanted, on_new
         self.generation = 0
-        self.trace: StreamedTrace | None = None
+        self.trace: StreamedTraces | None = None
         self.session: Session | None = None
 
-    def new_trace(self) -> StreamedTrace:
+    def new_trace(self) -> StreamedTraces:
         self.generation += 1
         wanted = self.wanted is None or self.generation == self.wanted
-        self.trace = StreamedTrace(self.take if wanted else lambda r: None)
+        self.trace = StreamedTraces(self.take if wanted else lambda r: None)
         if wanted:
             self.on_new()
         return self.trace
 
-    def run(self, actions: list[dict[str, Any]]) -> tuple[Session, StreamedTrace]:
+    def run(self, actions: list[dict[str, Any]]) -> tuple[Session, StreamedTraces]:
         self.session = Session(trace=self.new_trace)
         _apply_all(self.session, actions)
         assert self.trace is not None
@@ -280,7 +261,7 @@ def write_replay(actions: list[dict[str, Any]], fmt: str, out: TextIO, keep: int
     byte for byte what ``report`` (and so the app's export) writes for the same trace."""
     first = _Keep(keep)
     s, trace = first.run.run(actions)
-    last, summary = s.end(trace.updates)  # a paused trace ends on the row of its state
+    last, summary = s.end(len(trace))  # a paused trace ends on the row of its state
     if first.records is not None:  # short enough: printed from the first pass
         o = s.spec(summary, first.records + ([last] if last is not None else []))
         out.write(report.table(o) if fmt == "table" else report.to_csv([o]) if fmt == "csv"
@@ -293,7 +274,7 @@ def write_replay(actions: list[dict[str, Any]], fmt: str, out: TextIO, keep: int
     writer = report.TableWriter(out, spec, first.meter.widths) if fmt == "table" \
         else report.CsvWriter(out, spec) if fmt == "csv" else report.JsonlWriter(out, spec)
     s2, trace2 = _Pass(writer.add, wanted=first.run.generation).run(actions)
-    last, summary = s2.end(trace2.updates)
+    last, summary = s2.end(len(trace2))
     if last is not None:
         writer.add(last)
     writer.end(summary)

@@ -11,7 +11,8 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,13 +33,13 @@ class Outcome:
     variant: str | None
     cfg: RunConfig
     params: list[str]
-    records: list[Record]
+    records: Sequence[Record]  # a Trace (records made on demand) or a list
     summary: Summary
 
     @classmethod
     def of(cls, run: Run) -> Outcome:
-        recs, summary = run.run_all()
-        return cls(run.variant, run.cfg, list(run.graph.params), recs, summary)
+        trace, summary = run.run_all()
+        return cls(run.variant, run.cfg, list(run.graph.params), trace, summary)
 
 
 # --- table ------------------------------------------------------------------------------
@@ -336,8 +337,19 @@ def write_atomic(path: Path, text: str, force: bool = False) -> None:
     named pipe) is written directly. Anything else (a folder, a block device, a socket) is
     never replaced. An existing destination needs ``force``.
     """
-    path = Path(path)
     data = text.encode("utf-8")
+    path, st = Path(path), check_destination(path, force)
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        _write_directly(path, data)
+        return
+    _replace(path, Path(os.path.realpath(path)), data, st)
+
+
+def check_destination(path: Path, force: bool = False) -> os.stat_result | None:
+    """What ``write_atomic`` refuses before writing (a folder, an existing file without
+    ``force``, what is not a regular file, a character device or a FIFO): GdlabError. The
+    destination's status, None for a new file."""
+    path = Path(path)
     try:
         st: os.stat_result | None = os.stat(path)  # through symlinks: what gets written
     except FileNotFoundError:
@@ -349,13 +361,33 @@ def write_atomic(path: Path, text: str, force: bool = False) -> None:
             raise GdlabError(f"{path}: is a folder")
         if not force:
             raise GdlabError(f"{path}: already exists (not overwritten)")
-        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
-            _write_directly(path, data)
-            return
-        if not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISCHR(st.st_mode)
+                or stat.S_ISFIFO(st.st_mode)):
             raise GdlabError(f"{path}: is not a regular file, a character device or a FIFO "
                              "(not replaced)")
-    _replace(path, Path(os.path.realpath(path)), data, st)
+    return st
+
+
+@contextmanager
+def atomic_output(path: Path, force: bool = False) -> Iterator[TextIO]:
+    """``write_atomic`` for text written a piece at a time (a long run's output): the same
+    checks, the same temporary file renamed at the end (a device or a FIFO written directly),
+    never the whole text in memory."""
+    path, st = Path(path), check_destination(path, force)
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                yield fh
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        return
+    with _replacing(path, Path(os.path.realpath(path)), st) as fd:
+        fh = open(fd, "w", encoding="utf-8", newline="", closefd=False)  # noqa: SIM115
+        try:
+            yield fh
+            fh.flush()
+        finally:
+            fh.close()
 
 
 def _cannot_write(path: Path, exc: OSError) -> GdlabError:
@@ -386,6 +418,14 @@ def _replace(path: Path, target: Path, data: bytes, old: os.stat_result | None) 
     ``path`` is what the user named (for messages); ``target`` the file it leads to; ``old``
     the target's status if it exists (its mode, and its owner where we may set it, are kept).
     """
+    with _replacing(path, target, old) as fd:
+        _write_all(fd, data)
+
+
+@contextmanager
+def _replacing(path: Path, target: Path, old: os.stat_result | None) -> Iterator[int]:
+    """A temporary file beside ``target`` to write (its descriptor), synced and renamed over
+    ``target`` when the block ends, removed if it fails (``_replace``'s steps)."""
     parent = target.parent
     if not parent.is_dir():
         raise GdlabError(f"{path}: the folder {parent} does not exist")
@@ -407,7 +447,7 @@ def _replace(path: Path, target: Path, data: bytes, old: os.stat_result | None) 
                 except OSError:
                     pass  # only root may give a file away: it then belongs to the writer
             os.fchmod(fd, stat.S_IMODE(old.st_mode))
-        _write_all(fd, data)
+        yield fd
         os.fsync(fd)
         os.close(fd)
         fd = -1

@@ -7,10 +7,10 @@ showed. No textual import here. The script format is documented in docs/sessions
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from engine.records import GraphSummary, IterationRecord, StepDetail
 from engine.run import HYPER_KEYS, RunConfig
 from engine.runner import Run
 from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
+from engine.trace import Traces
 
 from . import report
 from .scripts import script_text
@@ -33,27 +34,15 @@ ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
 SETTINGS = ("target", "tolerance", "factor", "optimizer", "lr", "batch_size", "max_iterations",
             "schedule", "step_size", "gamma", *HYPER_KEYS)
 INT_SETTINGS = ("batch_size", "max_iterations", "step_size")
-STEP_CHUNK = 1000  # a long step action hands its records to the trace this many at a time
-
-
-class Trace(Protocol):
-    """What a Session needs of its records: a list (the app keeps them all), or replay's
-    StreamedTrace (which passes them on)."""
-
-    def extend(self, records: list[Record]) -> None: ...
-
-    def pop(self) -> Record: ...
-
-    def __getitem__(self, i: int) -> Record: ...
-
-    def __len__(self) -> int: ...
+STEP_CHUNK = 1 << 16  # a long step action settles its trace this many states at a time
 
 
 class Session:
-    """One scenario being explored: its edits, its Run, every record so far and the action log."""
+    """One scenario being explored: its edits, its Run, every record so far (``records``: the
+    runs' compact traces, records made on demand) and the action log."""
 
     def __init__(self, search: list[Path] | None = None, detail: bool = False,
-                 trace: Callable[[], Trace] = list) -> None:
+                 trace: Callable[[], Traces] = Traces) -> None:
         self.search = list(search or [])
         self.detail = detail
         self.actions: list[dict[str, Any]] = []
@@ -63,16 +52,17 @@ class Session:
         self.overrides: dict[str, Any] = {}  # [run] keys changed in the app (None: removed)
         self.run: Run | None = None
         self._details: list[StepDetail] = []  # of the newest steps of runs replaced by a setting
-        # the records since the last reset: every one in the app; `gdlab replay` streams them
+        # the states since the last reset: every one in the app (Traces); `gdlab replay`
+        # passes them on as they settle (tui/replay.py's StreamedTraces)
         self._trace = trace
-        self.records: Trace = trace()
+        self.records: Traces = trace()
         self.generation = 0  # bumped whenever the Run is replaced (stale worker batches)
         self.lock = threading.RLock()  # held while the Run steps or is replaced
 
     # --- actions ------------------------------------------------------------------------
 
     def apply(self, action: dict[str, Any]) -> int:
-        """Apply one action (as recorded in a script); return the number of records it made."""
+        """Apply one action (as recorded in a script); return how many states it stepped."""
         if not isinstance(action, dict) or action.get("do") not in ACTIONS:
             raise GdlabError(f"unknown action (expected 'do' = one of {', '.join(ACTIONS)})")
         do = action["do"]
@@ -194,35 +184,34 @@ class Session:
             self._new_run(keep=keep)
 
     def step(self, count: int = 1) -> int:
-        """Take up to ``count`` steps (fewer if the run stops); log them and return how many.
-
-        The records go to the trace in chunks, so a long step action never holds them all.
-        """
+        """Take up to ``count`` states (fewer if the run stops) into the trace; log them and
+        return how many. The trace settles every ``STEP_CHUNK`` states (a streamed one passes
+        them on), so a long step action never holds them all."""
         run = self._need_run()
         taken = 0
         with self.lock:
-            out: list[Record] = []
-            for _ in range(max(0, count)):
-                if run.stopped:
-                    break
-                out.append(run.step())
-                if len(out) == STEP_CHUNK:
-                    self.commit(out)
-                    taken, out = taken + len(out), []
-            self.commit(out)
-        return taken + len(out)
+            while taken < count and not run.stopped:
+                before = len(run.trace)
+                try:
+                    run.advance(min(STEP_CHUNK, count - taken))
+                finally:
+                    done = len(run.trace) - before
+                    taken += done
+                    self.commit(done)
+                    self.records.settle()
+        return taken
 
-    def commit(self, records: list[Record]) -> None:
-        """Add records stepped elsewhere (the app's worker) to the trace and the action log.
+    def commit(self, count: int) -> None:
+        """Log ``count`` states stepped elsewhere (the app's worker): the Run's trace, which is
+        the session's, holds them already.
 
         Consecutive steps are logged as one action, up to MAX_STEP_COUNT steps each (the most
         a script may ask of one action), so that every script the app writes can be replayed.
         """
-        if not records:
+        if count <= 0:
             return
-        self.records.extend(records)
         last = self.actions[-1] if self.actions else None
-        n = len(records)
+        n = count
         if last is not None and last.get("do") == "step":
             more = min(n, MAX_STEP_COUNT - int(last.get("count", 1)))
             last["count"] = int(last.get("count", 1)) + more
@@ -276,7 +265,7 @@ class Session:
         run.scenario = self._need()  # the summary names the scenario as loaded
         if keep and old is not None:
             self._details = [*old.details, *self._details][:4]
-            if old.stopped and self.records and old.last is self.records[-1]:
+            if old.stopped and len(old.trace):
                 self.records.pop()  # the final state is evaluated again under the new settings
             run.continue_from(old)  # its values, iteration and epoch count
             first = self.records[0] if self.records else None
@@ -289,6 +278,7 @@ class Session:
         else:
             self.records = self._trace()
             self._details = []
+        self.records.extend(run.trace)
         self.run = run
         self.generation += 1
 
@@ -354,10 +344,8 @@ class Session:
         it reached: that state's row (no step taken from it) ends the trace, and the summary's
         output is that row's, as a run stopped at the same iteration would end."""
         with self.lock:  # the app's worker may be stepping this run
-            records = list(self.records)
-            last, summary = self.end(sum(1 for r in records if r.step))
-            if last is not None:
-                records.append(last)
+            last, summary = self.end(len(self.records))  # a step from each state so far
+            records = self.records.snapshot([last] if last is not None else [])
         return self.spec(summary, records)
 
     def end(self, updates: int) -> tuple[Record | None, GraphSummary]:
@@ -372,7 +360,7 @@ class Session:
             scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
             updates=updates, final_params=dict(last.params), final_output=last.output)
 
-    def spec(self, summary: GraphSummary | None, records: list[Record]) -> report.Outcome:
+    def spec(self, summary: GraphSummary | None, records: Sequence[Record]) -> report.Outcome:
         """The Outcome of the run in force with the given summary and records."""
         run = self._need_run()
         return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)

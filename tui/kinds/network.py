@@ -131,12 +131,21 @@ class NetworkViews(Views):
         held: list[EpochRecord] = []  # the newest epoch row not printed yet (--every)
         last = sc.config(variant).epochs
 
+        fields: list[str] = []  # CSV: written as epochs end, the header with the first
+        plot = getattr(args, "plot", False) and fmt_name == "table" and not emit.out
+
         def on_record(rec: BatchRecord | EpochRecord) -> None:
             if fmt_name == "jsonl":
                 emit(nr.json_line(rec))
             if not isinstance(rec, EpochRecord):
                 return
-            epochs.append(rec)
+            # held: the first and the newest (the speed note), every one only for --plot
+            epochs[1 if len(epochs) > 1 and not plot else len(epochs):] = [rec]
+            if fmt_name == "csv":
+                if not fields:
+                    fields.extend(nr.csv_fields(rec))
+                    emit(nr.csv_line(fields))
+                emit(nr.csv_line(nr.csv_row(rec, fields)))
             if fmt_name != "table":
                 return
             if not cols:
@@ -151,7 +160,6 @@ class NetworkViews(Views):
             else:
                 held.append(rec)
 
-        plot = getattr(args, "plot", False) and fmt_name == "table" and not emit.out
         with first_interrupt_stops() as should_stop:
             stream = NetworkStream(sc, variant, data=data, should_stop=should_stop)
             if fmt_name == "table":  # the network is built: every check has passed
@@ -164,7 +172,8 @@ class NetworkViews(Views):
         if fmt_name == "jsonl":
             emit(nr.summary_json(summary))
         elif fmt_name == "csv":
-            emit(nr.csv_text([(variant, epochs)]))
+            if not fields:
+                emit(nr.csv_text([(variant, [])]))
         else:
             for rec in held:
                 emit(nr.table_row(cols, rec))

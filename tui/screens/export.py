@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,10 +142,18 @@ class ExportScreen(ModalScreen[None]):
                 return
             if self.texts is not None:
                 text = self.texts[self.kind]()
-            elif self.kind == "csv":
-                text = report.to_csv(self._outcomes())
-            elif self.kind == "jsonl":
-                text = report.to_jsonl(self._outcomes())
+            elif self.kind in ("csv", "jsonl") and not served.is_served(self.app):
+                path = Path(target).expanduser()
+                report.check_destination(path, force)
+                self._write_in_thread(path, force, self._outcomes())  # rows from the trace
+                self.dismiss()
+                return
+            elif self.kind in ("csv", "jsonl"):  # a download: the text whole
+                from ..graph_stream import export_csv, export_jsonl
+
+                buf = io.StringIO()
+                (export_csv if self.kind == "csv" else export_jsonl)(self._outcomes(), buf)
+                text = buf.getvalue()
             else:
                 assert self.session is not None
                 text = self.session.script()
@@ -154,6 +163,25 @@ class ExportScreen(ModalScreen[None]):
             return
         self.app.notify(message)
         self.dismiss()
+
+    def _write_in_thread(self, path: Path, force: bool, outcomes: list[report.Outcome]) -> None:
+        """Write the trace from a thread (a million states take seconds; the app goes on),
+        row by row from the trace; say when it is written or why not."""
+        from ..graph_stream import export_csv, export_jsonl
+
+        app, write = self.app, export_csv if self.kind == "csv" else export_jsonl
+
+        def work() -> None:
+            try:
+                with report.atomic_output(path, force=force) as fh:
+                    write(outcomes, fh)
+            except (GdlabError, OSError) as exc:
+                text = str(exc) if isinstance(exc, GdlabError) else f"{path}: {exc}"
+                app.call_from_thread(app.notify, text, severity="error")
+                return
+            app.call_from_thread(app.notify, f"wrote {path}")
+
+        app.run_worker(work, thread=True, group="export", exit_on_error=False)
 
     def _screenshot(self, target: str, force: bool) -> None:
         try:

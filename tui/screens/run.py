@@ -9,7 +9,6 @@ the run (the tests do).
 
 from __future__ import annotations
 
-import math
 import threading
 
 import numpy as np
@@ -24,7 +23,8 @@ from engine.errors import GdlabError, describe
 from engine.landscape import compute_landscape, grid_bounds, landscape_params
 
 from .. import report
-from ..plots import downsample, fit_landscape
+from ..plots import MAX_POINTS as CHART_POINTS  # states a chart samples, however long
+from ..plots import fit_landscape
 from ..session import Session
 from ..widgets.charts import ErrorChart, LandscapeChart, TrajectoryChart
 from ..widgets.explain import ExplainPanel
@@ -99,9 +99,10 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
         self._dirty = True
         self._walk: int | None = None  # edges of the walk-through shown so far
         self._probe: Probe | None = None
-        self._xs: list[int] = []
-        self._err: list[float] = []
-        self._traj: dict[str, list[float]] = {}
+        self._traj: list[str] = []  # the scalar trained parameters (the trajectory chart)
+        #: the landscape's two parameters, and the extent of their path so far (lo, hi)
+        self._land: list[str] | None = None
+        self._extent: tuple[np.ndarray, np.ndarray] | None = None
         self.frames = 0  # chart redraws (bench_app.py reads it)
         #: called by the worker with each batch it committed, before it steps again
         self.batch_hook = None
@@ -195,8 +196,9 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
         table.set_columns(report.value_columns(report.Outcome(s.variant, cfg,
                                                              list(run.graph.params), [], None)))
         self._shown = 0
-        self._xs, self._err = [], []
-        self._traj = {p: [] for p in cfg.train if np.ndim(run.start[p]) == 0}
+        self._traj = [p for p in cfg.train if np.ndim(run.start[p]) == 0]
+        self._land = landscape_params(self._probe.graph, cfg)
+        self._extent = None
         self._walk = None
         await self.query_one(ParamsPanel).load(dict(sc.params), cfg.train)
         await self.query_one(SettingsPanel).load(cfg)
@@ -204,23 +206,43 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
         self.redraw()
 
     def show_new(self) -> None:
-        """Take the session's new records into the chart series; the table catches up in redraw."""
+        """Note the session's new records: the charts sample the trace, the landscape's frame
+        takes in the new part of the path, and the table catches up in redraw."""
         s = self.session
-        if s.generation != self._generation:
+        n = len(s.records)
+        if s.generation != self._generation or n == self._shown:
             return
-        new = s.records[self._shown:]
-        if not new:
-            return
-        self._shown += len(new)
-        target = s.run.cfg.rule == "target" if s.run else True
-        for r in new:
-            self._xs.append(r.iteration)
-            v = r.delta if target else r.loss
-            self._err.append(abs(v) if v is not None else math.nan)
-            for p, series in self._traj.items():
-                series.append(float(r.params[p]))
+        if self._land is not None:
+            xy = np.column_stack([s.records.column(f"param:{p}", self._shown, n)
+                                  for p in self._land])
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if len(xy):
+                lo, hi = xy.min(axis=0), xy.max(axis=0)
+                if self._extent is not None:
+                    lo, hi = np.minimum(lo, self._extent[0]), np.maximum(hi, self._extent[1])
+                self._extent = (lo, hi)
+        self._shown = n
         self._walk = None
         self._dirty = True
+
+    def _series(self, names: list[str], last: int | None = None
+                ) -> tuple[list[int], dict[str, list[float]]]:
+        """At most CHART_POINTS states of the trace (the newest ``last`` of them, else all,
+        evenly spaced, the newest always) and the named numbers of each (Trace.column)."""
+        recs = self.session.records
+        n = min(self._shown, len(recs))
+        first = 0 if last is None else max(0, n - last)
+        step = max(1, -(-(n - first) // CHART_POINTS))
+        xs = list(range(first, n, step))
+        if xs and xs[-1] != n - 1:
+            xs.append(n - 1)
+        out = {}
+        for name in names:
+            ys = recs.column(name, first, n, step)
+            if len(ys) < len(xs):
+                ys = np.append(ys, recs.column(name, n - 1, n))
+            out[name] = ys.tolist()
+        return xs, out
 
     def _tick(self) -> None:
         if self._dirty:
@@ -276,22 +298,27 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
         assert run is not None
         cfg = run.cfg
         label = s.variant or (s.scenario.name if s.scenario else "run")
-        self.query_one(ErrorChart).show({label: (self._xs, self._err)}, self.log_scale,
+        err = "delta" if cfg.rule == "target" else "loss"
+        xs, ys = self._series([err] + [f"param:{p}" for p in self._traj])
+        self.query_one(ErrorChart).show({label: (xs, [abs(v) for v in ys[err]])},
+                                        self.log_scale,
                                         "|delta|" if cfg.rule == "target" else "loss")
-        self.query_one(TrajectoryChart).show({p: (self._xs, ys) for p, ys in self._traj.items()})
+        self.query_one(TrajectoryChart).show({p: (xs, ys[f"param:{p}"]) for p in self._traj})
         chart = self.query_one(LandscapeChart)
-        names = landscape_params(self._probe.graph, cfg) if self._probe else None
+        names = self._land
         if names is None or not self._traj or chart.size.width < 10:
             chart.display = names is not None
             chart.show(None, {})
         else:
             chart.display = True
-            # the whole path from the start, framed as `gdlab run --plot` frames it; drawn
-            # from at most 2,000 of its points (the first and the last among them)
-            full = list(zip(self._traj[names[0]], self._traj[names[1]], strict=True)) or \
+            # the whole path from the start, framed as `gdlab run --plot` frames it (its
+            # extent, kept as it grows); drawn from at most CHART_POINTS of its states (the
+            # first and the last among them)
+            _, xy = self._series([f"param:{names[0]}", f"param:{names[1]}"])
+            path = list(zip(xy[f"param:{names[0]}"], xy[f"param:{names[1]}"], strict=True)) or \
                 [(float(run.start[names[0]]), float(run.start[names[1]]))]
-            bounds = grid_bounds(full)
-            path = [full[i] for i in downsample(list(range(len(full))), [0] * len(full))[0]]
+            bounds = grid_bounds(path if self._extent is None else
+                                 [tuple(self._extent[0]), tuple(self._extent[1])])
             try:
                 land = fit_landscape(
                     lambda nx, ny: compute_landscape(self._probe.graph, cfg, path, nx=nx, ny=ny,

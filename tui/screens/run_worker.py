@@ -24,6 +24,7 @@ from ..session import Session
 
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 1000, 0]  # iterations per second; 0 = as fast as possible
 REDRAW_SECONDS = 0.2  # charts, graph and explain redraw at most 5 times a second
+STEP_CHUNK = 256  # states a fast run takes between looks at the clock
 BATCH_SECONDS = 0.02  # a fast run steps this long, commits, posts one message...
 YIELD_SECONDS = 0.01  # ...and sleeps this long so that keys and redraws are answered
 
@@ -98,19 +99,20 @@ class Iterating:
                 # is committed any more
                 if halt.is_set() or s.generation != generation or run is None or run.stopped:
                     break
-                batch = []
+                before = len(run.trace)
                 try:
-                    while True:
-                        batch.append(run.step())
+                    while True:  # a fast run takes states a chunk at a time (Run.advance)
+                        run.advance(STEP_CHUNK if fast else 1)
                         if run.stopped or not fast or time.monotonic() > deadline:
                             break
                 except Exception as exc:  # reported by Finished, not lost
                     error = describe(exc)
-                s.commit(batch)
+                after = len(run.trace)
+                s.commit(after - before)
                 stopped = run.stopped
             self.post_message(self.Stepped(generation))
             if self.batch_hook is not None:
-                self.batch_hook(batch)
+                self.batch_hook(run.trace[before:after])  # records made for the hook only
             if stopped or error:
                 break
             # between batches the worker sleeps a moment, so the app's thread gets the GIL
