@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -27,11 +28,13 @@ import tui
 from engine.scenario import load_scenario
 from tui.cli import main
 from tui.formatting import fmt
+from tui.network_frame import take_frame
 from tui.network_session import NetworkSession, replay_network
 from tui.network_trainer import context as trainer_context
 from tui.screens.network import NetworkScreen
 from tui.screens.network_compare import NetworkCompareScreen
 from tui.screens.network_edit import NetworkEditScreen
+from tui.widgets.cells_view import CellsView
 
 MNIST_FAST = ["data.train_limit=1000", "run.epochs=2", "run.batch_size=32"]
 
@@ -498,6 +501,85 @@ async def test_a_trainer_process_that_dies_is_an_error_on_screen_then_r_starts_a
         await pilot.press("s")
         screen = await settle(pilot)
         assert (screen.trained.epoch, screen.trained.batch) == (1, 1)
+
+
+def gated_start(gate: threading.Event, real: Any, *args: Any) -> Any:
+    """``start_trainer`` held at a gate the test opens (in the screen's boot worker)."""
+    assert gate.wait(HANG_SECONDS), "the test never opened the gate"
+    return real(*args)
+
+
+async def test_the_first_frame_is_drawn_before_the_trainer_process_is_ready(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Epoch 0 comes from the screen's own session while the process boots; a key pressed
+    meanwhile waits for the process (the app does not) and is taken by it once it is ready."""
+    import tui.screens.network_worker as nw
+
+    gate = threading.Event()
+    monkeypatch.setattr(nw, "start_trainer", partial(gated_start, gate, nw.start_trainer))
+    headless = NetworkSession()
+    headless.open("spiral", "playground")
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, NetworkScreen)
+        await until(pilot, lambda: screen.frame is not None and screen.state == "paused")
+        assert screen.starting and screen.trainer is None  # the process is not even launched
+        f = screen.frame
+        assert (f.epoch, f.batch) == (0, 0) and [r.epoch for r in f.epochs] == [0]
+        assert f.surface is not None and f.neurons is not None
+        ny, nx = f.surface.outputs.shape[:2]
+        with headless.lock:
+            headless.prepare()
+            # the frame a trainer process takes of the same run: take_frame on its session
+            expected = take_frame(headless, f.selection, nx, ny)
+        assert f.epochs == headless.epochs  # the epoch-0 record, every number
+        assert expected.surface is not None and expected.neurons is not None
+        assert np.array_equal(f.surface.outputs, expected.surface.outputs)
+        assert all(np.array_equal(a, b) for a, b in zip(f.neurons.layers,
+                                                         expected.neurons.layers, strict=True))
+        assert screen.query_one("#net-map", CellsView).lines  # the boundary is drawn
+        status = text(screen, "#net-status")
+        assert "paused · epoch 0/500 · batch 0/25" in status
+        assert f"test loss {headless.epochs[0].test_loss:.4g}" in status
+        await pilot.press("s")  # the trainer is needed: the key waits for it
+        assert "starting the trainer" in text(screen, "#net-status")
+        assert screen.starting and screen.frame.epoch == 0
+        gate.set()
+        screen = await settle(pilot)
+        assert screen.trainer is not None and not screen.starting
+        assert (screen.trained.epoch, screen.trained.batch) == (1, 1)
+        headless.step_batches(1)
+        assert screen.frame.batch_loss == headless.batch_loss
+        assert all(np.array_equal(a, b) for a, b in zip(weights(headless), weights(screen),
+                                                         strict=True))
+        assert screen.session.actions[1:] == [{"do": "step", "unit": "batch", "count": 1}]
+
+
+def killed_at_start(real: Any, *args: Any) -> Any:
+    """``start_trainer`` whose process dies before it could answer."""
+    t = real(*args)
+    if t is not None:
+        t.process.kill()
+        t.process.join(HANG_SECONDS)
+    return t
+
+
+async def test_a_trainer_process_that_dies_while_booting_leaves_the_thread_training(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.screens.network_worker as nw
+
+    monkeypatch.setattr(nw, "start_trainer", partial(killed_at_start, nw.start_trainer))
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.trainer is None and not screen.starting and screen.state == "paused"
+        await pilot.press("s", "S")  # taken in the thread: no error, the same numbers
+        screen = await settle(pilot)
+        assert screen.state == "paused" and (screen.trained.epoch, screen.trained.batch) == (1, 25)
+        r = replayed(screen.session)
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
+                                                         strict=True))
 
 
 def test_a_long_run_is_logged_as_steps_that_replay_accepts(

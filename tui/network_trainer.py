@@ -240,9 +240,10 @@ class TrainerProcess:
     """The app's handle on a trainer process: send a request, read its replies, stop it."""
 
     def __init__(self, hold: Callable[[NetworkSession], None] | None = None,
-                 values: list[int] | None = None) -> None:
+                 control: Control | None = None) -> None:
         ctx = context()
-        shared = ctx.RawArray("q", values or Control().values)
+        values = control.values if control is not None else Control().values
+        shared = ctx.RawArray("q", list(values)) if isinstance(values, list) else values
         self.control = Control(shared)
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=serve, args=(child, shared, dict(os.environ), hold), daemon=True,
@@ -293,12 +294,21 @@ def _real_stderr() -> Iterator[None]:
         sys.stderr = err
 
 
-def start_trainer(hold: Callable[[NetworkSession], None] | None = None,
-                  values: list[int] | None = None) -> TrainerProcess | None:
-    """A trainer process (its Control starting from ``values``), or None where none can be
-    started (no semaphores, no processes allowed, a sandbox): the screen then trains in a
-    thread."""
+def shared_control() -> Control:
+    """A Control in shared memory (a trainer process started later reads the same one), or in
+    a list where no shared memory can be had (then no process can be started either)."""
     try:
-        return TrainerProcess(hold, values)
+        return Control(context().RawArray("q", Control().values))
+    except (OSError, RuntimeError, ImportError, ValueError):
+        return Control()
+
+
+def start_trainer(hold: Callable[[NetworkSession], None] | None = None,
+                  control: Control | None = None) -> TrainerProcess | None:
+    """A trainer process reading ``control`` (a shared one; a list's values are copied), or
+    None where none can be started (no semaphores, no processes allowed, a sandbox): the
+    screen then trains in a thread. Returns once the process is launched, not booted."""
+    try:
+        return TrainerProcess(hold, control)
     except (OSError, RuntimeError, ImportError, ValueError):
         return None

@@ -1,18 +1,27 @@
 """The network screen's training driver: jobs in order, to a trainer process (or a thread).
 
-Keys become jobs ("start", "apply" an action, "prepare", "batch", "epoch", "run", "frame"),
-taken in order by one thread worker. With a trainer process (tui/network_trainer.py: the
-network is trained there, away from the app's GIL) the worker sends each job and reads the
-frames it sends back until its "done"; where no process can be started, or after the process
-died, the worker runs the same job on the screen's own session. Either way it hands the newest
-Frame over to the screen (one message at a time: a frame not yet drawn is replaced by a newer
-one, never queued) and keeps the run's "done": its position and parameters (``trained``) and
-the trainer's actions, which become the session's script.
+Keys become jobs ("apply" an action, "prepare", "batch", "epoch", "run", "frame"), taken in
+order by one thread worker. With a trainer process (tui/network_trainer.py: the network is
+trained there, away from the app's GIL) the worker sends each job and reads the frames it sends
+back until its "done"; where no process can be started, or after the process died, the worker
+runs the same job on the screen's own session. Either way it hands the newest Frame over to the
+screen (one message at a time: a frame not yet drawn is replaced by a newer one, never queued)
+and keeps the run's "done": its position and parameters (``trained``) and the trainer's
+actions, which become the session's script.
+
+A process takes a few tenths of a second to boot (a fresh interpreter importing numpy and the
+engine), so the screen does not wait for it: the process boots in a worker of its own
+(``_boot``) while the screen's own session builds epoch 0 and draws it (the same run: same
+scenario, same seed, so the same numbers the trainer then holds). Until the first job that
+trains or edits, "prepare" and "frame" are taken on the screen's session; that job, and every
+job after it, waits (in the worker, the app drawing on) until the process has booted, and goes
+to the thread instead if it never does.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +33,6 @@ from textual.worker import get_current_worker
 from ..network_frame import Frame, Predictions, Selection
 from ..network_session import NetworkSession
 from ..network_trainer import (
-    Control,
     Done,
     Increments,
     Merger,
@@ -32,8 +40,12 @@ from ..network_trainer import (
     describe_error,
     done_of,
     run_job,
+    shared_control,
     start_trainer,
 )
+
+BOOT_SECONDS = 60.0  # a trainer process that has not answered by then is ended: a thread trains
+LOCAL_JOBS = ("prepare", "frame")  # taken on the screen's session until a job trains or edits
 
 Job = tuple[str, Any, int, int]  # (what, its argument, the halt token it runs under, the
 #                                 session's generation when it was asked for)
@@ -59,11 +71,15 @@ class Training:
             self.generation, self.error = generation, error
 
     def _init_training(self, hold: Callable[[NetworkSession], None] | None) -> None:
-        self.trainer: TrainerProcess | None = None  # None: training in a thread
+        self.trainer: TrainerProcess | None = None  # None: training in a thread (or booting)
         self.trained: Done | None = None  # the run as the last job left it
         self._hold = hold  # a test's gate, called in the trainer after each frame of a run
         self._launched = self._closing = False
-        self._control = Control()
+        self._control = shared_control()  # the trainer process reads the same one
+        self._booting: TrainerProcess | None = None  # launched, not answered yet
+        self._booted = threading.Event()  # the process answered (or none could be had)
+        self._trainer_lock = threading.Lock()  # the handle handed over, or closed
+        self._in_trainer = False  # a job trained or edited: every job goes to the trainer
         self._jobs: deque[Job] = deque()  # what the keys asked for
         self._jobs_lock = threading.Lock()
         self._idle = True  # no worker is taking jobs
@@ -73,22 +89,62 @@ class Training:
         self._merger = Merger()
         self._cache, self._stream = Predictions(), Increments()
 
+    @property
+    def starting(self) -> bool:
+        """The trainer process is still booting (a job that trains waits for it)."""
+        return self._launched and not self._booted.is_set()
+
     def _launch(self) -> None:
-        """Start the trainer process (once, as the screen is composed: it boots while the
-        screen mounts, in the worker) and give it the session's scenario."""
+        """Start the trainer process (once, as the screen is composed): it boots in the
+        background while the screen draws epoch 0 from its own session."""
         if self._launched:
             return
         self._launched = True
         s = self.session
-        self._queue("start", (s.base, s.variant, dict(s.actions[0])))
+        self._boot(s.base, s.variant, dict(s.actions[0]))
 
-    def _start_process(self) -> None:
-        """(The worker's first job.) Start the trainer process: here, not in the app's
-        thread, because starting one waits for the process to be forked (and the first time
-        for multiprocessing's server to import the engine). None: train in this thread."""
-        trainer = start_trainer(self._hold, list(self._control.values))
-        if trainer is not None:
-            self.trainer, self._control = trainer, trainer.control
+    @work(thread=True, group="network-boot")
+    def _boot(self, sc: Any, variant: str | None, opened: dict[str, Any]) -> None:
+        """Launch the process, give it the scenario and let it build epoch 0 (its frame is
+        the one the screen drew from its own session: not drawn again). A process that ends or
+        does not answer within BOOT_SECONDS is ended: the screen trains in a thread."""
+        trainer = None
+        try:
+            trainer = start_trainer(self._hold, self._control)
+            with self._trainer_lock:
+                if trainer is not None and not self._closing:
+                    self._booting, self._control = trainer, trainer.control
+            if trainer is not None and not (
+                    self._answer(trainer, ("start", sc, variant, opened))
+                    and self._answer(trainer, ("job", "prepare", trainer.control.token))):
+                trainer = None
+        except Exception:  # noqa: BLE001 - no process, then: the thread trains
+            trainer = None
+        with self._trainer_lock:
+            failed, self._booting = (self._booting if trainer is None else None), None
+            if not self._closing:
+                self.trainer = trainer
+            closing = self._closing
+        if failed is not None and not closing:
+            failed.close()
+        self._booted.set()
+
+    def _answer(self, t: TrainerProcess, request: tuple[Any, ...]) -> bool:
+        """Send a request of the boot and read its replies up to its "done" (its frame and
+        error are the ones the screen's session gave); False if the process ended first, did
+        not answer within BOOT_SECONDS, or the screen is closing."""
+        end = time.monotonic() + BOOT_SECONDS
+        try:
+            t.send(request)
+            while not self._closing:
+                if t.conn.poll(0.05):
+                    if t.recv()[0] == "done":
+                        return True
+                elif not t.process.is_alive() or time.monotonic() > end:
+                    return False
+        except (EOFError, OSError, ValueError):
+            pass
+        return False
 
     def _queue(self, job: str, arg: Any = None) -> None:
         """Add a job for the worker, in order (keys pressed quickly are all taken); start a
@@ -103,7 +159,7 @@ class Training:
     def _drop_jobs(self) -> None:
         """Forget the steps asked of the old run (a new run begins); actions still go over."""
         with self._jobs_lock:
-            kept = [j for j in self._jobs if j[0] in ("start", "apply")]
+            kept = [j for j in self._jobs if j[0] == "apply"]
             self._jobs.clear()
             self._jobs.extend(kept)
 
@@ -121,16 +177,26 @@ class Training:
                     self._idle = True
                     return
                 job = self._jobs.popleft()
-            if job[0] == "start":
-                self._start_process()
-            if self.trainer is not None:
+            if job[0] not in LOCAL_JOBS:
+                self._in_trainer = True  # from here on the run is the trainer's
+            if self._in_trainer and not self._wait_booted():
+                return
+            if self._in_trainer and self.trainer is not None:
                 self._remote(*job)
             else:
                 self._local(*job)
 
+    def _wait_booted(self) -> bool:
+        """Wait (in the worker: the app draws on) until the process has booted or could not;
+        False: the screen is closing."""
+        while not self._booted.wait(0.05):
+            if self._closing:
+                return False
+        return not self._closing
+
     def _local(self, job: str, arg: Any, token: int, generation: int) -> None:
         """A job on the screen's own session, in this thread."""
-        if job in ("start", "apply"):
+        if job == "apply":
             return  # the screen's session took the action already
         s = self.session
         try:
@@ -144,8 +210,7 @@ class Training:
         """A job sent to the trainer process; its frames and its end read back."""
         t = self.trainer
         assert t is not None
-        request = ("start", *arg) if job == "start" else ("apply", arg) if job == "apply" \
-            else ("job", job, token)
+        request = ("apply", arg) if job == "apply" else ("job", job, token)
         try:
             t.send(request)
             while True:
