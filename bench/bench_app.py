@@ -5,12 +5,15 @@ select the next neuron: answered when the selection has changed) and the trainin
 epochs per second against the same training headless (``NetworkSession.step_batches``), timed
 in the same run before and after the app.
 
+With GDLAB_MNIST_DIR set, the network screen's first frame is measured on mnist_mlp too.
+
 Run: python bench/bench_app.py [--network-only]   (prints figures; nothing is asserted)
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -110,16 +113,23 @@ def headless_epochs_per_s(seconds: float = 3.0) -> float:
     return taken / 25 / (time.perf_counter() - t0)
 
 
-async def network_first_frame(size: tuple[int, int]) -> float:
-    """Seconds from creating the app to the network screen's first drawn frame (spiral)."""
+async def network_first_frame(size: tuple[int, int], scenario: str = "spiral"
+                              ) -> tuple[float, float]:
+    """Seconds from creating the app to the network screen's first drawn frame, and to the
+    frame after one mini-batch asked for at once (s: the trainer process has to be ready)."""
     from tui.app import GdlabApp
 
     t0 = time.perf_counter()
-    app = GdlabApp(scenario="spiral")
+    app = GdlabApp(scenario=scenario)
     async with app.run_test(size=size):
         while getattr(app.screen, "frame", None) is None:
             await asyncio.sleep(0.001)
-        return time.perf_counter() - t0
+        first = time.perf_counter() - t0
+        screen = app.screen
+        screen.action_step_batch()
+        while screen.frame is None or screen.frame.batch < 1:
+            await asyncio.sleep(0.001)
+        return first, time.perf_counter() - t0
 
 
 async def network_run(size: tuple[int, int], seconds: float = 4.0) -> dict[str, float]:
@@ -164,9 +174,12 @@ async def network_run(size: tuple[int, int], seconds: float = 4.0) -> dict[str, 
 
 def network_main() -> None:
     """Print the network screen's figures."""
-    for size in ((80, 24), (200, 60)):
-        print(f"network screen, start to first frame, headless {size[0]}x{size[1]}: "
-              f"{asyncio.run(network_first_frame(size)):.3f} s")
+    scenarios = ["spiral"] + (["mnist_mlp"] if os.environ.get("GDLAB_MNIST_DIR") else [])
+    for sc in scenarios:
+        for size in ((80, 24), (200, 60)):
+            first, step = asyncio.run(network_first_frame(size, sc))
+            print(f"network screen ({sc}), start to first frame, headless {size[0]}x{size[1]}: "
+                  f"{first:.3f} s; to the frame of a first batch asked for then: {step:.3f} s")
     for size in ((80, 24), (200, 60)):
         before = headless_epochs_per_s()
         r = asyncio.run(network_run(size))

@@ -125,7 +125,9 @@ class NetworkScreen(Keys, Training, Drawing, Screen):
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        self._launch()  # the trainer process boots while the screen draws epoch 0
+        # the trainer process boots while the screen draws epoch 0; MNIST's is the trainer's
+        # (60,000 examples loaded and evaluated in both at once: both later, bench_app.py)
+        self._launch(self.scenario.dataset(None, load=False).source != "mnist")
         yield Static(self._head(), id="net-head")
         yield Static("loading…", id="net-status")
         with Horizontal(id="net-main"):

@@ -94,20 +94,23 @@ class Training:
         """The trainer process is still booting (a job that trains waits for it)."""
         return self._launched and not self._booted.is_set()
 
-    def _launch(self) -> None:
+    def _launch(self, epoch0_here: bool = True) -> None:
         """Start the trainer process (once, as the screen is composed): it boots in the
-        background while the screen draws epoch 0 from its own session."""
+        background while the screen draws epoch 0 from its own session (``epoch0_here``; else
+        the first frame waits for the trainer: data too big to load and evaluate twice)."""
         if self._launched:
             return
-        self._launched = True
+        self._launched, self._in_trainer = True, not epoch0_here
         s = self.session
-        self._boot(s.base, s.variant, dict(s.actions[0]))
+        self._boot(s.base, s.variant, dict(s.actions[0]), epoch0_here)
 
     @work(thread=True, group="network-boot")
-    def _boot(self, sc: Any, variant: str | None, opened: dict[str, Any]) -> None:
-        """Launch the process, give it the scenario and let it build epoch 0 (its frame is
-        the one the screen drew from its own session: not drawn again). A process that ends or
-        does not answer within BOOT_SECONDS is ended: the screen trains in a thread."""
+    def _boot(self, sc: Any, variant: str | None, opened: dict[str, Any],
+              prepare: bool) -> None:
+        """Launch the process, give it the scenario and (``prepare``) let it build epoch 0
+        (its frame is the one the screen drew from its own session: not drawn again). A
+        process that ends or does not answer within BOOT_SECONDS is ended: the screen trains
+        in a thread."""
         trainer = None
         try:
             trainer = start_trainer(self._hold, self._control)
@@ -116,7 +119,8 @@ class Training:
                     self._booting, self._control = trainer, trainer.control
             if trainer is not None and not (
                     self._answer(trainer, ("start", sc, variant, opened))
-                    and self._answer(trainer, ("job", "prepare", trainer.control.token))):
+                    and (not prepare or self._answer(
+                        trainer, ("job", "prepare", trainer.control.token)))):
                 trainer = None
         except Exception:  # noqa: BLE001 - no process, then: the thread trains
             trainer = None
