@@ -5,20 +5,21 @@ select the next neuron: answered when the selection has changed) and the trainin
 epochs per second against the same training headless (``NetworkSession.step_batches``), timed
 in the same run before and after the app.
 
+With GDLAB_MNIST_DIR set, the network screen's first frame is measured on mnist_mlp too.
+
 Run: python bench/bench_app.py [--network-only]   (prints figures; nothing is asserted)
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-from textual import events
 
 LONG = """
 [scenario]
@@ -52,6 +53,8 @@ async def startup(size: tuple[int, int]) -> float:
 
 async def long_run(seconds: float = 3.0) -> dict[str, float]:
     """Redraws per second, iterations per second and key latency while a 100,000-step run goes."""
+    from textual import events
+
     from tui.app import GdlabApp
 
     path = Path(tempfile.mkdtemp()) / "long_square.toml"
@@ -84,12 +87,23 @@ async def long_run(seconds: float = 3.0) -> dict[str, float]:
         }
 
 
+def long_spiral() -> str:
+    """spiral with 100,000 epochs instead of 500 (a file of its own): a run that does not end
+    while it is measured (its 500 epochs take about a second in a process of its own)."""
+    from engine.scenario import BUNDLED_DIR
+
+    text = (BUNDLED_DIR / "spiral.toml").read_text(encoding="utf-8")
+    path = Path(tempfile.mkdtemp()) / "spiral.toml"
+    path.write_text(text.replace("\nepochs = 500\n", "\nepochs = 100000\n"), encoding="utf-8")
+    return str(path)
+
+
 def headless_epochs_per_s(seconds: float = 3.0) -> float:
     """spiral trained by a NetworkSession without the app: epochs (25 batches) per second."""
     from tui.network_session import NetworkSession
 
     s = NetworkSession()
-    s.open("spiral", "playground")
+    s.open(long_spiral(), "playground")
     s.prepare()
     t0 = time.perf_counter()
     taken = 0
@@ -99,30 +113,40 @@ def headless_epochs_per_s(seconds: float = 3.0) -> float:
     return taken / 25 / (time.perf_counter() - t0)
 
 
-async def network_first_frame(size: tuple[int, int]) -> float:
-    """Seconds from creating the app to the network screen's first drawn frame (spiral)."""
+async def network_first_frame(size: tuple[int, int], scenario: str = "spiral"
+                              ) -> tuple[float, float]:
+    """Seconds from creating the app to the network screen's first drawn frame, and to the
+    frame after one mini-batch asked for at once (s: the trainer process has to be ready)."""
     from tui.app import GdlabApp
 
     t0 = time.perf_counter()
-    app = GdlabApp(scenario="spiral")
+    app = GdlabApp(scenario=scenario)
     async with app.run_test(size=size):
         while getattr(app.screen, "frame", None) is None:
             await asyncio.sleep(0.001)
-        return time.perf_counter() - t0
+        first = time.perf_counter() - t0
+        screen = app.screen
+        screen.action_step_batch()
+        while screen.frame is None or screen.frame.batch < 1:
+            await asyncio.sleep(0.001)
+        return first, time.perf_counter() - t0
 
 
 async def network_run(size: tuple[int, int], seconds: float = 4.0) -> dict[str, float]:
     """Boundary redraws/s, key latency and epochs/s while spiral trains continuously."""
+    from textual import events
+
     from tui.app import GdlabApp
 
-    app = GdlabApp(scenario="spiral")
+    app = GdlabApp(scenario=long_spiral())
     async with app.run_test(size=size) as pilot:
         while getattr(app.screen, "frame", None) is None:
             await asyncio.sleep(0.001)
         screen = app.screen
+        await app.workers.wait_for_complete()
         await pilot.pause()
-        trainer = screen.session.trainer
-        start_batches = (trainer.epoch - 1) * 25 + trainer.batch if trainer.epoch else 0
+        done = screen.trained  # where the trainer (its own process) left the run
+        start_batches = (done.epoch - 1) * 25 + done.batch if done.epoch else 0
         draws0 = screen.draws
         t0 = time.perf_counter()
         screen.action_toggle_run()
@@ -138,9 +162,11 @@ async def network_run(size: tuple[int, int], seconds: float = 4.0) -> dict[str, 
         elapsed = time.perf_counter() - t0
         draws = screen.draws - draws0
         screen.action_toggle_run()
+        elapsed = time.perf_counter() - t0  # the pause: training stops at its next batch
         await app.workers.wait_for_complete()
-        trainer = screen.session.trainer
-        batches = (trainer.epoch - 1) * 25 + trainer.batch - start_batches
+        done = screen.trained
+        batches = (done.epoch - 1) * 25 + done.batch - start_batches
+        assert done.epoch < 100000, "the run ended while it was measured"
         return {"redraws_per_s": draws / elapsed, "epochs_per_s": batches / 25 / elapsed,
                 "key_latency_median_ms": 1000 * statistics.median(latencies),
                 "key_latency_max_ms": 1000 * max(latencies), "seconds": elapsed}
@@ -148,9 +174,12 @@ async def network_run(size: tuple[int, int], seconds: float = 4.0) -> dict[str, 
 
 def network_main() -> None:
     """Print the network screen's figures."""
-    for size in ((80, 24), (200, 60)):
-        print(f"network screen, start to first frame, headless {size[0]}x{size[1]}: "
-              f"{asyncio.run(network_first_frame(size)):.3f} s")
+    scenarios = ["spiral"] + (["mnist_mlp"] if os.environ.get("GDLAB_MNIST_DIR") else [])
+    for sc in scenarios:
+        for size in ((80, 24), (200, 60)):
+            first, step = asyncio.run(network_first_frame(size, sc))
+            print(f"network screen ({sc}), start to first frame, headless {size[0]}x{size[1]}: "
+                  f"{first:.3f} s; to the frame of a first batch asked for then: {step:.3f} s")
     for size in ((80, 24), (200, 60)):
         before = headless_epochs_per_s()
         r = asyncio.run(network_run(size))

@@ -76,6 +76,10 @@ MAX_STEP_COUNT = 10_000_000
 MAX_SCRIPT_STEPS = 50_000_000
 """Steps all the ``step`` actions of one session script may ask for together."""
 
+MAX_NETWORK_STEPS = 1_000_000
+"""Mini-batches (or epochs) one ``step`` action of a network session script may ask for; the
+network screen splits a longer run into several actions."""
+
 # --- networks ([model] of the network kind) -------------------------------------------------
 
 MAX_LAYER_SIZE = 4_096

@@ -81,8 +81,8 @@ IN_SCENARIOS_DOC = {
 #: limits a scenario file never meets: session scripts, the explain panel, MNIST files and
 #: downloads (docs/robustness.md and docs/sessions.md describe them)
 ELSEWHERE = {"MAX_FORMULA_NODES", "MAX_SCRIPT_BYTES", "MAX_SCRIPT_ACTIONS", "MAX_STEP_COUNT",
-             "MAX_SCRIPT_STEPS", "MAX_IDX_ITEMS", "DOWNLOAD_MARGIN", "DOWNLOAD_READ_TIMEOUT",
-             "DOWNLOAD_DEADLINE"}
+             "MAX_SCRIPT_STEPS", "MAX_NETWORK_STEPS", "MAX_IDX_ITEMS", "DOWNLOAD_MARGIN",
+             "DOWNLOAD_READ_TIMEOUT", "DOWNLOAD_DEADLINE"}
 
 
 def test_every_limit_is_placed_for_the_scenarios_doc():

@@ -11,6 +11,7 @@ import io
 import json
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,13 @@ import tui
 from engine.scenario import load_scenario
 from tui.cli import main
 from tui.formatting import fmt
+from tui.network_frame import take_frame
 from tui.network_session import NetworkSession, replay_network
+from tui.network_trainer import context as trainer_context
 from tui.screens.network import NetworkScreen
 from tui.screens.network_compare import NetworkCompareScreen
 from tui.screens.network_edit import NetworkEditScreen
+from tui.widgets.cells_view import CellsView
 
 MNIST_FAST = ["data.train_limit=1000", "run.epochs=2", "run.batch_size=32"]
 
@@ -41,13 +45,15 @@ class NetApp(App[None]):
     CSS_PATH = str(Path(tui.__file__).parent / "gdlab.tcss")
 
     def __init__(self, name: str, overrides: list[str] | None = None,
-                 variant: str | None = None) -> None:
+                 variant: str | None = None, hold: Any = None) -> None:
         super().__init__()
         self.sc = load_scenario(name, overrides)
         self.variant = variant
+        self.hold = hold
 
     def on_mount(self) -> None:
-        self.push_screen(NetworkScreen(self.sc, self.variant, show_timings=False))
+        self.push_screen(NetworkScreen(self.sc, self.variant, show_timings=False,
+                                       hold=self.hold))
 
     def action_picker(self) -> None:
         self.push_screen(Screen())
@@ -81,7 +87,12 @@ async def show(pilot: Pilot, tab: str) -> NetworkScreen:
     return screen
 
 
-def weights(s: NetworkSession) -> list[np.ndarray]:
+def weights(s: NetworkSession | NetworkScreen) -> list[np.ndarray]:
+    """The weights of a session's network, or of the one the screen's trainer (its own
+    process) holds after the last job."""
+    if isinstance(s, NetworkScreen):
+        assert s.trained is not None and s.trained.W is not None
+        return s.trained.W
     assert s.net is not None
     return [w.copy() for w in s.net.W[1:]]
 
@@ -122,7 +133,8 @@ async def test_step_batch_then_epoch_shows_the_records_and_the_numbers_of_the_ba
         assert fmt(f.bp["dC_db"], 5) in text(screen, "#net-bp")
         # BP2 multiplies out: delta = (sum_k w_kj delta_k) * act'(z), with the pre-step weights
         assert f.bp["delta"] == pytest.approx(f.bp["weighted_sum"] * f.bp["act_prime"], rel=1e-12)
-        assert f.bp["w_next"] == s.trainer.weights_before[1][:, 0].tolist()
+        # the weights of the same batch taken without the app (the script replayed)
+        assert f.bp["w_next"] == replayed(s).trainer.weights_before[1][:, 0].tolist()
         await pilot.press("S")
         screen = await settle(pilot)
         assert [r.epoch for r in screen.frame.epochs] == [0, 1]
@@ -131,48 +143,51 @@ async def test_step_batch_then_epoch_shows_the_records_and_the_numbers_of_the_ba
         assert s.actions[1:] == [{"do": "step", "unit": "batch", "count": 1},
                                  {"do": "step", "unit": "epoch", "count": 1}]
         r = replayed(s)
-        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(s), strict=True))
-        assert [e.test_loss for e in r.epochs] == [e.test_loss for e in s.epochs]
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
+                                                         strict=True))
+        assert [e.test_loss for e in r.epochs] == [e.test_loss for e in screen.frame.epochs]
+
+
+def hold_from_epoch(gate: Any, epoch: int, s: NetworkSession) -> None:
+    """A gate in the trainer process (called after each frame of a run): from ``epoch`` on,
+    wait until the test opens ``gate``."""
+    if s.trainer is not None and s.trainer.epoch >= epoch:
+        gate.wait(HANG_SECONDS)
 
 
 async def test_run_and_pause_then_the_script_replays_to_the_same_network() -> None:
-    app = NetApp("spiral", variant="playground")
+    # a gate the test holds: once a frame of epoch 3 is sent, the trainer waits there until
+    # the test has paused (on Python 3.13 spiral's 500 epochs were trained inside the key
+    # press: 0.9 s)
+    gate = trainer_context().Event()
+    app = NetApp("spiral", variant="playground", hold=partial(hold_from_epoch, gate, 3))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await settle(pilot)
+        assert screen.trainer is not None  # training in its own process
         draws = screen.draws
-        # a gate the test holds: the worker takes at most 10 batches a frame and, once two
-        # frames are drawn and epoch 3 is reached, waits here until the test has paused (on
-        # Python 3.13 spiral's 500 epochs were trained inside the key press: 0.9 s)
-        gate = threading.Event()
-        s = screen.session
-        real = s.step_batches
-
-        def held(count: int = 1, halt: Any = None) -> list[Any]:
-            if screen.draws > draws + 1 and s.trainer is not None and s.trainer.epoch >= 3:
-                gate.wait(HANG_SECONDS)
-            return real(min(count, 10), halt)
-
-        s.step_batches = held  # type: ignore[method-assign]
         await pilot.press("space")
         assert screen.state == "running"
-        await until(pilot, lambda: len(screen.session.epochs) >= 3 and screen.draws > draws + 1)
+        await until(pilot, lambda: len(screen.frame.epochs) >= 4 and screen.draws > draws + 1)
         await pilot.press("space")
         assert screen.state == "paused"
         gate.set()
         screen = await settle(pilot)
         s = screen.session
-        trainer = s.trainer
-        position = (trainer.epoch, trainer.batch)
+        position = (screen.trained.epoch, screen.trained.batch)
+        assert (screen.frame.epoch, screen.frame.batch) == position  # the last frame drawn
         steps = [a for a in s.actions if a["do"] == "step"]
         assert steps == [{"do": "step", "unit": "batch", "count": steps[0]["count"]}]
-        # every batch the worker took is in the script: (epoch - 1) * 25 + batch of them
+        # every batch the trainer took is in the script: (epoch - 1) * 25 + batch of them
         assert steps[0]["count"] == (position[0] - 1) * 25 + position[1]
-        await pilot.pause()
-        assert (trainer.epoch, trainer.batch) == position  # paused stays put
+        assert position[0] >= 3
+        await pilot.press("s")  # paused stays put: one more batch is one more
+        screen = await settle(pilot)
+        assert (screen.trained.epoch - 1) * 25 + screen.trained.batch == steps[0]["count"] + 1
         assert screen.frame.surface is not None and screen.frame.surface.outputs.shape[:2] == (
             screen.grid[1], screen.grid[0])
         r = replayed(s)
-        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(s), strict=True))
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
+                                                         strict=True))
 
 
 async def test_a_run_to_the_end_finishes_with_the_summary() -> None:
@@ -185,7 +200,7 @@ async def test_a_run_to_the_end_finishes_with_the_summary() -> None:
         assert [r.epoch for r in screen.frame.epochs] == [0, 1, 2, 3, 4]
         await pilot.press("s")  # nothing left to take
         screen = await settle(pilot)
-        assert screen.session.trainer.epoch == 4
+        assert screen.trained.epoch == 4
 
 
 # -- reset, new seed, selection -----------------------------------------------------------------
@@ -194,22 +209,21 @@ async def test_reset_keeps_the_initial_weights_and_new_seed_draws_new_ones() -> 
     app = NetApp("circle")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await settle(pilot)
-        first = weights(screen.session)
+        first = weights(screen)
         await pilot.press("S")
         screen = await settle(pilot)
-        assert not np.array_equal(weights(screen.session)[0], first[0])
+        assert not np.array_equal(weights(screen)[0], first[0])
         await pilot.press("r")
         screen = await settle(pilot)
         assert [r.epoch for r in screen.frame.epochs] == [0]
-        assert all(np.array_equal(a, b) for a, b in zip(weights(screen.session), first,
-                                                         strict=True))
+        assert all(np.array_equal(a, b) for a, b in zip(weights(screen), first, strict=True))
         await pilot.press("n")
         screen = await settle(pilot)
         seed = screen.session.actions[-1]
         assert seed["do"] == "seed" and screen.session.edits["model"]["seed"] == seed["value"]
-        assert not np.array_equal(weights(screen.session)[0], first[0])
+        assert not np.array_equal(weights(screen)[0], first[0])
         r = replayed(screen.session)
-        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen.session),
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
                                                          strict=True))
 
 
@@ -220,7 +234,7 @@ async def test_selecting_a_neuron_shows_its_incoming_weights_and_bias() -> None:
         await pilot.press("right_square_bracket")  # 1.1 -> 1.2
         await pilot.pause()
         assert (screen.selection.layer, screen.selection.neuron) == (1, 1)
-        net = screen.session.net
+        net = replayed(screen.session).net  # the same network, without the app
         shown = text(screen, "#net-incoming")
         assert "neuron 1.2" in shown and fmt(float(net.W[1][1][1]), 4) in shown
         assert fmt(float(net.b[1][1]), 4) in shown
@@ -286,8 +300,9 @@ async def test_each_edit_starts_a_fresh_run_recorded_in_the_script(
         await pilot.press("s")
         screen = await settle(pilot)
         r = replayed(s)
-        assert r.net.sizes == s.net.sizes
-        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(s), strict=True))
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
+                                                         strict=True))
+        assert len(r.net.sizes) - 1 == len(weights(screen))
 
 
 async def test_a_bad_edit_is_shown_in_the_dialog_and_changes_nothing() -> None:
@@ -412,7 +427,7 @@ async def test_export_writes_epochs_and_a_script_that_gdlab_replay_reproduces(
             dialog.query_one("#export-path", Input).value = str(tmp_path / name)
             dialog.export()
             await pilot.pause()
-        epochs = screen.session.epochs
+        epochs = screen.frame.epochs
     rows = (tmp_path / "e.csv").read_text().splitlines()
     assert len(rows) == 1 + len(epochs) == 4
     lines = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
@@ -436,6 +451,152 @@ def test_a_bad_network_script_is_one_clear_error(tmp_path: Path,
     err = capsys.readouterr().err
     assert err.startswith("gdlab: error: action 2:") and "layers" in err
     assert "Traceback" not in err
+
+
+async def test_quitting_ends_the_trainer_process() -> None:
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.trainer is not None
+        process = screen.trainer.process
+        assert process.is_alive()
+        await pilot.press("space")  # quit while it trains
+        assert screen.state == "running"
+        await pilot.press("q")
+    process.join(HANG_SECONDS)
+    assert not process.is_alive() and process.exitcode is not None
+
+
+async def test_without_a_process_the_screen_trains_in_a_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no process can be started (a sandbox), the same keys give the same numbers."""
+    import tui.screens.network_worker as nw
+
+    monkeypatch.setattr(nw, "start_trainer", lambda *a: None)
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.trainer is None
+        await pilot.press("s", "S")
+        screen = await settle(pilot)
+        assert (screen.trained.epoch, screen.trained.batch) == (1, 25)
+        r = replayed(screen.session)
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
+                                                         strict=True))
+
+
+async def test_a_trainer_process_that_dies_is_an_error_on_screen_then_r_starts_again() -> None:
+    app = NetApp("xor")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        process = screen.trainer.process
+        process.kill()
+        process.join(HANG_SECONDS)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.state == "error")
+        assert "training process ended unexpectedly" in text(screen, "#net-status")
+        await pilot.press("r")  # a fresh run, trained in a thread now
+        screen = await settle(pilot)
+        assert screen.state == "paused" and screen.trainer is None
+        await pilot.press("s")
+        screen = await settle(pilot)
+        assert (screen.trained.epoch, screen.trained.batch) == (1, 1)
+
+
+def gated_start(gate: threading.Event, real: Any, *args: Any) -> Any:
+    """``start_trainer`` held at a gate the test opens (in the screen's boot worker)."""
+    assert gate.wait(HANG_SECONDS), "the test never opened the gate"
+    return real(*args)
+
+
+async def test_the_first_frame_is_drawn_before_the_trainer_process_is_ready(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Epoch 0 comes from the screen's own session while the process boots; a key pressed
+    meanwhile waits for the process (the app does not) and is taken by it once it is ready."""
+    import tui.screens.network_worker as nw
+
+    gate = threading.Event()
+    monkeypatch.setattr(nw, "start_trainer", partial(gated_start, gate, nw.start_trainer))
+    headless = NetworkSession()
+    headless.open("spiral", "playground")
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, NetworkScreen)
+        await until(pilot, lambda: screen.frame is not None and screen.state == "paused")
+        assert screen.starting and screen.trainer is None  # the process is not even launched
+        f = screen.frame
+        assert (f.epoch, f.batch) == (0, 0) and [r.epoch for r in f.epochs] == [0]
+        assert f.surface is not None and f.neurons is not None
+        ny, nx = f.surface.outputs.shape[:2]
+        with headless.lock:
+            headless.prepare()
+            # the frame a trainer process takes of the same run: take_frame on its session
+            expected = take_frame(headless, f.selection, nx, ny)
+        assert f.epochs == headless.epochs  # the epoch-0 record, every number
+        assert expected.surface is not None and expected.neurons is not None
+        assert np.array_equal(f.surface.outputs, expected.surface.outputs)
+        assert all(np.array_equal(a, b) for a, b in zip(f.neurons.layers,
+                                                         expected.neurons.layers, strict=True))
+        assert screen.query_one("#net-map", CellsView).lines  # the boundary is drawn
+        status = text(screen, "#net-status")
+        assert "paused · epoch 0/500 · batch 0/25" in status
+        assert f"test loss {headless.epochs[0].test_loss:.4g}" in status
+        await pilot.press("s")  # the trainer is needed: the key waits for it
+        assert "starting the trainer" in text(screen, "#net-status")
+        assert screen.starting and screen.frame.epoch == 0
+        gate.set()
+        screen = await settle(pilot)
+        assert screen.trainer is not None and not screen.starting
+        assert (screen.trained.epoch, screen.trained.batch) == (1, 1)
+        headless.step_batches(1)
+        assert screen.frame.batch_loss == headless.batch_loss
+        assert all(np.array_equal(a, b) for a, b in zip(weights(headless), weights(screen),
+                                                         strict=True))
+        assert screen.session.actions[1:] == [{"do": "step", "unit": "batch", "count": 1}]
+
+
+def killed_at_start(real: Any, *args: Any) -> Any:
+    """``start_trainer`` whose process dies before it could answer."""
+    t = real(*args)
+    if t is not None:
+        t.process.kill()
+        t.process.join(HANG_SECONDS)
+    return t
+
+
+async def test_a_trainer_process_that_dies_while_booting_leaves_the_thread_training(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.screens.network_worker as nw
+
+    monkeypatch.setattr(nw, "start_trainer", partial(killed_at_start, nw.start_trainer))
+    app = NetApp("spiral", variant="playground")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.trainer is None and not screen.starting and screen.state == "paused"
+        await pilot.press("s", "S")  # taken in the thread: no error, the same numbers
+        screen = await settle(pilot)
+        assert screen.state == "paused" and (screen.trained.epoch, screen.trained.batch) == (1, 25)
+        r = replayed(screen.session)
+        assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(screen),
+                                                         strict=True))
+
+
+def test_a_long_run_is_logged_as_steps_that_replay_accepts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Consecutive steps merge into one action of at most MAX_NETWORK_STEPS (the most replay
+    takes); a longer run continues in a new action. The limit is lowered to 7 here so that the
+    run is short: 10 batches, then 6 more, are logged as 7, 7 and 2."""
+    import tui.network_session as ns
+
+    monkeypatch.setattr(ns, "MAX_NETWORK_STEPS", 7)
+    s = NetworkSession()
+    s.open("xor")
+    s.step_batches(10)
+    s.step_batches(6)
+    assert s.actions[1:] == [{"do": "step", "unit": "batch", "count": n} for n in (7, 7, 2)]
+    r = replay_network(json.loads(s.script())["actions"])
+    assert all(np.array_equal(a, b) for a, b in zip(weights(r), weights(s), strict=True))
 
 
 # -- snapshots ----------------------------------------------------------------------------------

@@ -285,7 +285,7 @@ async def test_the_network_screens_export_is_delivered_too(
         assert dialog.query_one("#export-path", Input).value == "xor_epochs.csv"
         dialog.export()
         await pilot.pause()
-        outcome = screen.session.outcome()
+        outcome = screen.outcome()  # as the trainer process sent it
         expected = network_report.csv_text([(outcome.variant, outcome.epochs)])
     assert len(outcome.epochs) == 2  # epoch 0 (before training) and the one epoch of S
     assert browser.files == [("xor_epochs.csv", "text/csv", expected.encode())]

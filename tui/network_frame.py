@@ -70,6 +70,9 @@ class Frame:
     confusion: np.ndarray | None = None
     digits: tuple[np.ndarray, np.ndarray] | None = None  # MNIST: sample test images, labels
     predictions: np.ndarray | None = None  # of the sample digits
+    class_names: list[str] | None = None  # the data's (a CSV's labels), for the legend
+    raw_names: list[str] | None = None  # the raw inputs' names
+    batch_n: int = 0  # examples in the last mini-batch (x steps through them)
 
 
 class Predictions:
@@ -91,17 +94,23 @@ class Predictions:
 
 
 def take_frame(s: NetworkSession, sel: Selection, nx: int, ny: int,
-               cache: Predictions | None = None) -> Frame:
+               cache: Predictions | None = None, since: tuple[int, int] = (0, 0)) -> Frame:
     """A Frame of ``s`` now (call with ``s.lock`` held, after ``s.prepare()``): the surface on
-    an nx x ny grid (ny even: two grid rows per text row), the selection clamped to the net."""
+    an nx x ny grid (ny even: two grid rows per text row), the selection clamped to the net,
+    the epoch records and batch losses from index ``since`` on (the ones not sent yet)."""
     trainer, net, data = s.trainer, s.net, s.data
     assert trainer is not None and net is not None and data is not None
     sizes = list(net.sizes)
     sel = clamp(sel, sizes)
     bpe = max(1, trainer.batches_per_epoch)
     f = Frame(s.generation, sizes, trainer.epoch, trainer.batch, trainer.batches_per_epoch,
-              list(s.epochs), [(r.epoch - 1 + r.batch / bpe, r.loss) for r in s.batches],
+              s.epochs[since[0]:],
+              [(r.epoch - 1 + r.batch / bpe, r.loss) for r in s.batches[since[1]:]],
               s.batch_loss, s.summary, data.description, selection=sel)
+    f.class_names = list(data.class_names) if data.class_names else None
+    f.raw_names = list(data.raw_names) if data.raw_names else None
+    last = net.last_batch()
+    f.batch_n = int(last["n"]) if last is not None else 0
     if has_plane(data):
         f.surface = decision_surface(net, data, max(2, nx), max(2, ny))
         f.neurons = neuron_maps(net, data, NEURON_POINTS, NEURON_POINTS)

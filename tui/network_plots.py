@@ -75,18 +75,33 @@ def _tick(v: float) -> str:
     return f"{v:.3g}"
 
 
+def boundary_arrays(surface: Any, mark_wrong: bool = True) -> dict[str, np.ndarray]:
+    """The decision surface (an ``engine.models.surface.Surface``) as arrays of text cells
+    (``heatmap.half_block_arrays``): regions in their class's hue (brightness: sureness),
+    training points filled, test points hollow and, with ``mark_wrong``, the test points the
+    network gets wrong as a red ✗. Vectorised: the app paints it many times a second; --plot
+    draws the same cells as text."""
+    s = surface
+    classes, sure = heatmap.classes_and_sureness(s.outputs, s.low, s.high, s.threshold)
+    a = heatmap.half_block_arrays(heatmap.surface_colours(classes, sure), classes, sure)
+    x_range = (float(s.xs[0]), float(s.xs[-1]))
+    y_range = (float(s.ys[0]), float(s.ys[-1]))
+    heatmap.place_point_arrays(a, *s.train, x_range, y_range, train=True)
+    heatmap.place_point_arrays(a, *s.test, x_range, y_range, train=False)
+    if mark_wrong and s.test_wrong is not None and s.test_wrong.any():
+        heatmap.mark_point_arrays(a, s.test[0][s.test_wrong], x_range, y_range)
+    return a
+
+
 def boundary_text(surface: Any, title: str, colour: bool,
                   class_names: Sequence[str] | None = None) -> str:
     """The decision boundary as text: a framed half-block heat map of ``surface`` (an
     ``engine.models.surface.Surface`` of MAP_COLUMNS x 2 MAP_ROWS points) with the training and
     test points over it, the axes' ranges, and a legend."""
     s = surface
-    classes, sure = heatmap.classes_and_sureness(s.outputs, s.low, s.high, s.threshold)
-    rows = heatmap.half_blocks(heatmap.surface_colours(classes, sure), classes, sure)
+    rows = heatmap.cells_of(boundary_arrays(s, mark_wrong=False))
     x_range = (float(s.xs[0]), float(s.xs[-1]))
     y_range = (float(s.ys[0]), float(s.ys[-1]))
-    heatmap.place_points(rows, *s.train, x_range, y_range, train=True)
-    heatmap.place_points(rows, *s.test, x_range, y_range, train=False)
     lines = heatmap.to_ansi(rows) if colour else heatmap.to_plain(rows)
     w = len(rows[0])
     top, bottom = _tick(y_range[1]), _tick(y_range[0])

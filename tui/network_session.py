@@ -27,6 +27,7 @@ from engine import kinds
 from engine import validate as check
 from engine.errors import GdlabError
 from engine.kinds.network import NetworkScenario
+from engine.limits import MAX_NETWORK_STEPS
 from engine.records import BatchRecord, EpochRecord, NetworkSummary
 from engine.scenario import BUNDLED_DIR, load_scenario
 
@@ -46,7 +47,6 @@ EDITABLE = {
     "run": ("lr", "batch_size", "optimizer"),
 }
 POINTS_PER_EPOCH = 100  # batch losses recorded per epoch (at most), for the live curve
-MAX_STEPS = 1_000_000  # one 'step' action's count
 
 
 class NetworkSession:
@@ -93,7 +93,7 @@ class NetworkSession:
             else:
                 unit = action.get("unit", "batch")
                 count = check.integer(action.get("count", 1), "'step' key 'count'", low=0,
-                                      high=MAX_STEPS)
+                                      high=MAX_NETWORK_STEPS)
                 if unit == "batch":
                     return self.step_batches(count)
                 if unit == "epoch":
@@ -204,13 +204,18 @@ class NetworkSession:
         return out
 
     def _log_step(self, unit: str, count: int) -> None:
-        if count <= 0:
-            return
-        last = self.actions[-1] if self.actions else None
-        if last is not None and last.get("do") == "step" and last.get("unit") == unit:
-            last["count"] = int(last.get("count", 1)) + count
-        else:
-            self._log({"do": "step", "unit": unit, "count": count})
+        """Log ``count`` steps, merged into the last action when it is a step of the same unit,
+        at most MAX_NETWORK_STEPS an action (what replay accepts)."""
+        while count > 0:
+            last = self.actions[-1] if self.actions else None
+            if last is not None and last.get("do") == "step" and last.get("unit") == unit \
+                    and int(last.get("count", 1)) < MAX_NETWORK_STEPS:
+                more = min(count, MAX_NETWORK_STEPS - int(last.get("count", 1)))
+                last["count"] = int(last.get("count", 1)) + more
+            else:
+                more = min(count, MAX_NETWORK_STEPS)
+                self._log({"do": "step", "unit": unit, "count": more})
+            count -= more
 
     # --- the run ------------------------------------------------------------------------
 

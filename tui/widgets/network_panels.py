@@ -19,6 +19,7 @@ from rich.text import Text
 
 from .. import heatmap
 from ..formatting import fmt
+from ..network_plots import boundary_arrays
 from .cell_strips import array_segments, cell_style
 
 NEG: heatmap.RGB = heatmap.CLASS_RGB[0]  # a neuron's low activations: Playground's orange
@@ -35,23 +36,6 @@ def cells_text(rows: Sequence[Sequence[heatmap.Cell]]) -> list[Text]:
             t.append(c.char, cell_style(c.fg, c.bg))
         lines.append(t)
     return lines
-
-
-def boundary_arrays(surface: Any) -> dict[str, np.ndarray]:
-    """The decision surface (an ``engine.models.surface.Surface``) as arrays of text cells
-    (``heatmap.half_block_arrays``): regions in their class's hue (brightness: sureness),
-    training points filled, test points hollow, the test points the network gets wrong as a
-    red ✗. Vectorised: the app paints it many times a second."""
-    s = surface
-    classes, sure = heatmap.classes_and_sureness(s.outputs, s.low, s.high, s.threshold)
-    a = heatmap.half_block_arrays(heatmap.surface_colours(classes, sure), classes, sure)
-    x_range = (float(s.xs[0]), float(s.xs[-1]))
-    y_range = (float(s.ys[0]), float(s.ys[-1]))
-    heatmap.place_point_arrays(a, *s.train, x_range, y_range, train=True)
-    heatmap.place_point_arrays(a, *s.test, x_range, y_range, train=False)
-    if s.test_wrong is not None and s.test_wrong.any():
-        heatmap.mark_point_arrays(a, s.test[0][s.test_wrong], x_range, y_range)
-    return a
 
 
 def boundary_cells(surface: Any) -> list[list[heatmap.Cell]]:
