@@ -159,3 +159,40 @@ def test_backends_by_option():
     assert isinstance(make_backend(cluster="tcp://x:1"), DaskCluster)
     with pytest.raises(GdlabError, match="--workers: expected an integer >= 1"):
         make_backend(0)
+
+
+# a fresh interpreter (no resource tracker or forkserver started yet) whose sys.stderr has no
+# file descriptor, as inside the Textual app: the pool must still start its processes
+NO_FD_STDERR = """
+import io, sys
+from engine.sweep.execute import LocalPool
+from engine.sweep.driver import SweepRun
+from engine.sweep.grid import Grid, parse_grid_option
+from engine.sweep.plan import plan_sweep
+from engine.sweep.point import ScenarioSource
+
+class Captured(io.StringIO):
+    def fileno(self):
+        return -1
+
+sys.stderr = Captured()
+plan = plan_sweep(ScenarioSource.read("momentum_map"),
+                  Grid((parse_grid_option("run.lr=0.005,0.02"),)))
+run = SweepRun(plan)
+try:
+    with LocalPool(2) as backend:
+        rows = list(run.run(backend))
+except Exception as exc:
+    print("failed:", type(exc).__name__, exc)
+    raise SystemExit(1)
+print(len(rows), len(run.ordered()))
+"""
+
+
+def test_a_pool_starts_from_a_program_whose_stderr_has_no_file_descriptor():
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", NO_FD_STDERR], capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0 and p.stdout.split() == ["2", "2"], p.stdout + p.stderr

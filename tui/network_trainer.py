@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from engine.errors import GdlabError
+from engine.processes import usable_stderr
 
 from .network_frame import Frame, Predictions, Selection, take_frame
 from .network_session import NetworkSession
@@ -248,7 +247,7 @@ class TrainerProcess:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=serve, args=(child, shared, dict(os.environ), hold), daemon=True,
                                    name="gdlab-trainer")
-        with _real_stderr():
+        with usable_stderr():  # the app's stderr has no file descriptor
             self.process.start()
         child.close()
 
@@ -273,25 +272,6 @@ class TrainerProcess:
             self.process.kill()
             self.process.join()
         self.conn.close()
-
-
-@contextmanager
-def _real_stderr() -> Iterator[None]:
-    """The process's own stderr in sys.stderr while a process starts: Textual replaces it with
-    an object whose fileno() is -1, which multiprocessing hands on to the helper processes it
-    starts (its resource tracker, the forkserver) and then fails ("bad value(s) in
-    fds_to_keep")."""
-    err = sys.stderr
-    try:
-        usable = err is not None and err.fileno() >= 0
-    except (OSError, ValueError, AttributeError):
-        usable = False
-    if not usable and sys.__stderr__ is not None:
-        sys.stderr = sys.__stderr__
-    try:
-        yield
-    finally:
-        sys.stderr = err
 
 
 def shared_control() -> Control:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import GdlabError
+from ..processes import usable_stderr
 from .plan import Plan
 from .point import run_point
 from .worker_init import init_worker
@@ -121,16 +122,18 @@ class LocalPool(Backend):
     def start(self) -> None:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx,
-                                           initializer=init_worker)
+        with usable_stderr():  # its queues start multiprocessing's resource tracker
+            self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                               initializer=init_worker)
 
     def unfinished(self) -> bool:
         return bool(self.pending)
 
     def submit(self, tasks: list[tuple[int, tuple[Any, ...]]]) -> None:
         assert self.pool is not None
-        for i, args in tasks:
-            self.pending[self.pool.submit(run_task, *args)] = i
+        with usable_stderr():  # a submit may start a process (from the app, say)
+            for i, args in tasks:
+                self.pending[self.pool.submit(run_task, *args)] = i
 
     def done(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
         if not self.pending:
