@@ -303,8 +303,9 @@ async def test_export_dialog_shows_its_choices_by_text_and_follows_a_typed_name(
         assert screen.kind == "jsonl" and radios[1].value and radios[1].BUTTON_INNER == "●"
         field.focus()
         await pilot.press("enter")
-        await pilot.pause()
-        assert (tmp_path / "numbers.jsonl").read_text().startswith('{"iteration": 0')
+        out = tmp_path / "numbers.jsonl"  # written by a worker, renamed into place when whole
+        await until(pilot, lambda: app.screen is not screen and out.exists(), f"{out} written")
+        assert out.read_text().startswith('{"iteration": 0')
 
 
 async def test_an_edited_target_carries_into_the_title_and_the_compare_view() -> None:
