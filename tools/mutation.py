@@ -61,7 +61,7 @@ MODULES: tuple[Module, ...] = (
            ("tests/test_optim.py", "tests/test_optim_edges.py", "tests/test_optim_trajectories.py",
             "tests/test_optim_explain.py")),
     Module("rules", ("engine/rules.py",),
-           ("tests/test_rules.py",)),
+           ("tests/test_rules.py", "tests/test_rules_edges.py")),
     Module("runner", ("engine/runner.py",),
            ("tests/test_runner.py", "tests/test_optim_explain.py", "tests/test_compare_every.py")),
     Module("models", ("engine/models/*.py",),
@@ -74,7 +74,7 @@ MODULES: tuple[Module, ...] = (
     Module("fetch", ("engine/data/fetch.py",),
            ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py")),
     Module("write_atomic", ("tui/report.py",),
-           ("tests/test_write_atomic.py", "tests/test_cli.py"),
+           ("tests/test_write_atomic.py", "tests/test_write_atomic_edges.py", "tests/test_cli.py"),
            ("write_atomic", "_cannot_write", "_write_all", "_write_directly", "_replace")),
 )
 
