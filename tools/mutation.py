@@ -59,7 +59,7 @@ MODULES: tuple[Module, ...] = (
            ("tests/test_expr.py", "tests/test_graph.py", "tests/test_vs_torch.py")),
     Module("optim", ("engine/optim.py",),
            ("tests/test_optim.py", "tests/test_optim_edges.py", "tests/test_optim_trajectories.py",
-            "tests/test_optim_explain.py")),
+            "tests/test_optim_explain.py", "tests/test_optim_text.py")),
     Module("rules", ("engine/rules.py",),
            ("tests/test_rules.py", "tests/test_rules_edges.py")),
     Module("runner", ("engine/runner.py",),
