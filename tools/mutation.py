@@ -11,6 +11,7 @@ out. Each module runs in its own scratch copy of the repository (mutmut keeps it
     .venv/bin/python tools/mutation.py ops optim       # some modules
     .venv/bin/python tools/mutation.py --list          # the mapping
     .venv/bin/python tools/mutation.py --survivors ops # re-run ops' survivors with today's tests
+    .venv/bin/python tools/mutation.py --resume fetch  # go on with an interrupted run
     .venv/bin/python tools/mutation.py --report        # summarise the last runs again
 
 Needs ``pip install -e ".[mutation]"`` (mutmut). Writes ``summary.md`` and ``summary.json``
@@ -158,6 +159,19 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str],
     return status
 
 
+def resume_module(m: Module, work: Path, max_children: int) -> int:
+    """Go on with a module's interrupted run: the mutants without a verdict, in the same copy
+    with the same tests (mutmut keeps every verdict it has)."""
+    dest = work / m.name
+    if not (dest / "mutants").exists():
+        sys.exit(f"tools/mutation.py: {m.name} has not run yet")
+    print(f"== {m.name}: resuming", flush=True)
+    with open(work / f"{m.name}.log", "a", encoding="utf-8") as log:
+        return subprocess.run([_mutmut(), "run", "--max-children", str(max_children),
+                               *_patterns(m)], cwd=dest, stdout=log,
+                              stderr=subprocess.STDOUT).returncode
+
+
 def _functions(source: str, module: str) -> dict[str, str]:
     """mutmut's name prefix of each function and method -> its source text."""
     out = {}
@@ -290,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="re-run only these mutants (mutmut name patterns) of one module")
     p.add_argument("--survivors", action="store_true",
                    help="re-run the last run's survivors (and untested mutants) with today's tests")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with an interrupted run (the mutants without a verdict)")
     p.add_argument("--fresh", action="store_true",
                    help="with --mutants: a new copy of today's sources (other verdicts dropped)")
     p.add_argument("--report", action="store_true", help="only summarise the last runs")
@@ -311,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     if not a.report:
         for m in chosen:
+            if a.resume:
+                status |= resume_module(m, a.work, a.max_children)
+                continue
             names = a.mutants
             if a.survivors:
                 last = collect(m, a.work) or {"survived": [], "other": []}
