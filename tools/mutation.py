@@ -72,7 +72,7 @@ MODULES: tuple[Module, ...] = (
             "tests/test_heatmap.py", "tests/test_train.py", "tests/test_trainer_steps.py",
             "tests/test_network_fit.py")),
     Module("idx", ("engine/data/idx.py",),
-           ("tests/test_mnist_idx.py",)),
+           ("tests/test_mnist_idx.py", "tests/test_idx_edges.py")),
     Module("fetch", ("engine/data/fetch.py",),
            ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py")),
     Module("write_atomic", ("tui/report.py",),
