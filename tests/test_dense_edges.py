@@ -212,3 +212,16 @@ def test_messages_of_the_constructor_and_of_an_unknown_init():
     with pytest.raises(ValueError) as info:
         initial_parameters([2, 1], "bogus", 0)
     assert str(info.value) == "unknown init 'bogus'"
+
+
+def test_loss_and_accuracy_are_evaluate_s_two_halves():
+    """Two examples of a given one-layer sigmoid network (W = [[2]], b = [-1]): x = 1 gives
+    sigmoid(1) (class 1, right for label 1), x = 0 gives sigmoid(-1) (class 0, wrong for
+    label 1): accuracy 1/2; the cross-entropy costs are softplus(-z) for label 1."""
+    net = given([[[2.0]]], [[-1.0]], output="sigmoid", cost="cross_entropy")
+    X, y = np.array([[1.0], [0.0]]), np.array([1, 1])
+    cost = (math.log1p(math.exp(-1.0)) + math.log1p(math.exp(1.0))) / 2
+    assert net.accuracy(X, y) == 0.5
+    assert net.loss(X, y) == pytest.approx(cost, rel=1e-15)
+    reg = given([[[2.0]]], [[-1.0]], output="linear", cost="mse")
+    assert reg.accuracy(X, np.array([[1.0], [0.0]])) is None
