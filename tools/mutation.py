@@ -78,7 +78,7 @@ MODULES: tuple[Module, ...] = (
     Module("idx", ("engine/data/idx.py",),
            ("tests/test_mnist_idx.py", "tests/test_idx_edges.py")),
     Module("fetch", ("engine/data/fetch.py",),
-           ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py")),
+           ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py", "tests/test_fetch_edges.py")),
     Module("write_atomic", ("tui/report.py",),
            ("tests/test_write_atomic.py", "tests/test_write_atomic_edges.py", "tests/test_cli.py"),
            ("write_atomic", "_cannot_write", "_write_all", "_write_directly", "_replace")),
