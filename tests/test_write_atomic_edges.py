@@ -106,6 +106,9 @@ def test_the_longest_file_name_is_written_and_replaced(tmp_path: Path, char: str
     write_atomic(target, "first\n")
     write_atomic(target, "second\n", force=True)
     assert target.read_text() == "second\n"
+    with report.atomic_output(target, force=True) as fh:  # the streamed writer's too
+        fh.write("third\n")
+    assert target.read_text() == "third\n"
     assert os.listdir(tmp_path) == [target.name]
 
 

@@ -81,7 +81,8 @@ MODULES: tuple[Module, ...] = (
            ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py", "tests/test_fetch_edges.py")),
     Module("write_atomic", ("tui/report.py",),
            ("tests/test_write_atomic.py", "tests/test_write_atomic_edges.py", "tests/test_cli.py"),
-           ("write_atomic", "_cannot_write", "_write_all", "_write_directly", "_replace")),
+           ("write_atomic", "check_destination", "atomic_output", "_cannot_write", "_write_all",
+            "_write_directly", "_replace", "_replacing")),
 )
 
 # What mutmut copies into mutants/ besides the mutated packages: what the tests read.
