@@ -225,3 +225,15 @@ def test_loss_and_accuracy_are_evaluate_s_two_halves():
     assert net.loss(X, y) == pytest.approx(cost, rel=1e-15)
     reg = given([[[2.0]]], [[-1.0]], output="linear", cost="mse")
     assert reg.accuracy(X, np.array([[1.0], [0.0]])) is None
+
+
+def test_a_regression_whose_error_overflows_costs_inf_without_a_warning():
+    """a = 1e6 * 1.5e302 = 1.5e308 against a target of -1.5e308: a - y overflows to inf."""
+    net = given([[[1e6]]], [[0.0]], output="linear", cost="mse")
+    X, Y = np.array([[1.5e302]]), np.array([[-1.5e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="ignore"):  # backward's documented contract
+            net.backward(X, Y)
+        assert net.batch_loss() == math.inf
+        assert net.evaluate(X, Y)[0] == math.inf
