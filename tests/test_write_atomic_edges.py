@@ -4,9 +4,11 @@ are taken, the longest file names, and the owner of a replaced file."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import socket
+import stat
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,61 @@ def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path: Path) -
         write_atomic(target, "x")
     assert str(info.value) == f"{target}: cannot write: {os.strerror(errno.ENAMETOOLONG)}"
     assert os.listdir(tmp_path) == []
+
+
+def test_write_atomic_writes_a_fifo_directly_and_keeps_it(tmp_path: Path) -> None:
+    """The app's exports call write_atomic itself (the command line streams through
+    atomic_output): a FIFO is written as it is, never replaced by a regular file."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    try:
+        write_atomic(fifo, "through the pipe\n", force=True)
+    finally:  # if nothing opened the pipe for writing, let the reader's open() return
+        if not got:
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=60)
+    assert got == ["through the pipe\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
+def private_device(tmp_path: Path, name: str, minor: int) -> Path:
+    """A node of the memory driver (1, minor) in tmp_path. Never the machine's /dev/null: a
+    mutant (or a regression) that renames over a device would replace it for every process."""
+    if os.geteuid() != 0:
+        pytest.skip("only root may make a device node (the machine's own are never written)")
+    node = tmp_path / name
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    except OSError as exc:
+        pytest.skip(f"mknod failed: {exc}")
+    return node
+
+
+def test_write_atomic_to_character_devices(tmp_path: Path) -> None:
+    null = private_device(tmp_path, "null", 3)
+    write_atomic(null, "nothing\n", force=True)
+    st = os.lstat(null)
+    assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3)
+    full = private_device(tmp_path, "full", 7)  # every write: ENOSPC
+    with pytest.raises(GdlabError) as info:
+        write_atomic(full, "x" * 10, force=True)
+    assert str(info.value) == f"{full}: cannot write: {os.strerror(errno.ENOSPC)}"
+    assert stat.S_ISCHR(os.lstat(full).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["full", "null"]
+
+
+def test_check_destination_refuses_an_existing_file_by_default(tmp_path: Path) -> None:
+    target = tmp_path / "t"
+    target.write_text("old\n")
+    with pytest.raises(GdlabError) as info:
+        report.check_destination(target)
+    assert str(info.value) == f"{target}: already exists (not overwritten)"
+    assert report.check_destination(target, force=True).st_size == 4
+    assert report.check_destination(tmp_path / "new") is None
