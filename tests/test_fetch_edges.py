@@ -92,3 +92,119 @@ def test_mirrors_see_gdlab_s_user_agent_and_the_read_timeout(tmp_path: Path) -> 
     assert request.get_header("User-agent") == "gdlab-mnist-fetch/0.1" == fetch.USER_AGENT
     assert timeout == 7.5
     assert (tmp_path / "out").read_bytes() == b"abc"
+
+
+class Trickle(Response):
+    """A response that sends ``first`` and then fails as a dropped connection does."""
+
+    def __init__(self, first: bytes, exc: OSError) -> None:
+        super().__init__(first + b"never sent")
+        self.first, self.exc, self.sent = first, exc, False
+        del self.headers["Content-Length"]
+
+    def read1(self, n: int = -1) -> bytes:
+        if self.sent:
+            raise self.exc
+        self.sent = True
+        return self.first
+
+
+class OneResponse:
+    def __init__(self, response) -> None:
+        self.response = response
+
+    def open(self, request, timeout):
+        return self.response
+
+
+def download(tmp_path: Path, opener, cap: int = 100, deadline: float = float("inf"),
+             flags: int = os.O_WRONLY | os.O_CREAT) -> bytes:
+    fd = os.open(tmp_path / "out", flags)
+    try:
+        fetch._download(opener, "http://m/x.gz", fd, "x.gz", None, 5.0, cap, deadline)
+    finally:
+        os.close(fd)
+    return (tmp_path / "out").read_bytes()
+
+
+def mirror_failure(tmp_path: Path, opener, **kw) -> str:
+    with pytest.raises(fetch._MirrorFailure) as info:
+        download(tmp_path, opener, **kw)
+    return str(info.value)
+
+
+def test_exactly_the_cap_is_accepted(tmp_path: Path) -> None:
+    """A file may be its size plus the margin (the cap), announced or not, and no more."""
+    assert download(tmp_path, Opener(b"x" * 10), cap=10) == b"x" * 10
+    unannounced = Response(b"y" * 10)
+    del unannounced.headers["Content-Length"]
+    assert download(tmp_path, OneResponse(unannounced), cap=10) == b"y" * 10
+    assert mirror_failure(tmp_path, Opener(b"x" * 11), cap=10) == \
+        f"announces 11 bytes, more than the file can be (10: its size and {fetch.DOWNLOAD_MARGIN} bytes)"
+
+
+def test_download_reasons_in_full(tmp_path: Path) -> None:
+    reset = ConnectionResetError(104, "Connection reset by peer")
+    assert mirror_failure(tmp_path, OneResponse(Trickle(b"abc", reset))) == \
+        "connection failed after 3 bytes: [Errno 104] Connection reset by peer"
+    assert mirror_failure(tmp_path, Opener(b"abc"), deadline=float("-inf")) == \
+        "too slow: 0 bytes in the time allowed for one file (the limit; see DOWNLOAD_DEADLINE)"
+
+
+def test_a_disk_that_refuses_the_bytes_is_a_disk_failure(tmp_path: Path) -> None:
+    (tmp_path / "out").write_bytes(b"")
+    with pytest.raises(fetch._DiskFailure) as info:
+        download(tmp_path, Opener(b"abc"), flags=os.O_RDONLY)  # write(2) on it: EBADF
+    assert str(info.value) == "[Errno 9] Bad file descriptor"
+
+
+TINY = {name: bytes([i]) * 20 for i, name in enumerate(fetch.FILENAMES)}
+
+
+class Mirror:
+    """A stand-in for urllib's opener: serves TINY under any mirror, recording the URLs."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def open(self, request, timeout):
+        self.urls.append(request.full_url)
+        return Response(TINY[request.full_url.rsplit("/", 1)[1]])
+
+
+def fetch_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **kw) -> Mirror:
+    mirror = Mirror()
+    monkeypatch.setattr(fetch.urllib.request, "build_opener", lambda: mirror)
+    sums = {n: hashlib.md5(b).hexdigest() for n, b in TINY.items()}
+    fetch.fetch_mnist(tmp_path, checksums=sums, sizes={n: 20 for n in TINY}, **kw)
+    return mirror
+
+
+def test_default_mirrors_and_modes_that_follow_the_umask(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    old = os.umask(0o027)
+    try:
+        mirror = fetch_tiny(tmp_path, monkeypatch)
+    finally:
+        os.umask(old)
+    assert mirror.urls == [fetch.DEFAULT_MIRRORS[0] + n for n in fetch.FILENAMES]
+    for name in fetch.FILENAMES:
+        assert (tmp_path / name).read_bytes() == TINY[name]
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640  # 0666 & ~027
+    assert sorted(os.listdir(tmp_path)) == sorted(fetch.FILENAMES)
+
+
+def test_fetch_messages_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(fetch.DataError) as info:
+        fetch_tiny(tmp_path, monkeypatch, mirrors=[])
+    assert str(info.value) == ("train-images-idx3-ubyte.gz: could not download a valid copy "
+                               "from any mirror: no mirrors given")
+    with pytest.raises(ValueError) as info:
+        fetch.fetch_mnist(tmp_path, checksums={}, mirrors=[])
+    assert str(info.value) == "checksums or sizes lack an entry for " + ", ".join(fetch.FILENAMES)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(fetch.DataError) as info:
+        fetch.fetch_mnist(tmp_path / "file" / "mnist", mirrors=[])
+    assert str(info.value) == (f"{tmp_path / 'file' / 'mnist'}: cannot create the MNIST folder: "
+                               "[Errno 20] Not a directory: "
+                               f"'{tmp_path / 'file' / 'mnist'}'")
