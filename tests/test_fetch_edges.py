@@ -182,7 +182,7 @@ def fetch_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **kw) -> Mirror:
 
 def test_default_mirrors_and_modes_that_follow_the_umask(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    old = os.umask(0o027)
+    old = os.umask(0o022)
     try:
         mirror = fetch_tiny(tmp_path, monkeypatch)
     finally:
@@ -190,7 +190,7 @@ def test_default_mirrors_and_modes_that_follow_the_umask(tmp_path: Path,
     assert mirror.urls == [fetch.DEFAULT_MIRRORS[0] + n for n in fetch.FILENAMES]
     for name in fetch.FILENAMES:
         assert (tmp_path / name).read_bytes() == TINY[name]
-        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640  # 0666 & ~027
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644  # 0666 & ~022
     assert sorted(os.listdir(tmp_path)) == sorted(fetch.FILENAMES)
 
 
@@ -208,3 +208,44 @@ def test_fetch_messages_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert str(info.value) == (f"{tmp_path / 'file' / 'mnist'}: cannot create the MNIST folder: "
                                "[Errno 20] Not a directory: "
                                f"'{tmp_path / 'file' / 'mnist'}'")
+
+
+class Down:
+    """An opener for which every mirror is down."""
+
+    def open(self, request, timeout):
+        raise urllib.error.URLError(f"{request.full_url.split('/')[2]} is down")
+
+
+def test_every_mirror_s_reason_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch.urllib.request, "build_opener", Down)
+    with pytest.raises(fetch.DataError) as info:
+        fetch.fetch_mnist(tmp_path, mirrors=["http://a/", "http://b"], checksums={
+            n: "0" * 32 for n in fetch.FILENAMES}, sizes={n: 1 for n in fetch.FILENAMES})
+    name = fetch.FILENAMES[0]
+    assert str(info.value) == (f"{name}: could not download a valid copy from any mirror: "
+                               f"http://a/{name}: a is down; http://b/{name}: b is down")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_disk_that_fills_up_is_one_line_naming_the_file(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing the download fails (the file-size limit stands in for a full disk): not the
+    mirror's fault, so no other mirror is tried, and no partial file is left."""
+    import errno
+    import resource
+    import signal
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a signal
+    resource.setrlimit(resource.RLIMIT_FSIZE, (10, hard))
+    try:
+        with pytest.raises(fetch.DataError) as info:
+            fetch_tiny(tmp_path, monkeypatch)  # 20 bytes a file
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+    name = fetch.FILENAMES[0]
+    assert str(info.value) == f"{tmp_path / name}: cannot write: [Errno {errno.EFBIG}] " \
+                              f"{os.strerror(errno.EFBIG)}"
+    assert os.listdir(tmp_path) == []
