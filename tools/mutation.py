@@ -11,6 +11,7 @@ out. Each module runs in its own scratch copy of the repository (mutmut keeps it
     .venv/bin/python tools/mutation.py ops optim       # some modules
     .venv/bin/python tools/mutation.py --list          # the mapping
     .venv/bin/python tools/mutation.py --survivors ops # re-run ops' survivors with today's tests
+    .venv/bin/python tools/mutation.py --resume fetch  # go on with an interrupted run
     .venv/bin/python tools/mutation.py --report        # summarise the last runs again
 
 Needs ``pip install -e ".[mutation]"`` (mutmut). Writes ``summary.md`` and ``summary.json``
@@ -25,6 +26,7 @@ import argparse
 import ast
 import fnmatch
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +45,10 @@ class Module:
     files: tuple[str, ...]
     tests: tuple[str, ...]
     functions: tuple[str, ...] = field(default=())
+    # pytest arguments of a full run only: tests left out there, as too slow for every mutant
+    # (they wait on sockets, where a CPU-time limit never fires); the survivors are re-run
+    # against every test (--survivors)
+    quick: tuple[str, ...] = field(default=())
 
 
 # In the order of issue 14: ops, graph, expr, optim, rules, runner, the network model, the IDX
@@ -59,23 +65,30 @@ MODULES: tuple[Module, ...] = (
            ("tests/test_expr.py", "tests/test_graph.py", "tests/test_vs_torch.py")),
     Module("optim", ("engine/optim.py",),
            ("tests/test_optim.py", "tests/test_optim_edges.py", "tests/test_optim_trajectories.py",
-            "tests/test_optim_explain.py")),
+            "tests/test_optim_explain.py", "tests/test_optim_text.py")),
     Module("rules", ("engine/rules.py",),
-           ("tests/test_rules.py",)),
+           ("tests/test_rules.py", "tests/test_rules_edges.py")),
     Module("runner", ("engine/runner.py",),
-           ("tests/test_runner.py", "tests/test_optim_explain.py", "tests/test_compare_every.py")),
-    Module("models", ("engine/models/*.py",),
+           ("tests/test_runner.py", "tests/test_trace.py", "tests/test_optim_explain.py",
+            "tests/test_compare_every.py")),
+    # the dense network itself: activations and their derivatives, output/cost pairs (BP1),
+    # initialisation, forward and backward (BP2-BP4), regularisation
+    Module("models", ("engine/models/activations.py", "engine/models/costs.py",
+                      "engine/models/dense.py", "engine/models/init.py",
+                      "engine/models/regularisation.py"),
            ("tests/test_dense_model.py", "tests/test_dense_gradients.py",
             "tests/test_dense_equations.py", "tests/test_dense_properties.py",
-            "tests/test_dense_config.py", "tests/test_network_vs_torch.py", "tests/test_heatmap.py",
-            "tests/test_train.py")),
+            "tests/test_dense_config.py", "tests/test_dense_edges.py", "tests/test_network_vs_torch.py",
+            "tests/test_heatmap.py", "tests/test_train.py", "tests/test_trainer_steps.py")),
     Module("idx", ("engine/data/idx.py",),
-           ("tests/test_mnist_idx.py",)),
+           ("tests/test_mnist_idx.py", "tests/test_idx_edges.py")),
     Module("fetch", ("engine/data/fetch.py",),
-           ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py")),
+           ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py", "tests/test_fetch_edges.py"),
+           quick=("-k", "not slow")),  # the mirror that never answers: 10 s a mutant
     Module("write_atomic", ("tui/report.py",),
-           ("tests/test_write_atomic.py", "tests/test_cli.py"),
-           ("write_atomic", "_cannot_write", "_write_all", "_write_directly", "_replace")),
+           ("tests/test_write_atomic.py", "tests/test_write_atomic_edges.py", "tests/test_cli.py"),
+           ("write_atomic", "check_destination", "atomic_output", "_cannot_write", "_write_all",
+            "_write_directly", "_replace", "_replacing")),
 )
 
 # What mutmut copies into mutants/ besides the mutated packages: what the tests read.
@@ -98,16 +111,18 @@ def _copy_repository(dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
-def _configure(dest: Path, m: Module) -> list[str]:
-    """Append mutmut's section to the copy's pyproject.toml; return the test files that exist."""
+def _configure(dest: Path, m: Module, quick: bool = False) -> list[str]:
+    """Append mutmut's section to the copy's pyproject.toml; return the test files that exist.
+    ``quick``: a full run, which leaves out the module's slow tests (``Module.quick``)."""
     tests = [t for t in m.tests if (ROOT / t).exists()]
+    extra = list(m.quick) if quick else []
     section = (
         "\n[tool.mutmut]\n"
         'source_paths = ["engine", "tui"]\n'
         f"only_mutate = {_toml_list(m.files)}\n"
         f"also_copy = {_toml_list(ALSO_COPY)}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        f'pytest_add_cli_args = {_toml_list(["-p", "no:cacheprovider", *extra])}\n'
         "use_git_change_detection = false\n"
         # a mutant gets (tests' CPU seconds + 1) x 4 x 2 CPU seconds before it counts as a
         # timeout (mutmut's default, x 15, spends most of a run waiting on loops)
@@ -147,7 +162,7 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str],
                             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
         patterns = patterns + _refresh_changed_sources(dest)
-    tests = _configure(dest, m)
+    tests = _configure(dest, m, quick=not patterns)
     names = patterns or _patterns(m)
     print(f"== {m.name}: {', '.join(m.files)} against {', '.join(tests)}", flush=True)
     with open(work / f"{m.name}.log", "w", encoding="utf-8") as log:  # mutmut's spinner
@@ -156,6 +171,19 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str],
     if kept:
         _restore_exit_codes(dest, kept, names)
     return status
+
+
+def resume_module(m: Module, work: Path, max_children: int) -> int:
+    """Go on with a module's interrupted run: the mutants without a verdict, in the same copy
+    with the same tests (mutmut keeps every verdict it has)."""
+    dest = work / m.name
+    if not (dest / "mutants").exists():
+        sys.exit(f"tools/mutation.py: {m.name} has not run yet")
+    print(f"== {m.name}: resuming", flush=True)
+    with open(work / f"{m.name}.log", "a", encoding="utf-8") as log:
+        return subprocess.run([_mutmut(), "run", "--max-children", str(max_children),
+                               *_patterns(m)], cwd=dest, stdout=log,
+                              stderr=subprocess.STDOUT).returncode
 
 
 def _functions(source: str, module: str) -> dict[str, str]:
@@ -229,6 +257,12 @@ def _function_of(mutant: str) -> str:
     return orig_function_and_class_names_from_key(mutant)[0]
 
 
+def _file_of(mutant: str) -> str:
+    """``engine.models.dense.xǁDenseNetǁforward__mutmut_4`` -> ``engine/models/dense.py``."""
+    module = re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0]
+    return module.replace(".", "/") + ".py"
+
+
 def collect(m: Module, work: Path) -> dict[str, object] | None:
     """Counts and survivors of a module's last run, read from mutmut's .meta files."""
     from mutmut.stats import status_by_exit_code  # noqa: PLC0415 (only with the extra)
@@ -242,6 +276,8 @@ def collect(m: Module, work: Path) -> dict[str, object] | None:
         for key, code in data.get("exit_code_by_key", {}).items():
             if m.functions and _function_of(key) not in m.functions:
                 continue
+            if not any(fnmatch.fnmatch(_file_of(key), f) for f in m.files):
+                continue  # a file an earlier mapping mutated too
             statuses[key] = status_by_exit_code[code]
     counts: dict[str, int] = {}
     for s in statuses.values():
@@ -290,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="re-run only these mutants (mutmut name patterns) of one module")
     p.add_argument("--survivors", action="store_true",
                    help="re-run the last run's survivors (and untested mutants) with today's tests")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with an interrupted run (the mutants without a verdict)")
     p.add_argument("--fresh", action="store_true",
                    help="with --mutants: a new copy of today's sources (other verdicts dropped)")
     p.add_argument("--report", action="store_true", help="only summarise the last runs")
@@ -311,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     if not a.report:
         for m in chosen:
+            if a.resume:
+                status |= resume_module(m, a.work, a.max_children)
+                continue
             names = a.mutants
             if a.survivors:
                 last = collect(m, a.work) or {"survived": [], "other": []}

@@ -324,6 +324,7 @@ class JsonlWriter:
 # --- output -----------------------------------------------------------------------------
 
 WRITE_CHUNK = 1 << 20  # bytes per os.write call
+TMP_STEM = 200  # bytes of the target's name kept in its temporary file's name
 
 
 def write_atomic(path: Path, text: str, force: bool = False) -> None:
@@ -429,15 +430,19 @@ def _replacing(path: Path, target: Path, old: os.stat_result | None) -> Iterator
     parent = target.parent
     if not parent.is_dir():
         raise GdlabError(f"{path}: the folder {parent} does not exist")
+    # the temporary name must fit where the target's does (NAME_MAX, 255 bytes): at most
+    # TMP_STEM bytes of the target's name, then 14 of our own
+    stem = os.fsdecode(os.fsencode(target.name)[:TMP_STEM])
     tmp, fd = None, -1
     try:
         for _ in range(100):
-            tmp = parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+            name = parent / f".{stem}.{secrets.token_hex(4)}.tmp"
             try:  # created with 0666: the kernel applies the umask (and a default ACL)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-                break
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
             except FileExistsError:
-                tmp = None
+                continue
+            tmp = name  # ours to remove
+            break
         else:
             raise GdlabError(f"{path}: cannot write: no free temporary name in {parent}")
         if old is not None:

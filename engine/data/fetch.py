@@ -150,8 +150,10 @@ def _download(
                 if done > cap:
                     raise _MirrorFailure(f"sent more than {cap} bytes, more than the file can "
                                          f"be (its size and {DOWNLOAD_MARGIN} bytes): cut off")
-                try:
-                    os.write(fd, chunk)
+                try:  # os.write may write part of a chunk (a disk filling up): the rest
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(fd, view):]
                 except OSError as exc:
                     raise _DiskFailure(_one_line(exc)) from None
                 if progress:
