@@ -290,7 +290,7 @@ class RunScreen(Iterating, TableKeys, Edits, Screen):
             graph.show_walk(["b: walk the backward pass one edge at a time"])
         graph.show(self._probe.graph, cfg.output, cfg.train, point, highlight)
         self.query_one(ParamsPanel).show_current(params)
-        self._draw_charts()
+        self._redraw_if_plots()  # hidden charts wait: the tab draws them when it is shown
 
     def _draw_charts(self) -> None:
         s = self.session

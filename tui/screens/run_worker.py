@@ -73,8 +73,10 @@ class Iterating:
         self._dirty = True
 
     def pause(self) -> None:
-        """Stop the worker and wait until it is between steps."""
+        """Stop the worker and wait until it is between steps (and show where it stopped)."""
         self._halt.set()
+        if self._worker is None and not self.running:
+            return  # nothing was running: nothing to show (a step redraws once, not twice)
         if self._worker is not None:
             self._worker.cancel()
             self._worker = None
