@@ -192,10 +192,48 @@ def network_main() -> None:
               f"headless ({before:.1f} before, {after:.1f} after)")
 
 
+async def run_view_keys(size: tuple[int, int] = (120, 40), repeats: int = 10
+                        ) -> dict[str, float]:
+    """Median milliseconds from a key to the run view having handled it (target_z, paused):
+    ``s`` a step, ``r`` a reset, an edit (a new learning rate applied from Settings)."""
+    from tui.app import GdlabApp
+    from tui.screens.run import RunScreen
+    from tui.widgets.settings import SettingsPanel
+
+    app = GdlabApp(scenario="gd_square")
+    times: dict[str, list[float]] = {"s (step)": [], "r (reset)": [], "edit (lr)": []}
+    async with app.run_test(size=size) as pilot:
+        while not isinstance(app.screen, RunScreen) or not app.screen.query(SettingsPanel) or \
+                not app.screen.query_one(SettingsPanel).loads:
+            await pilot.pause()
+        screen = app.screen
+        panel = screen.query_one(SettingsPanel)
+        for i in range(repeats):
+            for name, act in (("s (step)", lambda: pilot.press("s")),
+                              ("r (reset)", lambda: pilot.press("r"))):
+                t = time.perf_counter()
+                await act()
+                await pilot.pause()
+                times[name].append((time.perf_counter() - t) * 1000)
+            loads = panel.loads
+            t = time.perf_counter()
+            panel.post_message(SettingsPanel.Changed("lr", f"0.{3 + i % 2}"))
+            while panel.loads == loads:
+                await pilot.pause()
+            await pilot.pause()
+            times["edit (lr)"].append((time.perf_counter() - t) * 1000)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main() -> None:
     """Print the figures."""
     if "--network-only" in sys.argv:
         network_main()
+        return
+    if "--keys-only" in sys.argv:
+        r = asyncio.run(run_view_keys())
+        print("run view keys while paused, 120x40, median ms: " +
+              ", ".join(f"{k} {v:.0f}" for k, v in r.items()))
         return
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import tui.app"], check=True)
