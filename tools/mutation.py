@@ -69,8 +69,9 @@ MODULES: tuple[Module, ...] = (
     Module("rules", ("engine/rules.py",),
            ("tests/test_rules.py", "tests/test_rules_edges.py")),
     Module("runner", ("engine/runner.py",),
-           ("tests/test_runner.py", "tests/test_trace.py", "tests/test_optim_explain.py",
-            "tests/test_compare_every.py")),
+           ("tests/test_runner.py", "tests/test_runner_paths.py", "tests/test_trace.py",
+            "tests/test_optim_explain.py", "tests/test_compare_every.py",
+            "tests/test_check_like_run.py")),
     # the dense network itself: activations and their derivatives, output/cost pairs (BP1),
     # initialisation, forward and backward (BP2-BP4), regularisation
     Module("models", ("engine/models/activations.py", "engine/models/costs.py",
