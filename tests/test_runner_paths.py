@@ -271,7 +271,10 @@ def test_only_the_first_and_the_last_state_go_through_step(
     seen.clear()
     r.reset()
     assert r.advance(10) == 10 and r.advance(10) == 10 and r.advance(5) == 5
-    assert seen == [0] and len(r.trace) == 25 and r.iteration == 25
+    assert r.advance(1) == 1
+    assert seen == [0] and len(r.trace) == 26 and r.iteration == 26
+    r.resume_at(50)  # a continued run: its first state fixes the new trace's layout
+    assert r.advance(10) == 10 and seen == [0, 50] and r.iteration == 60
 
 
 @pytest.mark.parametrize(("key", "value"), [("tolerance", 0.25), ("grad_tolerance", 1.0)])
@@ -345,6 +348,8 @@ def test_a_run_that_keeps_every_state_keeps_them_after_reset_and_resume(
     for keep in (True, False):
         r = Run(scenario(GD_SQUARE, ["run.tolerance=0", "run.lr=1e-6",
                                      f"run.max_iterations={3 * n}"]), keep=keep)
+        r.advance(n + 5)
+        assert len(r.trace.chunks) == (1 if keep else 0) and len(r.trace) == n + 5
         r.reset()
         r.advance(n + 5)
         assert len(r.trace.chunks) == (1 if keep else 0) and len(r.trace) == n + 5
@@ -357,7 +362,8 @@ def test_a_run_that_keeps_every_state_keeps_them_after_reset_and_resume(
 def test_records_of_a_target_run_have_no_epoch() -> None:
     recs, _ = Run(load_scenario("target_z"), "recomputed").run_all()
     assert all(x.epoch is None and x.rule == "target" for x in recs)
-    assert Run(load_scenario("target_z"), "recomputed").peek().epoch is None
+    peeked = Run(load_scenario("target_z"), "recomputed").peek()
+    assert peeked.epoch is None and peeked.rule == "target"
 
 
 def test_a_gradient_that_cannot_be_computed_ends_a_target_run() -> None:
@@ -479,4 +485,6 @@ def test_advance_counts_only_the_states_it_asked_for_across_a_chunk(
     r = Run(scenario(GD_SQUARE, ["run.tolerance=0", "run.lr=1e-6", f"run.max_iterations={3 * n}"]))
     assert r.advance(n - 3) == n - 3
     assert r.advance(10) == 10 and len(r.trace) == n + 7  # across the chunk's end
+    for i in (n - 1, n, n + 6):  # rows on both sides of the chunk's end
+        assert r.trace[i].iteration == i and r.trace[i].params == {"x": x_after(i, 1e-6)}
     assert r.advance(n + 5) == n + 5 and len(r.trace) == 2 * n + 12
