@@ -1,0 +1,90 @@
+"""The compiled graph's two ways through a program: the all-floats loops (no numpy, no shapes,
+issue 13) and the general one (arrays, broadcasting). The same expression must give the same
+numbers on both, and both must match the derivative worked out by hand; n-ary ops (``l2`` of
+three or more inputs), inputs that need no gradient, and unconnected parameters included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.graph import Graph
+
+# (nodes, params, data, {param: dJ/dparam worked out by hand at those params})
+CASES = [
+    # l2(a, b, c) = a^2 + b^2 + c^2: an n-ary op on floats
+    ({"J": "l2(a, b, c)"}, {"a": 1.5, "b": -2.0, "c": 0.25}, {},
+     {"a": 3.0, "b": -4.0, "c": 0.5}),
+    # a used twice by one n-ary op: both contributions add up, d/da (2a^2 + b^2) = 4a
+    ({"J": "l2(a, a, b)"}, {"a": 1.5, "b": -2.0}, {}, {"a": 6.0, "b": -4.0}),
+    # x is data: no gradient is wanted for it; d/da = 2a, d/db = 2b (then times 3)
+    ({"J": "3 * l2(a, x, b)"}, {"a": 0.5, "b": 2.0}, {"x": 7.0}, {"a": 3.0, "b": 12.0}),
+    # unary, binary and n-ary in one graph, a sub-node reached along two paths:
+    # J = exp(a*b) + l2(a*b, b) = e^(ab) + (ab)^2 + b^2
+    # dJ/da = b e^(ab) + 2ab * b, dJ/db = a e^(ab) + 2ab * a + 2b
+    ({"u": "a*b", "J": "exp(u) + l2(u, b)"}, {"a": 0.5, "b": -1.0}, {},
+     {"a": -np.exp(-0.5) + 2 * -0.5 * -1.0, "b": 0.5 * np.exp(-0.5) + 2 * -0.5 * 0.5 - 2.0}),
+]
+
+
+def as_arrays(values: dict[str, float]) -> dict[str, np.ndarray]:
+    return {k: np.array([v]) for k, v in values.items()}
+
+
+@pytest.mark.parametrize(("nodes", "params", "data", "want"), CASES)
+def test_float_and_array_paths_give_the_derivatives_worked_out_by_hand(
+        nodes: dict, params: dict, data: dict, want: dict) -> None:
+    g = Graph.build(params, data, nodes, "t.toml")
+    assert g._scalar  # noqa: SLF001 - the all-floats loops
+    g.forward()
+    grads = g.gradients("J")
+    assert grads.keys() == want.keys()
+    for p, v in want.items():
+        assert grads[p] == pytest.approx(v, rel=1e-14, abs=1e-15) and type(grads[p]) is float
+    # the same numbers as arrays of one element: the general loop, with shapes
+    h = Graph.build(as_arrays(params), as_arrays(data), nodes, "t.toml")
+    assert not h._scalar  # noqa: SLF001
+    h.forward()
+    assert np.ndim(h.value("J")) <= 1 and float(np.sum(h.value("J"))) == pytest.approx(
+        g.value("J"), rel=1e-14)
+    for p, v in h.gradients("J").items():
+        assert float(v[0]) == pytest.approx(want[p], rel=1e-14, abs=1e-15)
+    # and every node's gradient (None where J does not depend on it) agrees between the two
+    for a, b in zip(g.backward("J"), h.backward("J"), strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert float(np.sum(b)) == pytest.approx(a, rel=1e-14, abs=1e-15)
+
+
+def test_forward_of_an_n_ary_op_on_floats() -> None:
+    g = Graph.build({"a": 1.5, "b": -2.0, "c": 0.25}, {}, {"J": "l2(a, b, c)", "K": "l2(a)"})
+    g.forward()
+    assert g.value("J") == 1.5**2 + 2.0**2 + 0.25**2 and type(g.value("J")) is float
+    assert g.value("K") == 2.25
+
+
+def test_gradients_in_a_mixed_graph_of_floats_and_arrays() -> None:
+    # v is an array, so the general loop runs; a is a float J does not depend on: 0.0 (a
+    # float, as a is), an unconnected array parameter gets zeros of its shape
+    v = np.array([1.0, -2.0, 3.0])
+    g = Graph.build({"a": 2.0, "v": v, "m": np.ones((2, 2))}, {}, {"J": "sum(v*v)", "K": "a*a"})
+    g.forward()
+    grads = g.gradients("J")
+    assert grads["a"] == 0.0 and type(grads["a"]) is float
+    np.testing.assert_array_equal(grads["v"], 2.0 * v)
+    np.testing.assert_array_equal(grads["m"], np.zeros((2, 2)))
+    assert list(g.gradients("J", wrt=["v"])) == ["v"]
+    assert g.gradients("K", wrt=["a"]) == {"a": 4.0}
+
+
+def test_the_float_loops_only_for_a_graph_of_floats() -> None:
+    g = Graph.build({"a": 2.0}, {"x": 3.0}, {"J": "a * x"})
+    assert g._scalar  # noqa: SLF001
+    g.set_value("x", np.array([1.0, 2.0]))
+    assert not g._scalar  # noqa: SLF001 - an array leaf: the general loop
+    g.forward()
+    np.testing.assert_array_equal(g.value("J"), [2.0, 4.0])
+    g.set_value("x", 3.0)
+    assert g._scalar  # noqa: SLF001 - floats again
+    g.forward()
+    assert g.gradients("J") == {"a": 3.0} and g.value("J") == 6.0
