@@ -5,9 +5,12 @@ three or more inputs), inputs that need no gradient, and unconnected parameters 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
+from engine.errors import NumericError
 from engine.graph import Graph
 
 # (nodes, params, data, {param: dJ/dparam worked out by hand at those params})
@@ -72,7 +75,7 @@ def test_gradients_in_a_mixed_graph_of_floats_and_arrays() -> None:
     grads = g.gradients("J")
     assert grads["a"] == 0.0 and type(grads["a"]) is float
     np.testing.assert_array_equal(grads["v"], 2.0 * v)
-    np.testing.assert_array_equal(grads["m"], np.zeros((2, 2)))
+    assert grads["m"].shape == (2, 2) and not grads["m"].any()
     assert list(g.gradients("J", wrt=["v"])) == ["v"]
     assert g.gradients("K", wrt=["a"]) == {"a": 4.0}
 
@@ -88,3 +91,59 @@ def test_the_float_loops_only_for_a_graph_of_floats() -> None:
     assert g._scalar  # noqa: SLF001 - floats again
     g.forward()
     assert g.gradients("J") == {"a": 3.0} and g.value("J") == 6.0
+
+
+def test_a_label_computed_from_a_parameter_gets_no_gradient_and_stops_nothing() -> None:
+    # bce's labels get no gradient (NO_GRAD_INPUTS): here the label is the parameter p, so the
+    # bce node depends on a parameter only through an input that wants none. The term a*a
+    # before it still gets its gradient: dJ/da = 2a = 3
+    for p, x in ((0.25, 0.5), (np.array([0.25, 1.0]), np.array([0.5, 0.5]))):
+        g = Graph.build({"a": 1.5, "p": p}, {"x": x}, {"J": "a*a + bce(x, p)"})
+        g.forward()
+        grads = g.gradients("J")
+        assert grads["a"] == 3.0
+        np.testing.assert_array_equal(grads["p"], np.zeros_like(p))
+        assert np.shape(grads["p"]) == np.shape(p)
+
+
+def test_data_gets_no_gradient() -> None:
+    # J = a * x with x data: d J / d x is not asked for (None), on both loops
+    for a, x in ((2.0, 3.0), (np.array([2.0]), np.array([3.0]))):
+        g = Graph.build({"a": a}, {"x": x}, {"J": "a*x"})
+        g.forward()
+        named = g.named_gradients("J")
+        assert named["x"] is None and float(np.sum(named["a"])) == 3.0
+        assert g.backward("J")[g.index["x"]] is None
+
+
+def test_a_size_1_axis_gets_the_sum_over_the_rows_it_was_broadcast_to() -> None:
+    # b has shape (1, 2) and meets X of shape (2, 2): d sum(X*b) / d b sums X over its rows
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    g = Graph.build({"b": np.array([[1.0, 1.0]])}, {"X": x}, {"J": "sum(X*b)"})
+    g.forward()
+    grad = g.gradients("J")["b"]
+    assert grad.shape == (1, 2)
+    np.testing.assert_array_equal(grad, [[4.0, 6.0]])
+
+
+def test_gradients_that_overflow_on_arrays_print_no_warning() -> None:
+    # d sum(sqrt(v)) / dv = 1 / (2 sqrt(v)): at 0 it is inf, at 4 it is 1/4; numpy is told to
+    # be quiet (the runner reports a non-finite gradient itself)
+    g = Graph.build({"v": np.array([0.0, 4.0])}, {}, {"J": "sum(sqrt(v))"})
+    g.forward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grad = g.gradients("J")["v"]
+        np.testing.assert_array_equal(grad, [np.inf, 0.25])
+        # the landscape: exp(1000) overflows to inf at one point of the grid
+        h = Graph.build({"a": 0.0}, {}, {"J": "exp(a)"})
+        np.testing.assert_array_equal(h.evaluate_batched("J", {"a": np.array([0.0, 1000.0])}),
+                                      [1.0, np.inf])
+
+
+def test_a_gradient_that_divides_by_zero_on_floats_names_the_output() -> None:
+    g = Graph.build({"v": 0.0}, {}, {"J": "sqrt(v)"})
+    g.forward()
+    with pytest.raises(NumericError) as e:
+        g.gradients("J")
+    assert (e.value.node, e.value.message) == ("J", "gradient: division by zero")
