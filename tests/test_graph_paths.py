@@ -147,3 +147,21 @@ def test_a_gradient_that_divides_by_zero_on_floats_names_the_output() -> None:
     with pytest.raises(NumericError) as e:
         g.gradients("J")
     assert (e.value.node, e.value.message) == ("J", "gradient: division by zero")
+
+
+def test_what_each_node_records_for_the_views() -> None:
+    # the graph view prints each named node's expression as written, and describe() names a
+    # sub-expression with its owner; constants inside an expression stay unnamed
+    g = Graph.build({"w": 1.0}, {}, {"c": "3", "J": "w + 2*3", "K": "c"})
+    g.forward()
+    assert g.names() == ["w", "c", "J", "K"]
+    assert g.values() == {"w": 1.0, "c": 3.0, "J": 7.0, "K": 3.0}
+    table = [(n.label, n.kind, n.named, n.expr) for n in g.nodes]
+    assert table == [("w", "param", True, ""), ("c", "const", True, "3"),
+                     ("2", "const", False, ""), ("3", "const", False, ""),
+                     ("2*3", "op", False, ""), ("J", "op", True, "w + 2*3"),
+                     ("K", "op", True, "c")]
+    assert [g.describe(i) for i in range(len(g.nodes))] == \
+        ["w", "c", "2 (in J)", "3 (in J)", "2*3 (in J)", "J", "K"]
+    h = Graph.build({"w": 3.0, "b": 4.0}, {}, {"x": "2*w + 3*b"})
+    assert h.nodes[h.index["x"]].expr == "2*w + 3*b"
