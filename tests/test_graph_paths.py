@@ -10,8 +10,9 @@ import warnings
 import numpy as np
 import pytest
 
-from engine.errors import NumericError
-from engine.graph import Graph
+from engine import graph as graph_module
+from engine.errors import ExpressionError, NumericError, ScenarioError
+from engine.graph import Graph, as_value
 
 # (nodes, params, data, {param: dJ/dparam worked out by hand at those params})
 CASES = [
@@ -152,16 +153,56 @@ def test_a_gradient_that_divides_by_zero_on_floats_names_the_output() -> None:
 def test_what_each_node_records_for_the_views() -> None:
     # the graph view prints each named node's expression as written, and describe() names a
     # sub-expression with its owner; constants inside an expression stay unnamed
-    g = Graph.build({"w": 1.0}, {}, {"c": "3", "J": "w + 2*3", "K": "c"})
+    g = Graph.build({"w": 1.0}, {}, {"c": "3", "J": "w + 2*3", "K": "c", "L": "w*w + 1"})
     g.forward()
-    assert g.names() == ["w", "c", "J", "K"]
-    assert g.values() == {"w": 1.0, "c": 3.0, "J": 7.0, "K": 3.0}
+    assert g.names() == ["w", "c", "J", "K", "L"]
+    assert g.values() == {"w": 1.0, "c": 3.0, "J": 7.0, "K": 3.0, "L": 2.0}
     table = [(n.label, n.kind, n.named, n.expr) for n in g.nodes]
     assert table == [("w", "param", True, ""), ("c", "const", True, "3"),
                      ("2", "const", False, ""), ("3", "const", False, ""),
                      ("2*3", "op", False, ""), ("J", "op", True, "w + 2*3"),
-                     ("K", "op", True, "c")]
+                     ("K", "op", True, "c"), ("w*w", "op", False, ""),
+                     ("L", "op", True, "w*w + 1")]
     assert [g.describe(i) for i in range(len(g.nodes))] == \
-        ["w", "c", "2 (in J)", "3 (in J)", "2*3 (in J)", "J", "K"]
+        ["w", "c", "2 (in J)", "3 (in J)", "2*3 (in J)", "J", "K", "w*w (in L)", "L"]
     h = Graph.build({"w": 3.0, "b": 4.0}, {}, {"x": "2*w + 3*b"})
     assert h.nodes[h.index["x"]].expr == "2*w + 3*b"
+
+
+def test_as_value() -> None:
+    assert as_value(2) == 2.0 and type(as_value(2)) is float
+    assert as_value(np.array(2.5)) == 2.5 and type(as_value(np.array(2.5))) is float
+    with pytest.raises(TypeError, match=r"^a boolean is not a number$"):
+        as_value(True)
+
+
+def test_the_node_limit_is_the_last_size_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_module, "MAX_GRAPH_NODES", 4)
+    # a, b and two [graph] nodes: 4 entries, then 4 nodes once compiled (J = a*b, K = J)
+    Graph.build({"a": 1.0, "b": 2.0}, {}, {"J": "a*b", "K": "J"})
+    with pytest.raises(ScenarioError) as e:
+        Graph.build({"a": 1.0, "b": 2.0, "c": 3.0}, {}, {"J": "a*b", "K": "J"})
+    assert str(e.value) == ("<graph>: 5 parameters, data and [graph] nodes (the limit is 4 "
+                            "nodes in a graph)")
+    # a*b + a*a: a, b, a*b, a*a and J: 5 nodes with the sub-expressions
+    with pytest.raises(ScenarioError) as e:
+        Graph.build({"a": 1.0, "b": 2.0}, {}, {"J": "a*b + a*a"}, "g.toml")
+    assert str(e.value) == ("g.toml: [graph] node 'J': the graph has grown to 5 nodes with the "
+                            "sub-expressions (the limit is 4)")
+    monkeypatch.setattr(graph_module, "MAX_GRAPH_NODES", 5)
+    assert len(Graph.build({"a": 1.0, "b": 2.0}, {}, {"J": "a*b + a*a"}).nodes) == 5
+
+
+def test_every_node_is_ordered_after_those_it_uses() -> None:
+    # A uses B, so B comes first; C starts after B was already reached from A
+    g = Graph.build({"w": 2.0}, {}, {"A": "B + 1", "B": "w*w", "C": "w*3"})
+    assert g.order == ["B", "A", "C"]
+    g.forward()
+    assert g.values(["A", "B", "C"]) == {"A": 5.0, "B": 4.0, "C": 6.0}
+
+
+def test_a_cycle_away_from_the_first_node_is_refused() -> None:
+    with pytest.raises(ExpressionError) as e:
+        Graph.build({"w": 2.0}, {}, {"A": "B + w", "B": "C * 2", "C": "B - 1"}, "g.toml")
+    assert str(e.value) == ("g.toml: [graph] node 'C': cycle between graph nodes (B -> C -> B) "
+                            "in 'B - 1'")
