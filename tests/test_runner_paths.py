@@ -66,6 +66,9 @@ def test_peek_leaves_the_fixed_factor_to_the_next_step() -> None:
     r.graph.set_value("w", 4.0)
     assert r.step().factors == {"b": 67.0}
     assert r.step().factors == {"b": 67.0}  # and fixed from then on
+    # a peek after the first step leaves the factor fixed (b has moved: recomputed, dz/db
+    # would no longer be 67)
+    assert r.peek().factors == {"b": 67.0} and r.step().factors == {"b": 67.0}
 
 
 def test_peek_before_any_step_is_the_start() -> None:
@@ -327,7 +330,7 @@ def test_the_summary_times_the_run() -> None:
     t0 = time.perf_counter()
     r = Run(load_scenario("gd_square"))
     _, s = r.run_all()
-    assert 0.0 <= s.seconds <= time.perf_counter() - t0
+    assert 0.0 < s.seconds <= time.perf_counter() - t0
 
 
 def test_a_stopped_run_says_so_when_stepped() -> None:
@@ -351,6 +354,7 @@ def test_a_run_that_keeps_every_state_keeps_them_after_reset_and_resume(
         r.advance(n + 5)
         assert len(r.trace.chunks) == (1 if keep else 0) and len(r.trace) == n + 5
         r.reset()
+        assert r.trace.rule == "gradient"
         r.advance(n + 5)
         assert len(r.trace.chunks) == (1 if keep else 0) and len(r.trace) == n + 5
         r.resume_at(n + 5)
@@ -488,3 +492,27 @@ def test_advance_counts_only_the_states_it_asked_for_across_a_chunk(
     for i in (n - 1, n, n + 6):  # rows on both sides of the chunk's end
         assert r.trace[i].iteration == i and r.trace[i].params == {"x": x_after(i, 1e-6)}
     assert r.advance(n + 5) == n + 5 and len(r.trace) == 2 * n + 12
+
+
+def test_a_schedule_in_the_fast_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    # schedule "step", gamma 0.5, step_size 1: lr in epoch e (= iteration) is 0.3 * 0.5^e
+    seen = count_steps(monkeypatch)
+    trace, s = Run(scenario(GD_SQUARE, ["run.tolerance=0", "run.max_iterations=6",
+                                        'run.schedule="step"', "run.gamma=0.5"])).run_all()
+    assert seen == [0, 6] and s.updates == 6
+    assert [trace[i].lr for i in range(6)] == [0.3 * 0.5**e for e in range(6)]
+    x = 1.2
+    for i in range(7):
+        assert trace[i].params == {"x": x} and trace[i].epoch == i
+        x = x - 0.3 * 0.5**i * (2.0 * x)
+
+
+def test_peek_takes_no_step_detail_and_asks_nothing() -> None:
+    calls: list[int] = []
+    r = Run(load_scenario("gd_square"), detail=True,
+            should_stop=lambda: bool(calls.append(1)))
+    r.step()
+    details = r.details
+    assert len(calls) == 1
+    r.peek()
+    assert r.details is details and len(calls) == 1
