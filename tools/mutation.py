@@ -163,7 +163,9 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str],
             shutil.copytree(ROOT / "tests", copy,
                             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
-        patterns = patterns + _refresh_changed_sources(dest)
+        # another module's changed file is copied too, but its mutants are not this run's
+        patterns = patterns + [p for p in _refresh_changed_sources(dest)
+                               if _file_of(p) in m.files]
     tests = _configure(dest, m, quick=not patterns)
     names = patterns or _patterns(m)
     print(f"== {m.name}: {', '.join(m.files)} against {', '.join(tests)}", flush=True)
