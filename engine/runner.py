@@ -256,7 +256,9 @@ class Run:
         before a state that needs more (the last, a diverged one): ``step()`` takes that one
         from the start. How many were taken. The numbers are those ``step()`` computes, in the
         same order (its rule's ``visit``), so the rows equal its records."""
-        plan = self._plan() if n > 0 else None
+        # should_stop said yes: the state it answered at is step()'s (asked once, so an answer
+        # given once ends the run there)
+        plan = self._plan() if n > 0 and not self._stop_now else None
         if plan is None:
             return 0
         g, vals, out, order, train, opt = plan

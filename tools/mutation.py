@@ -58,7 +58,8 @@ MODULES: tuple[Module, ...] = (
            ("tests/test_ops.py", "tests/test_ops_edges.py", "tests/test_ops_large_inputs.py",
             "tests/test_graph.py", "tests/test_vs_torch.py", "tests/test_symbolic.py")),
     Module("graph", ("engine/graph.py",),
-           ("tests/test_graph.py", "tests/test_graph_edges.py", "tests/test_ops_edges.py",
+           ("tests/test_graph.py", "tests/test_graph_edges.py", "tests/test_graph_paths.py",
+            "tests/test_ops_edges.py",
             "tests/test_expr.py", "tests/test_rules.py", "tests/test_vs_torch.py",
             "tests/test_symbolic.py")),
     Module("expr", ("engine/expr.py",),
@@ -69,8 +70,9 @@ MODULES: tuple[Module, ...] = (
     Module("rules", ("engine/rules.py",),
            ("tests/test_rules.py", "tests/test_rules_edges.py")),
     Module("runner", ("engine/runner.py",),
-           ("tests/test_runner.py", "tests/test_trace.py", "tests/test_optim_explain.py",
-            "tests/test_compare_every.py")),
+           ("tests/test_runner.py", "tests/test_runner_paths.py", "tests/test_trace.py",
+            "tests/test_optim_explain.py", "tests/test_compare_every.py",
+            "tests/test_check_like_run.py")),
     # the dense network itself: activations and their derivatives, output/cost pairs (BP1),
     # initialisation, forward and backward (BP2-BP4), regularisation
     Module("models", ("engine/models/activations.py", "engine/models/costs.py",
@@ -161,7 +163,9 @@ def run_module(m: Module, work: Path, max_children: int, patterns: list[str],
             shutil.copytree(ROOT / "tests", copy,
                             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
-        patterns = patterns + _refresh_changed_sources(dest)
+        # another module's changed file is copied too, but its mutants are not this run's
+        patterns = patterns + [p for p in _refresh_changed_sources(dest)
+                               if _file_of(p) in m.files]
     tests = _configure(dest, m, quick=not patterns)
     names = patterns or _patterns(m)
     print(f"== {m.name}: {', '.join(m.files)} against {', '.join(tests)}", flush=True)
