@@ -1,15 +1,27 @@
-"""Shared test set-up: one BLAS thread, as the command line has; run ``async def`` tests (the
-app's pilot tests) with asyncio; hypothesis without its clock (no per-example deadline, no "too
-slow" health check: a busy machine is slow, the test is not wrong)."""
+"""Shared test set-up: one BLAS thread, as the command line has; a user cache of the tests' own
+(what the user's ~/.cache holds, e.g. an MNIST fetched there, is never read or written); run
+``async def`` tests (the app's pilot tests) with asyncio; hypothesis without its clock (no
+per-example deadline, no "too slow" health check: a busy machine is slow, the test is not
+wrong)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 # the command line (tui/cli.py) and sweep workers use one BLAS thread: the tests compare their
 # numbers with those, so they use one as well (set before numpy is first imported)
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+# MNIST is found in $GDLAB_MNIST_DIR (set it for the full data), else in the user cache, else the
+# bundled subset: the tests get an empty cache of their own (subprocesses inherit it), so a
+# machine whose cache holds something else (a partial or foreign MNIST) gives the same results
+_CACHE = tempfile.mkdtemp(prefix="gdlab-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 import asyncio  # noqa: E402
 import inspect  # noqa: E402
