@@ -542,8 +542,9 @@ async def test_the_first_frame_is_drawn_before_the_trainer_process_is_ready(
         status = text(screen, "#net-status")
         assert "paused · epoch 0/500 · batch 0/25" in status
         assert f"test loss {headless.epochs[0].test_loss:.4g}" in status
-        await pilot.press("s")  # the trainer is needed: the key waits for it
-        assert "starting the trainer" in text(screen, "#net-status")
+        await pilot.press("s")  # the trainer is needed: the key waits for it (the status says
+        # so once the job worker has taken the key: held there while the gate is closed)
+        await until(pilot, lambda: "starting the trainer" in text(screen, "#net-status"))
         assert screen.starting and screen.frame.epoch == 0
         gate.set()
         screen = await settle(pilot)

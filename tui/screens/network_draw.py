@@ -42,6 +42,8 @@ class Drawing:
     show_timings: bool
     scenario: NetworkScenario
     _config: Any  # the model in force (after edits)
+    starting: bool  # the trainer process is booting (NetworkWorker)
+    wants_trainer: bool  # a key asked for training (NetworkKeys)
     query_one: Any
     query: Any
     call_after_refresh: Any
@@ -72,6 +74,8 @@ class Drawing:
                 t.append(f" · {last.seconds:.2f} s/epoch")
         if f.summary is not None and f.summary.message:
             t.append(f" · {f.summary.message}", "red" if self.state == "diverged" else "")
+        if self.starting and self.wants_trainer:  # a key waits for the process (every redraw)
+            t.append(" · starting the trainer…", "dim")
         return t
 
     def _draw(self, f: Frame) -> None:

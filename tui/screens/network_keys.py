@@ -27,6 +27,8 @@ class Keys:
     selection: Selection
     grid: tuple[int, int]
     starting: bool
+    #: a key asked for training: while the trainer boots, the status says it is starting
+    wants_trainer = False
     _config: Any
     _control: Any
     app: Any
@@ -52,10 +54,9 @@ class Keys:
         if job == "run":
             self.state = "running"
         self._queue(job)
+        self.wants_trainer = True  # the status says so while the trainer boots (_status)
         if self.starting and self.frame is not None:
-            status = self._status(self.frame)
-            status.append(" · starting the trainer…", "dim")
-            self.query_one("#net-status", Static).update(status)
+            self.query_one("#net-status", Static).update(self._status(self.frame))
 
     def action_step_batch(self) -> None:
         """Take one mini-batch (pauses a running network first)."""
