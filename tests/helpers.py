@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine.graph import Graph
+from engine.run import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -222,3 +223,18 @@ MINI_BATCH_LINE = """
 def same_records(a: list, b: list) -> None:
     """Assert two traces are the same records, compared as their JSON."""
     assert [r.to_json() for r in a] == [r.to_json() for r in b]
+
+
+def target_cfg(**kw: Any) -> RunConfig:
+    """target_z's target rule (drive z to 150 by changing b), with ``kw`` changed."""
+    base = dict(rule="target", output="z", train=("b",), target=150.0, tolerance=1e-5,
+                max_iterations=100)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def grad_cfg(**kw: Any) -> RunConfig:
+    """A gradient rule on J over x (lr 0.3), with ``kw`` changed."""
+    base = dict(rule="gradient", output="J", train=("x",), lr=0.3, max_iterations=100)
+    base.update(kw)
+    return RunConfig(**base)

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from helpers import grad_cfg, target_cfg
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.graph import Graph
 from engine.rules import GradientRule, TargetRule, is_finite, make_rule, norm
-from engine.run import RunConfig
 
 TZ = {"x": "2*w + 3*b", "y": "2*b + 1", "z": "x * y"}
 
@@ -21,18 +21,6 @@ def tz_graph(w: float = 3.0, b: float = 4.0) -> Graph:
     g.forward()
     return g
 
-
-def target_cfg(**kw) -> RunConfig:
-    base = dict(rule="target", output="z", train=("b",), target=150.0, tolerance=1e-5,
-                max_iterations=100)
-    base.update(kw)
-    return RunConfig(**base)
-
-
-def grad_cfg(**kw) -> RunConfig:
-    base = dict(rule="gradient", output="J", train=("x",), lr=0.3, max_iterations=100)
-    base.update(kw)
-    return RunConfig(**base)
 
 
 # --- target rule ----------------------------------------------------------------------------

@@ -9,25 +9,12 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import grad_cfg, target_cfg
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.graph import Graph
 from engine.rules import GradientRule, TargetRule, is_finite, make_rule, norm
-from engine.run import RunConfig
-
-
-def target_cfg(**kw) -> RunConfig:
-    base = dict(rule="target", output="z", train=("b",), target=150.0, tolerance=1e-5,
-                max_iterations=100)
-    base.update(kw)
-    return RunConfig(**base)
-
-
-def grad_cfg(**kw) -> RunConfig:
-    base = dict(rule="gradient", output="J", train=("x",), lr=0.3, max_iterations=100)
-    base.update(kw)
-    return RunConfig(**base)
 
 
 def graph(params, data, nodes) -> Graph:
