@@ -15,17 +15,15 @@ from __future__ import annotations
 import csv
 import json
 import math
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 from engine.runner import Run
 from engine.trace import Layout, Trace, Traces
 
 from . import report
-from .formatting import Block, render_table, table_blocks, table_line
+from .table_stream import StreamedTable
 
 CHUNK = 4096  # states taken between writes
 TABLE_ROWS = 20_000  # rows a table measures its columns on before it streams
@@ -268,69 +266,11 @@ def export_jsonl(outcomes: Sequence[report.Outcome], out: TextIO) -> None:
 
 # --- tables -----------------------------------------------------------------------------
 
-class _Table:
-    """Rows held until ``TABLE_ROWS`` (then widths are fixed and rows stream), then the end.
-
-    A table wider than ``width`` is cut into blocks, as ``render_table`` cuts it: a long one
-    writes each block's lines to its own temporary file as the rows come, and the blocks one
-    after another at the end (memory stays flat; the output is what it would be at once).
-    """
-
-    def __init__(self, out: TextIO, header: list[str],
-                 groups: list[tuple[str, int]] | None = None, width: int | None = None) -> None:
-        self.out, self.header, self.groups, self.width = out, header, groups, width
-        self.rows: list[list[str]] = []
-        self.blocks: list[Block] | None = None
-        self.files: list[IO[str]] = []  # one per block when there are several
-
-    def add(self, cells: list[str]) -> None:
-        if self.blocks is None:
-            self.rows.append(cells)
-            if len(self.rows) >= TABLE_ROWS:  # render_table's widths, kept from here on
-                self._fix()
-            return
-        if not self.files:
-            self.out.write(table_line(cells, self.blocks[0].widths) + "\n")
-            return
-        for block, f in zip(self.blocks, self.files, strict=True):
-            if block.shows(cells):
-                f.write(table_line(block.cells(cells), block.widths, block.left) + "\n")
-
-    def _fix(self) -> None:
-        widths = [max(len(h), *(len(r[k]) for r in self.rows)) for k, h in enumerate(self.header)]
-        self.blocks = table_blocks(self.header, widths, self.groups, width=self.width)
-        if len(self.blocks) == 1:
-            self.out.write(render_table(self.header, self.rows, self.groups) + "\n")
-        else:
-            for block in self.blocks:
-                f = tempfile.TemporaryFile("w+", encoding="utf-8")
-                f.write(block.head() + "\n")
-                self.files.append(f)
-            rows, self.rows = self.rows, []
-            for r in rows:
-                self.add(r)
-        self.rows = []
-
-    def end(self) -> None:
-        """The rows still held (all of them when the table was short: exactly as before), or
-        the blocks one after another."""
-        if self.blocks is None:
-            self.out.write(render_table(self.header, self.rows, self.groups,
-                                        width=self.width) + "\n")
-        for k, f in enumerate(self.files):
-            if k:
-                self.out.write("\n")
-            f.seek(0)
-            shutil.copyfileobj(f, self.out)
-            f.close()
-        self.rows, self.files = [], []
-
-
 def write_table(run: Run, every: int, out: TextIO, width: int | None = None) -> None:
     """``report.table`` of one run (in blocks that fit ``width``), written as it goes."""
     cols = report.columns(_outcome(run))
     funcs = [f for _, f in cols]
-    t = _Table(out, [h for h, _ in cols], width=width)
+    t = StreamedTable(out, [h for h, _ in cols], width=width, hold=TABLE_ROWS)
     for start, stop in _chunks(run):
         trace = run.trace
         first = trace.first
@@ -355,7 +295,7 @@ def write_compare_table(runs: Sequence[Run], every: int, out: TextIO,
         per.append([f for _, f in cols])
         groups.append((f" {o.variant or 'run'} ", len(cols)))
         header += [h for h, _ in cols]
-    t = _Table(out, header, groups, width)
+    t = StreamedTable(out, header, groups, width, hold=TABLE_ROWS)
     done = 0  # rows written or passed over
     while True:
         for run in runs:

@@ -338,12 +338,15 @@ def replay_network(actions: list[dict[str, Any]], search: list[Path] | None = No
     return s
 
 
-def replay_network_main(actions: list[dict[str, Any]], fmt: str) -> int:
+def replay_network_main(actions: list[dict[str, Any]], fmt: str,
+                        width: int | None = None) -> int:
     """``gdlab replay`` of a network session: the epoch table (or CSV, JSONL) of the run the
-    script ends with, as the app showed it."""
+    script ends with, as the app showed it; the table's columns that don't fit ``width``
+    follow in blocks beside the epoch, as ``gdlab run`` prints them."""
     import sys
 
     from . import network_report as nr
+    from .formatting import wrap_lines
 
     s = replay_network(actions)
     with s.lock:
@@ -357,14 +360,17 @@ def replay_network_main(actions: list[dict[str, Any]], fmt: str) -> int:
         if o.summary is not None:
             text += nr.summary_json(o.summary)
     else:
-        cols = nr.epoch_columns(o.epochs[0])
+        cols, rest = nr.fit_live(nr.epoch_columns(o.epochs[0]), width)
         text = nr.table_header(cols) + "".join(nr.table_row(cols, r) for r in o.epochs)
+        if rest:
+            text += "\n" + nr.rest_table(rest, o.epochs, width)
         trainer = s.trainer
         assert trainer is not None
         if o.summary is not None:
-            text += nr.summary_line(name, o.summary)
+            end = nr.summary_line(name, o.summary)
         else:
-            text += (f"{name}: paused at epoch {trainer.epoch}, batch {trainer.batch} of "
-                     f"{trainer.batches_per_epoch}\n")
+            end = (f"{name}: paused at epoch {trainer.epoch}, batch {trainer.batch} of "
+                   f"{trainer.batches_per_epoch}\n")
+        text += wrap_lines(end, width)
     sys.stdout.write(text)
     return 0

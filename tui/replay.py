@@ -32,6 +32,7 @@ from engine.records import IterationRecord as Record
 from engine.trace import Traces
 
 from . import report
+from .formatting import output_width
 from .scripts import FORMAT_VERSION
 from .session import ACTIONS, Session
 
@@ -256,22 +257,24 @@ class _Keep:
             self.records = None
 
 
-def write_replay(actions: list[dict[str, Any]], fmt: str, out: TextIO, keep: int = KEEP) -> None:
+def write_replay(actions: list[dict[str, Any]], fmt: str, out: TextIO, keep: int = KEEP,
+                 width: int | None = None) -> None:
     """Replay ``actions`` and write the final trace in ``fmt`` (table, csv, jsonl) to ``out``:
-    byte for byte what ``report`` (and so the app's export) writes for the same trace."""
+    byte for byte what ``report`` (and so the app's export) writes for the same trace; a
+    table wider than ``width`` continues in blocks that fit."""
     first = _Keep(keep)
     s, trace = first.run.run(actions)
     last, summary = s.end(len(trace))  # a paused trace ends on the row of its state
     if first.records is not None:  # short enough: printed from the first pass
         o = s.spec(summary, first.records + ([last] if last is not None else []))
-        out.write(report.table(o) if fmt == "table" else report.to_csv([o]) if fmt == "csv"
+        out.write(report.table(o, width=width) if fmt == "table" else report.to_csv([o]) if fmt == "csv"
                   else report.to_jsonl([o]))
         return
     spec = s.spec(None, [])
     assert first.meter is not None
     if last is not None:
         first.meter.add(last)
-    writer = report.TableWriter(out, spec, first.meter.widths) if fmt == "table" \
+    writer = report.TableWriter(out, spec, first.meter.widths, width) if fmt == "table" \
         else report.CsvWriter(out, spec) if fmt == "csv" else report.JsonlWriter(out, spec)
     s2, trace2 = _Pass(writer.add, wanted=first.run.generation).run(actions)
     last, summary = s2.end(len(trace2))
@@ -286,7 +289,8 @@ def replay_main(args: argparse.Namespace) -> int:
 
     actions = load_script(args.script)
     fmt = getattr(args, "format", "table")
+    width = output_width(sys.stdout)
     if is_network_script(actions):
-        return replay_network_main(actions, fmt)
-    write_replay(actions, fmt, sys.stdout)
+        return replay_network_main(actions, fmt, width)
+    write_replay(actions, fmt, sys.stdout, width=width)
     return 0

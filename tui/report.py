@@ -23,7 +23,8 @@ from engine.records import IterationRecord as Record
 from engine.run import RunConfig
 from engine.runner import Run
 
-from .formatting import dash_line, fmt, render_table, table_line
+from .formatting import fmt, render_table
+from .table_stream import StreamedTable
 
 
 @dataclass
@@ -254,20 +255,22 @@ def to_jsonl(outcomes: Sequence[Outcome]) -> str:
 # --- one run written record by record (gdlab replay streams its trace) ----------------------
 
 class TableWriter:
-    """``table(o)`` written a row at a time, given every column's width beforehand."""
+    """``table(o, width=width)`` written a row at a time, given every column's width
+    beforehand (a table wider than ``width`` continues in blocks, as ``table`` cuts it)."""
 
-    def __init__(self, out: TextIO, o: Outcome, widths: Mapping[tuple[str, ...], int]) -> None:
+    def __init__(self, out: TextIO, o: Outcome, widths: Mapping[tuple[str, ...], int],
+                 width: int | None = None) -> None:
         specs = column_specs(o)
         self.out = out
         self.cells = [f for _, _, f in specs]
-        self.widths = [max(len(h), widths.get(k, 0)) for k, h, _ in specs]
-        out.write(table_line([h for _, h, _ in specs], self.widths) + "\n"
-                  + dash_line(self.widths) + "\n")
+        self.table = StreamedTable(out, [h for _, h, _ in specs], width=width,
+                                   widths=[max(len(h), widths.get(k, 0)) for k, h, _ in specs])
 
     def add(self, r: Record) -> None:
-        self.out.write(table_line([f(r) for f in self.cells], self.widths) + "\n")
+        self.table.add([f(r) for f in self.cells])
 
     def end(self, summary: Summary) -> None:
+        self.table.end()
         self.out.write(stop_line(summary) + "\n")
 
 
