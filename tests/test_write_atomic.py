@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from engine.errors import GdlabError
-from tui import report
+from tui import output_file
 from tui.cli import main
-from tui.report import write_atomic
+from tui.output_file import write_atomic
 
 ROOT = os.geteuid() == 0
 
@@ -336,7 +336,7 @@ def test_an_os_error_at_any_stage_is_one_line_and_cleans_up(
             return real(*args)  # the first chunk lands in the temporary file...
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # ...then the disk is full
 
-    monkeypatch.setattr(report, "WRITE_CHUNK", 1000)
+    monkeypatch.setattr(output_file, "WRITE_CHUNK", 1000)
     monkeypatch.setattr(os, failing, fail_after_the_first)
     with pytest.raises(GdlabError) as info:
         write_atomic(target, "x" * 5000, force=True)
@@ -403,14 +403,14 @@ async def test_the_app_exports_every_kind_through_write_atomic(monkeypatch: pyte
     from tui.app import GdlabApp
 
     written: list[str] = []
-    real = report.write_atomic
+    real = output_file.write_atomic
 
     def spy(path: Path, text: str, force: bool = False) -> None:
         written.append(Path(path).name)
         real(path, text, force)
 
-    monkeypatch.setattr(report, "write_atomic", spy)
-    real_stream = report.atomic_output
+    monkeypatch.setattr(output_file, "write_atomic", spy)
+    real_stream = output_file.atomic_output
 
     @contextlib.contextmanager
     def spy_stream(path: Path, force: bool = False):  # noqa: ANN202 - a trace's rows, streamed
@@ -418,7 +418,7 @@ async def test_the_app_exports_every_kind_through_write_atomic(monkeypatch: pyte
         with real_stream(path, force) as fh:
             yield fh
 
-    monkeypatch.setattr(report, "atomic_output", spy_stream)
+    monkeypatch.setattr(output_file, "atomic_output", spy_stream)
     with umask(0o022):
         app = GdlabApp(scenario="target_z")
         async with app.run_test(size=(120, 40)) as pilot:

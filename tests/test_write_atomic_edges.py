@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import GdlabError
-from tui import report
-from tui.report import write_atomic
+from tui import output_file
+from tui.output_file import write_atomic
 
 
 def test_an_existing_file_is_not_overwritten_unless_forced(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_a_temporary_name_already_taken_is_left_alone(tmp_path: Path,
     target = tmp_path / "out.csv"
     taken = tmp_path / ".out.csv.aaaaaaaa.tmp"
     taken.write_text("someone else's\n")
-    monkeypatch.setattr(report.secrets, "token_hex", names("aaaaaaaa", "bbbbbbbb"))
+    monkeypatch.setattr(output_file.secrets, "token_hex", names("aaaaaaaa", "bbbbbbbb"))
     write_atomic(target, "mine\n")
     assert target.read_text() == "mine\n"
     assert taken.read_text() == "someone else's\n"
@@ -82,7 +82,7 @@ def test_no_free_temporary_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     target = tmp_path / "out.csv"
     target.write_text("old\n")
     (tmp_path / ".out.csv.cccccccc.tmp").write_text("taken\n")
-    monkeypatch.setattr(report.secrets, "token_hex", names("cccccccc"))
+    monkeypatch.setattr(output_file.secrets, "token_hex", names("cccccccc"))
     with pytest.raises(GdlabError) as info:
         write_atomic(target, "new\n", force=True)
     assert str(info.value) == f"{target}: cannot write: no free temporary name in {tmp_path}"
@@ -108,7 +108,7 @@ def test_the_longest_file_name_is_written_and_replaced(tmp_path: Path, char: str
     write_atomic(target, "first\n")
     write_atomic(target, "second\n", force=True)
     assert target.read_text() == "second\n"
-    with report.atomic_output(target, force=True) as fh:  # the streamed writer's too
+    with output_file.atomic_output(target, force=True) as fh:  # the streamed writer's too
         fh.write("third\n")
     assert target.read_text() == "third\n"
     assert os.listdir(tmp_path) == [target.name]
@@ -185,7 +185,7 @@ def test_check_destination_refuses_an_existing_file_by_default(tmp_path: Path) -
     target = tmp_path / "t"
     target.write_text("old\n")
     with pytest.raises(GdlabError) as info:
-        report.check_destination(target)
+        output_file.check_destination(target)
     assert str(info.value) == f"{target}: already exists (not overwritten)"
-    assert report.check_destination(target, force=True).st_size == 4
-    assert report.check_destination(tmp_path / "new") is None
+    assert output_file.check_destination(target, force=True).st_size == 4
+    assert output_file.check_destination(tmp_path / "new") is None

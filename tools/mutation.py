@@ -87,7 +87,7 @@ MODULES: tuple[Module, ...] = (
     Module("fetch", ("engine/data/fetch.py",),
            ("tests/test_mnist_fetch.py", "tests/test_cli_fetch.py", "tests/test_fetch_edges.py"),
            quick=("-k", "not slow")),  # the mirror that never answers: 10 s a mutant
-    Module("write_atomic", ("tui/report.py",),
+    Module("write_atomic", ("tui/output_file.py",),
            ("tests/test_write_atomic.py", "tests/test_write_atomic_edges.py", "tests/test_cli.py"),
            ("write_atomic", "check_destination", "atomic_output", "_cannot_write", "_write_all",
             "_write_directly", "_replace", "_replacing")),

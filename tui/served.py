@@ -22,7 +22,7 @@ from textual.app import App
 
 from engine.confine import Confinement
 
-from . import report
+from . import output_file
 
 ENV = "GDLAB_SERVE"
 
@@ -94,7 +94,7 @@ def export_text(app: App, target: str, text: str, *, force: bool = False) -> str
     if is_served(app):
         return _deliver(app, target, text)
     path = Path(target).expanduser()
-    report.write_atomic(path, text, force=force)
+    output_file.write_atomic(path, text, force=force)
     return f"wrote {path}"
 
 
@@ -113,5 +113,5 @@ def save_scenario(app: App, target: str, text: str) -> tuple[str, Path | None]:
         path = cfg.confinement().save_path(target)  # a plain file name, inside --save-dir
     else:
         return _deliver(app, target, text), None
-    report.write_atomic(path, text)
+    output_file.write_atomic(path, text)
     return f"wrote {path}", path

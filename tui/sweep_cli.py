@@ -24,7 +24,7 @@ from engine.sweep.plan import Plan, plan_sweep
 from engine.sweep.point import ScenarioSource
 from engine.sweep.rows import InOrder, PointStats, best_point, point_stats, read_rows, row_json
 
-from . import report
+from . import output_file
 from .progress import ProgressBar
 from .sweep_plot import color_wanted, sweep_picture, value_label
 from .sweep_report import PointAssembler, PointTable, csv_cells, csv_header, csv_line
@@ -127,7 +127,7 @@ class Output:
     def finish(self, force: bool) -> None:
         self._points(self.points.flush())
         if self.out is not None:
-            report.write_atomic(self.out, "".join(self.parts), force=force)
+            output_file.write_atomic(self.out, "".join(self.parts), force=force)
             print(f"wrote {self.out}", file=sys.stderr)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.scenario import Scenario
 
-from .. import report
+from .. import output_file
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -50,7 +50,7 @@ def chosen_variant(sc: Scenario, args: argparse.Namespace) -> str | None:
 def emit(text: str, args: argparse.Namespace) -> None:
     """Write a command's output to ``--out`` (atomically) or to stdout."""
     if getattr(args, "out", None):
-        report.write_atomic(args.out, text, force=args.force)
+        output_file.write_atomic(args.out, text, force=args.force)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from engine.runner import Run
 from engine.scenario import Scenario
 
-from .. import report
+from .. import output_file, report
 from ..formatting import output_width
 from .base import Views, chosen_variant, emit
 
@@ -49,7 +49,7 @@ def _charted(args: argparse.Namespace) -> bool:
 def _output(args: argparse.Namespace) -> Iterator[TextIO]:
     """Where a streamed output goes: stdout, or ``--out`` written atomically."""
     if getattr(args, "out", None):
-        with report.atomic_output(args.out, force=args.force) as fh:
+        with output_file.atomic_output(args.out, force=args.force) as fh:
             yield fh
         print(f"wrote {args.out}", file=sys.stderr)
     else:

@@ -22,7 +22,7 @@ from engine.records import BatchRecord, EpochRecord
 from engine.scenario import Scenario
 
 from .. import network_report as nr
-from .. import report
+from .. import output_file
 from ..formatting import output_width, wrap_lines
 from ..plots import use_color
 from ..progress import ProgressBar
@@ -47,7 +47,7 @@ class _Output:
 
     def close(self) -> None:
         if self.out:
-            report.write_atomic(self.out, "".join(self.parts), force=self.force)
+            output_file.write_atomic(self.out, "".join(self.parts), force=self.force)
             print(f"wrote {self.out}", file=sys.stderr)
 
 

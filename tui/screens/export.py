@@ -14,7 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from engine.errors import GdlabError
 
-from .. import report, served
+from .. import output_file, report, served
 from ..session import Session
 from ..widgets.toggles import StateCheckbox, StateRadioButton
 
@@ -144,7 +144,7 @@ class ExportScreen(ModalScreen[None]):
                 text = self.texts[self.kind]()
             elif self.kind in ("csv", "jsonl") and not served.is_served(self.app):
                 path = Path(target).expanduser()
-                report.check_destination(path, force)
+                output_file.check_destination(path, force)
                 self._write_in_thread(path, force, self._outcomes())  # rows from the trace
                 self.dismiss()
                 return
@@ -173,7 +173,7 @@ class ExportScreen(ModalScreen[None]):
 
         def work() -> None:
             try:
-                with report.atomic_output(path, force=force) as fh:
+                with output_file.atomic_output(path, force=force) as fh:
                     write(outcomes, fh)
             except (GdlabError, OSError) as exc:
                 text = str(exc) if isinstance(exc, GdlabError) else f"{path}: {exc}"
