@@ -10,93 +10,28 @@ backward pass by summing over the broadcast axes.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from .errors import ExpressionError, NumericError, ScenarioError
-from .expr import Expr, parse
-from .limits import MAX_GRAPH_NODES
-from .ops import BATCHED, FUNCTIONS, NO_GRAD_INPUTS, OPS, Op, const_operand, const_pow
-from .shapes import check_values
+from .errors import NumericError, ScenarioError
+from .expr import Expr
+from .graph_batched import Batched
+from .graph_compile import GraphBuilder, Node
+from .graph_explain import ChainRule, Edge
+from .graph_values import Value, as_value, is_finite, numeric_message, unbroadcast
+from .ops import NO_GRAD_INPUTS
 
-Value = Any  # float | np.ndarray
-
-_IDENTITY = Op("id", 1, lambda a: a, lambda g, o, a: (g,), "", "d a/da = 1")
-
-
-@dataclass
-class Node:
-    """One node: a parameter, a data array, a constant or an operation on other nodes."""
-
-    index: int
-    label: str  # the given name, or the source text of an anonymous sub-expression
-    kind: str  # "param", "data", "const" or "op"
-    named: bool  # params, data and [graph] nodes are named; sub-expressions are not
-    owner: int  # the named node whose expression created this node (itself if named)
-    op: Op | None = None
-    inputs: tuple[int, ...] = ()
-    expr: str = ""  # for named op nodes: the expression as written
-    refs: tuple[str, ...] = field(default=())  # named nodes the expression refers to directly
+__all__ = ["Edge", "Graph", "Node", "Value", "as_value"]
 
 
-@dataclass(frozen=True)
-class Edge:
-    """One chain-rule term of the backward pass between two named nodes."""
+class Graph(GraphBuilder, ChainRule, Batched):
+    """Named nodes compiled once into instructions; forward and backward re-run them.
 
-    parent: str  # the node the gradient comes from (closer to the output)
-    child: str  # the node it flows into
-    upstream: Value  # d output / d parent
-    local: Value  # d parent / d child (through the parent's own expression)
-    term: Value  # upstream * local
-    total: Value  # d output / d child after adding this term
-
-
-def _unbroadcast(g: Value, like: Value) -> Value:
-    """Sum ``g`` over the axes along which ``like`` was broadcast, giving ``like``'s shape."""
-    if type(like) is float or np.ndim(like) == 0:
-        return float(np.sum(g))
-    shape = np.shape(like)
-    g = np.asarray(g)
-    if g.shape == shape:
-        return g
-    while g.ndim > len(shape):
-        g = g.sum(axis=0)
-    for ax, n in enumerate(shape):
-        if n == 1 and g.shape[ax] != 1:
-            g = g.sum(axis=ax, keepdims=True)
-    return np.broadcast_to(g, shape)
-
-
-def _numeric_message(exc: BaseException) -> str:
-    if isinstance(exc, ZeroDivisionError):
-        return "division by zero"
-    if isinstance(exc, OverflowError):
-        return "overflow (a value became infinite)"
-    return str(exc) or "math domain error"
-
-
-def _is_finite(v: Value) -> bool:
-    if type(v) is float:
-        return math.isfinite(v)
-    return bool(np.all(np.isfinite(v)))
-
-
-def as_value(v: Any) -> Value:
-    """A parameter or data value as the graph holds it: a float or a float64 array."""
-    if isinstance(v, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(v, int | float | np.floating | np.integer):
-        return float(v)
-    arr = np.array(v, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr
-
-
-class Graph:
-    """Named nodes compiled once into instructions; forward and backward re-run them."""
+    Built by ``GraphBuilder.build`` (engine/graph_compile.py); explained edge by edge by
+    ``ChainRule`` (engine/graph_explain.py); evaluated over a grid by ``Batched``
+    (engine/graph_batched.py)."""
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
@@ -115,136 +50,6 @@ class Graph:
         self._fast_back: dict[int, list[tuple[Any, ...]]] = {}
         self._scalar = True  # every leaf is a float: no numpy, no errstate, no unbroadcasting
         self.source = "<graph>"
-
-    # --- construction -----------------------------------------------------------------
-
-    @classmethod
-    def build(
-        cls,
-        params: Mapping[str, Any],
-        data: Mapping[str, Any] | None = None,
-        nodes: Mapping[str, str] | None = None,
-        source: str = "<graph>",
-    ) -> Graph:
-        """Parse, check and compile a graph; raise ScenarioError naming file and node."""
-        g = cls()
-        g.source = source
-        data = data or {}
-        nodes = nodes or {}
-        for kind, table in (("param", params), ("data", data)):
-            for name, v in table.items():
-                if name in g.index:
-                    raise ScenarioError(f"{source}: name '{name}' is defined twice")
-                g._add(Node(len(g.nodes), name, kind, True, len(g.nodes)), as_value(v))
-                (g.params if kind == "param" else g.data).append(name)
-        size = len(g.nodes) + len(nodes)
-        if size > MAX_GRAPH_NODES:
-            raise ScenarioError(f"{source}: {size} parameters, data and [graph] nodes (the limit "
-                                f"is {MAX_GRAPH_NODES} nodes in a graph)")
-        for name in nodes:
-            if name in g.index:
-                raise ScenarioError(
-                    f"{source}: [graph] node '{name}' has the name of a {g.nodes[g.index[name]].kind}"
-                )
-            if name in FUNCTIONS:
-                raise ScenarioError(f"{source}: [graph] node '{name}': '{name}' is a function name")
-        known = set(g.index) | set(nodes)
-        trees: dict[str, Expr] = {}
-        for name, text in nodes.items():
-            trees[name] = parse(text, known, source=source, where=f"[graph] node '{name}'")
-        g.trees = trees
-        g.order = _topological(trees, nodes, source)
-        for name in g.order:
-            g._compile_named(name, nodes[name], trees[name])
-            if len(g.nodes) > MAX_GRAPH_NODES:
-                raise ScenarioError(
-                    f"{source}: [graph] node '{name}': the graph has grown to {len(g.nodes)} "
-                    f"nodes with the sub-expressions (the limit is {MAX_GRAPH_NODES})"
-                )
-        check_values(g)  # before anything is computed: no node may ask for gigabytes
-        g._scalar = all(type(g._vals[n.index]) is float for n in g.nodes if n.kind != "op")
-        g._depends_on_param = [False] * len(g.nodes)
-        for n in g.nodes:
-            g._depends_on_param[n.index] = n.kind == "param" or any(
-                g._depends_on_param[j] for j in n.inputs
-            )
-        return g
-
-    def _add(self, node: Node, value: Value = None) -> int:
-        self.nodes.append(node)
-        self._vals.append(value)
-        if node.named:
-            self.index[node.label] = node.index
-        return node.index
-
-    def _compile_named(self, name: str, text: str, tree: Expr) -> None:
-        start = len(self._prog)
-        self._compile_expression(name, text, tree)
-        if name in self.index:  # the instructions of its own expression, for local_gradients
-            self._spans[self.index[name]] = (start, len(self._prog))
-
-    def _compile_expression(self, name: str, text: str, tree: Expr) -> None:
-        owner = len(self.nodes) if tree.kind != "op" else -1
-        if tree.kind == "const":
-            self._add(Node(len(self.nodes), name, "const", True, owner, expr=text), tree.value)
-            return
-        if tree.kind == "name":
-            i = self._add(Node(len(self.nodes), name, "op", True, owner, _IDENTITY,
-                               (self.index[tree.name],), text, (tree.name,)))
-            self._prog.append((i, _IDENTITY.forward, (self.index[tree.name],)))
-            return
-        # the named node is created last, so reserve its owner index by compiling children first
-        first = len(self.nodes)
-        root = self._compile_tree(tree, owner=-1)
-        node = self.nodes[root]
-        node.label, node.named, node.expr = name, True, text
-        node.refs = tuple(sorted(tree.names(), key=lambda n: self.index[n]))
-        self.index[name] = root
-        for n in self.nodes[first:]:
-            n.owner = root
-
-    def _compile_tree(self, root: Expr, owner: int) -> int:
-        """Add the nodes of one expression tree (children first, left to right); return the
-        root's index. An explicit stack, not recursion: a tree may be a thousand levels deep."""
-        done: list[int] = []  # node indices of finished sub-trees, in order
-        stack: list[tuple[Expr, Op | None, int]] = [(root, None, 0)]
-        while stack:
-            t, op, n = stack.pop()
-            if op is not None:  # its n operands are compiled: add the operation itself
-                ins = tuple(done[len(done) - n:])
-                del done[len(done) - n:]
-                i = self._add(Node(len(self.nodes), t.text, "op", False, owner, op, ins))
-                self._prog.append((i, op.forward, ins))
-                done.append(i)
-                continue
-            if t.kind == "name":
-                done.append(self.index[t.name])
-                continue
-            if t.kind == "const":
-                done.append(self._add(Node(len(self.nodes), t.text, "const", False, owner),
-                                      t.value))
-                continue
-            op, operands = self._operation(t)
-            stack.append((t, op, len(operands)))
-            stack.extend((a, None, 0) for a in reversed(operands))
-        return done[0]
-
-    @staticmethod
-    def _operation(t: Expr) -> tuple[Op, tuple[Expr, ...]]:
-        """The op an expression node compiles to and the operands that become inputs: a
-        constant exponent or operand is folded into a unary op (w**2, 2*w) when it can be."""
-        op = OPS[t.name]
-        if op.name == "pow" and t.args[1].kind == "const":
-            fwd, bwd = const_pow(t.args[1].value)
-            return Op(f"pow{t.args[1].value:g}", 1, fwd, bwd, "**", OPS["pow"].derivative), \
-                (t.args[0],)
-        if len(t.args) == 2 and (t.args[0].kind == "const") != (t.args[1].kind == "const"):
-            left = t.args[0].kind == "const"
-            c, other = (t.args[0], t.args[1]) if left else (t.args[1], t.args[0])
-            special = const_operand(op.name, c.value, left)
-            if special is not None:
-                return Op(op.name, 1, special[0], special[1], op.symbol, op.derivative), (other,)
-        return op, t.args
 
     # --- values -----------------------------------------------------------------------
 
@@ -299,7 +104,7 @@ class Graph:
                     f"{self.source}: [graph] node '{self.describe(i)}': shapes {shapes} do not "
                     f"fit together ({exc})"
                 ) from None
-            raise NumericError(self.describe(i), _numeric_message(exc)) from exc
+            raise NumericError(self.describe(i), numeric_message(exc)) from exc
 
     def _run_forward(self, vals: list[Value]) -> None:
         # (node, forward, first input, second input or -1 for unary or -2 for n-ary)
@@ -340,7 +145,7 @@ class Graph:
         """The first node (in evaluation order) whose value holds a NaN or an infinity."""
         for n in self.nodes:
             v = self._vals[n.index]
-            if v is not None and not _is_finite(v):
+            if v is not None and not is_finite(v):
                 return self.describe(n.index)
         return None
 
@@ -422,12 +227,12 @@ class Graph:
                         j = ins[k]
                         gj = local[k]
                         if type(gj) is not float and np.shape(gj) != np.shape(vals[j]):
-                            gj = _unbroadcast(gj, vals[j])
+                            gj = unbroadcast(gj, vals[j])
                         prev = grads[j]
                         grads[j] = gj if prev is None else prev + gj
             return grads
         except (ArithmeticError, ValueError) as exc:
-            raise NumericError(self.nodes[out].label, "gradient: " + _numeric_message(exc)) \
+            raise NumericError(self.nodes[out].label, "gradient: " + numeric_message(exc)) \
                 from exc
 
     def gradients(self, output: str, wrt: Iterable[str] | None = None) -> dict[str, Value]:
@@ -452,179 +257,3 @@ class Graph:
         """d output / d node for every named node (None where there is no path)."""
         grads = self.backward(output)
         return {n: grads[self.index[n]] for n in self.names()}
-
-    # --- the chain rule between named nodes, for the explain panel ----------------------
-
-    def local_gradients(self, name: str) -> dict[str, Value]:
-        """d name / d ref for each named node its expression refers to, at the current point.
-
-        The backward pass runs only through ``name``'s own sub-expression, stopping at other
-        named nodes, so this is the "local derivative" a tutorial writes on an edge (dx/db = 3).
-        """
-        root = self.index[name]
-        node = self.nodes[root]
-        if node.kind != "op":
-            return {}
-        vals = self._vals
-        grads: dict[int, Value] = {root: 1.0}
-        result: dict[str, Value] = {}
-        start, end = self._spans.get(root, (0, len(self._prog)))
-        with np.errstate(all="ignore"):
-            for i, _f, ins in reversed(self._prog[start:end]):
-                if i not in grads:  # only root's own sub-expression gets a gradient
-                    continue
-                n = self.nodes[i]
-                local = n.op.backward(grads[i], vals[i], *[vals[j] for j in ins])
-                skip = NO_GRAD_INPUTS.get(n.op.name, ())
-                for k, j in enumerate(ins):
-                    if k in skip or local[k] is None:
-                        continue
-                    gj = local[k]
-                    if type(gj) is not float and np.shape(gj) != np.shape(vals[j]):
-                        gj = _unbroadcast(gj, vals[j])
-                    child = self.nodes[j]
-                    if child.named:
-                        result[child.label] = result[child.label] + gj if child.label in result \
-                            else gj
-                    elif child.kind == "op":
-                        grads[j] = grads[j] + gj if j in grads else gj
-        # in the order the expression's names are defined (w before b), not the order visited
-        return {r: result[r] for r in node.refs if r in result}
-
-    def walkthrough(self, output: str) -> list[Edge]:
-        """The backward pass between named nodes, one chain-rule term per edge, in order.
-
-        A node is visited once every node that uses it has been (so its total is complete),
-        and among those ready, in reading order. For target-z: dz/dx = y, dz/dy = x, then
-        dz/dw += dz/dx * dx/dw, dz/db += dz/dx * dx/db = 9 * 3 = 27,
-        dz/db += dz/dy * dy/db = 18 * 2 = 36, total 63.
-        """
-        refs: dict[str, list[str]] = {}
-        seen, stack = {output}, [output]
-        while stack:  # the named nodes the output depends on, with their direct references
-            name = stack.pop()
-            node = self.nodes[self.index[name]]
-            refs[name] = [r for r in node.refs if self._depends_on_param[self.index[r]]] \
-                if node.kind == "op" else []
-            for r in refs[name]:
-                if r not in seen:
-                    seen.add(r)
-                    stack.append(r)
-        users = dict.fromkeys(refs, 0)
-        for name in refs:
-            for r in refs[name]:
-                users[r] += 1
-        totals: dict[str, Value] = {output: 1.0}
-        edges: list[Edge] = []
-        queue = [output]
-        while queue:
-            name = queue.pop(0)
-            upstream = totals[name]
-            local = self.local_gradients(name) if refs[name] else {}
-            for child in refs[name]:
-                if child not in local:
-                    continue
-                term = upstream * local[child]
-                totals[child] = totals[child] + term if child in totals else term
-                edges.append(Edge(name, child, upstream, local[child], term, totals[child]))
-                users[child] -= 1
-                if users[child] == 0:
-                    queue.append(child)
-        return edges
-
-    # --- many points at once, for the loss landscape ----------------------------------
-
-    def evaluate_batched(self, output: str, params: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The output at M points at once: ``params`` maps names to arrays of shape (M,).
-
-        Every leaf gets a leading grid axis (size M for the given parameters, 1 otherwise) and
-        reductions (sum, mean, the losses) reduce over the data axes only, so the result has
-        shape (M,). Raises ExpressionError for graphs that cannot be evaluated this way
-        (matrix products, the fused softmax cross-entropy).
-        """
-        with np.errstate(all="ignore"):
-            return self.batched(output, list(params))(params)
-
-    def batched(self, output: str, names: Sequence[str]
-                ) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
-        """``evaluate_batched`` prepared once for repeated calls (the landscape's chunks).
-
-        The returned function does not silence numpy's floating-point warnings itself: call it
-        inside ``np.errstate(all="ignore")``.
-        """
-        rank = 1 + max([np.ndim(self._vals[self.index[d]]) for d in self.data] + [0])
-        base: list[Value] = list(self._vals)
-        for n in self.nodes:
-            if n.kind not in ("param", "data") or n.label in names:
-                continue
-            cur = np.asarray(self._vals[n.index], dtype=float)
-            if n.kind == "param" and cur.ndim > 0:
-                raise ExpressionError(
-                    f"{self.source}: the landscape needs scalar parameters; '{n.label}' is an array"
-                )
-            # the grid axis first, then numpy's broadcasting: shapes aligned on the right
-            base[n.index] = cur.reshape((1,) * (rank - cur.ndim) + cur.shape)
-        prog = []
-        for i, f, ins in self._prog:
-            op = self.nodes[i].op
-            if op.name in ("matmul", "softmax_ce"):
-                raise ExpressionError(
-                    f"{self.source}: the landscape cannot be vectorised through {op.name}"
-                )
-            prog.append((i, BATCHED.get(op.name, f), ins))
-        slots = [(self.index[n], n) for n in names]
-        out = self.index[output]
-        lead = (1,) * (rank - 1)
-
-        def run(params: Mapping[str, np.ndarray]) -> np.ndarray:
-            vals = list(base)
-            m = 0
-            for idx, name in slots:
-                v = np.asarray(params[name], dtype=float)
-                m = len(v)
-                vals[idx] = v.reshape((m,) + lead)
-            for i, f, ins in prog:  # the caller holds np.errstate (once, not per chunk)
-                if len(ins) == 2:
-                    vals[i] = f(vals[ins[0]], vals[ins[1]])
-                elif len(ins) == 1:
-                    vals[i] = f(vals[ins[0]])
-                else:
-                    vals[i] = f(*[vals[j] for j in ins])
-            res = np.asarray(vals[out], dtype=float)
-            return np.broadcast_to(res.reshape(res.shape[0] if res.ndim else 1), (m,)).copy()
-
-        return run
-
-
-def _topological(trees: Mapping[str, Expr], nodes: Mapping[str, str], source: str) -> list[str]:
-    """The [graph] nodes ordered so that each comes after the nodes it uses; refuse cycles.
-
-    A depth-first search with an explicit stack (a chain of thousands of nodes is fine).
-    """
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    for start in trees:
-        if state.get(start) is not None:
-            continue
-        state[start] = 1
-        path = [start]
-        pending = [iter(sorted(trees[start].names()))]
-        while pending:
-            name = path[-1]
-            dep = next((d for d in pending[-1] if d in trees), None)
-            if dep is None:
-                pending.pop()
-                path.pop()
-                state[name] = 2
-                order.append(name)
-            elif state.get(dep) == 1:
-                cycle = " -> ".join(path[path.index(dep):] + [dep])
-                raise ExpressionError(
-                    f"{source}: [graph] node '{name}': cycle between graph nodes ({cycle}) "
-                    f"in {nodes[name]!r}"
-                )
-            elif state.get(dep) is None:
-                state[dep] = 1
-                path.append(dep)
-                pending.append(iter(sorted(trees[dep].names())))
-    return order

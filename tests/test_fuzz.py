@@ -84,7 +84,7 @@ def test_the_signature_names_the_innermost_gdlab_frame():
         as_value(10**400)
     except OverflowError as exc:
         sig = fuzzing.signature(exc)
-    assert sig.startswith("OverflowError at engine/graph.py:") and sig.endswith(" (as_value)")
+    assert sig.startswith("OverflowError at engine/graph_values.py:") and sig.endswith(" (as_value)")
 
 
 def test_the_campaign_counts_every_case(tmp_path):

@@ -40,10 +40,10 @@ def test_numeric_errors_say_what_happened_at_which_node(params, node, message):
 
 
 def test_a_wordless_domain_error_is_called_a_math_domain_error():
-    from engine.graph import _numeric_message
+    from engine.graph_values import numeric_message
 
-    assert _numeric_message(ValueError()) == "math domain error"
-    assert _numeric_message(ValueError("sqrt of a negative number")) == "sqrt of a negative number"
+    assert numeric_message(ValueError()) == "math domain error"
+    assert numeric_message(ValueError("sqrt of a negative number")) == "sqrt of a negative number"
 
 
 def test_a_shape_error_after_an_infinite_value_warns_nothing():

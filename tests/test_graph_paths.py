@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from engine import graph as graph_module
+from engine import graph_compile as graph_module
 from engine.errors import ExpressionError, NumericError, ScenarioError
 from engine.graph import Graph, as_value
 
