@@ -7,26 +7,23 @@ showed. No textual import here. The script format is documented in docs/sessions
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from engine import kinds
 from engine import validate as check
 from engine.errors import GdlabError
 from engine.limits import MAX_STEP_COUNT
 from engine.optim import HYPERPARAMETERS
-from engine.records import GraphSummary, IterationRecord, StepDetail
+from engine.records import IterationRecord, StepDetail
 from engine.run import HYPER_KEYS, RunConfig
 from engine.runner import Run
 from engine.scenario import BUNDLED_DIR, Scenario, load_scenario, parse_scenario
 from engine.trace import Traces
 
-from . import report
-from .scripts import script_text
+from .session_results import SessionResults
 
 Record = IterationRecord
 ACTIONS = ("open", "scenario", "param", "train", "set", "step", "reset")
@@ -37,7 +34,7 @@ INT_SETTINGS = ("batch_size", "max_iterations", "step_size")
 STEP_CHUNK = 1 << 16  # a long step action settles its trace this many states at a time
 
 
-class Session:
+class Session(SessionResults):
     """One scenario being explored: its edits, its Run, every record so far (``records``: the
     runs' compact traces, records made on demand) and the action log."""
 
@@ -292,96 +289,6 @@ class Session:
             if d.iteration == rec.iteration:
                 return d
         return None
-
-    # --- what the app changed -----------------------------------------------------------
-
-    def edits(self) -> list[str]:
-        """The changes made in the app to the scenario as loaded: "target = 140", "start b = 3"."""
-        if self.base is None or self.scenario is None:
-            return []
-        out = [f"start {p} = {v:g}" for p, v in self.scenario.params.items()
-               if np.ndim(v) == 0 and v != self.base.params.get(p)]
-        for k, v in self.overrides.items():
-            text = "the default" if v is None else ", ".join(map(str, v)) \
-                if isinstance(v, list | tuple) else f"{v:g}" if isinstance(v, float) else str(v)
-            out.append(f"{k} = {text}")
-        return out
-
-    def title(self) -> str:
-        """The title of the run in force: the scenario's, unless an edit made it untrue.
-
-        A target-rule title names the target and what is trained ("Drive z to 150 by changing
-        b"); after either is edited the title is written from the settings in force.
-        """
-        sc = self._need()
-        cfg, base = self.config(), sc.config(self.variant)
-        if cfg.rule == "target" and (cfg.target, cfg.train, cfg.output) != \
-                (base.target, base.train, base.output):
-            return f"Drive {cfg.output} to {cfg.target:g} by changing {' and '.join(cfg.train)}"
-        return sc.title
-
-    def compare_configs(self) -> dict[str, RunConfig]:
-        """Each variant's configuration with the app's changes: the edited starts and settings,
-        except the keys a variant sets itself (what it compares) and hyperparameters its
-        optimizer does not take."""
-        sc = self._need()
-        out = {}
-        for v, tables in sc.variants.items():
-            own = tables.get("run", {})
-            table = sc.run_table(v)
-            mine = {k: x for k, x in self.overrides.items() if k not in own}
-            table.update({k: x for k, x in mine.items() if k not in HYPER_KEYS})
-            takes = HYPERPARAMETERS.get(str(table.get("optimizer", "sgd")), ())
-            table.update({k: x for k, x in mine.items() if k in HYPER_KEYS and k in takes})
-            table = {k: x for k, x in table.items() if x is not None}
-            out[v] = replace(sc, tables={**sc.tables, "run": table}, variants={}).config(None)
-        return out
-
-    # --- results ------------------------------------------------------------------------
-
-    def outcome(self) -> report.Outcome:
-        """The trace so far as a report Outcome. A run still going ends as 'paused', on the state
-        it reached: that state's row (no step taken from it) ends the trace, and the summary's
-        output is that row's, as a run stopped at the same iteration would end."""
-        with self.lock:  # the app's worker may be stepping this run
-            last, summary = self.end(len(self.records))  # a step from each state so far
-            records = self.records.snapshot([last] if last is not None else [])
-        return self.spec(summary, records)
-
-    def end(self, updates: int) -> tuple[Record | None, GraphSummary]:
-        """How the trace ends after ``updates`` updates: (None, the run's own summary) once it
-        has stopped; else ('paused'): the row of the state it reached (Run.peek: no step
-        taken) that ends the trace, and a summary whose output is that row's."""
-        run = self._need_run()
-        if run.summary is not None:
-            return None, run.summary
-        last = run.peek()
-        return last, GraphSummary(
-            scenario=run.scenario.name, variant=self.variant, stop_reason="paused",
-            updates=updates, final_params=dict(last.params), final_output=last.output)
-
-    def spec(self, summary: GraphSummary | None, records: Sequence[Record]) -> report.Outcome:
-        """The Outcome of the run in force with the given summary and records."""
-        run = self._need_run()
-        return report.Outcome(self.variant, run.cfg, list(run.graph.params), records, summary)
-
-    def as_overrides(self) -> list[str]:
-        """The app's edits (starting values, [run] settings) as ``--set`` overrides, so that a
-        sweep opened from the run view sweeps what the view shows."""
-        from engine.sweep.grid import toml_value
-
-        out = []
-        base, sc = self.base, self.scenario
-        if base is not None and sc is not None:
-            for p, x in sc.params.items():
-                if getattr(x, "ndim", 0) == 0 and x != base.params.get(p):
-                    out.append(f"params.{p}={toml_value(float(x))}")
-        out += [f"run.{k}={toml_value(x)}" for k, x in self.overrides.items() if x is not None]
-        return out
-
-    def script(self) -> str:
-        """The session as a replay script (JSON)."""
-        return script_text(self.actions)
 
 
 def _reference(sc: Scenario, ref: str) -> str:
