@@ -225,8 +225,13 @@ def test_ctrl_c_keeps_the_finished_rows(tmp_path, workers):
     status 130, the finished row printed and kept, the running point abandoned."""
     rows = tmp_path / "rows.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Ctrl-C as a terminal delivers it to the process in the foreground, which starts with
+    # SIGINT's default action: a process started in the background of a script (the test run
+    # itself, say) inherits SIGINT ignored and would never see the signal
+    foreground = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                  "from tui.cli import main; sys.exit(main(sys.argv[1:]))")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "sweep", "learning_rate_sweep", "--grid",
+        [sys.executable, "-c", foreground, "sweep", "learning_rate_sweep", "--grid",
          "run.lr=0.5,1.0", "--set", "run.max_iterations=10000000", "--workers", workers,
          "--resume", str(rows), "--format", "csv"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
