@@ -68,23 +68,42 @@ async def until(pilot: Pilot, cond: Any, timeout: float = HANG_SECONDS) -> None:
         await pilot.pause()
 
 
+def at_rest(screen: NetworkScreen) -> bool:
+    """No job queued or being taken, no frame waiting to be drawn, and the frame drawn is of
+    the current run at the boundary panel's size as it is now (a step's status can take
+    another line: the panel shrinks, and the screen queues a "frame" job that draws the
+    boundary again at its new size)."""
+    f = screen.frame
+    box = screen.query_one("#net-map").size
+    measured = box.width <= 2 or box.height <= 1 or screen.grid == (box.width, 2 * box.height)
+    return (screen._idle and not screen._posted and f is not None and measured
+            and f.generation == screen.session.generation
+            and (f.surface is None
+                 or f.surface.outputs.shape[:2] == (screen.grid[1], screen.grid[0])))
+
+
 async def settle(pilot: Pilot) -> NetworkScreen:
-    """Wait for the worker to finish and the screen to draw its last Frame."""
+    """Wait until the screen is at rest (``at_rest``), and still is after the app has handled
+    what that last frame posted (a layout change, a resize): its last Frame drawn."""
     await pilot.app.workers.wait_for_complete()
     screen = pilot.app.screen
     assert isinstance(screen, NetworkScreen)
-    await until(pilot, lambda: not screen._posted and screen.frame is not None
-                and screen.frame.generation == screen.session.generation)
-    return screen
+    while True:
+        await until(pilot, lambda: at_rest(screen))
+        await pilot.pause()
+        if at_rest(screen):
+            return screen
 
 
 async def show(pilot: Pilot, tab: str) -> NetworkScreen:
-    """Open a tab of the network screen (hidden panels are not redrawn) and let it draw."""
+    """Open a tab of the network screen (hidden panels are not redrawn), let it draw, and
+    settle again: a tab of another width resizes the boundary panel, whose frame is then
+    drawn again at its new size."""
     screen = pilot.app.screen
     assert isinstance(screen, NetworkScreen)
     screen.query_one("#net-tabs", TabbedContent).active = tab
     await pilot.pause()
-    return screen
+    return await settle(pilot)
 
 
 def weights(s: NetworkSession | NetworkScreen) -> list[np.ndarray]:
