@@ -120,6 +120,21 @@ def test_a_stopped_sweep_resumes_to_the_rows_of_a_full_one(tmp_path):
     assert [row_json(without_timing(r)) for r in rest.ordered()] == full
 
 
+def test_an_abandoned_pool_leaves_no_thread_running():
+    """Stopped with points running, the pool is gone when the sweep returns: its manager
+    thread too, which the interpreter would otherwise wake at exit while the thread closes
+    its pipe (an OSError traceback after Ctrl-C, seen once in a full test run)."""
+    plan = momentum_plan(seeds=2)
+    stop = threading.Event()
+    part = SweepRun(plan)
+    with LocalPool(2) as backend:
+        for _ in part.run(backend, stop):
+            stop.set()  # the first row: the other points are still queued or running
+    assert part.finished < part.total
+    left = [t for t in threading.enumerate() if type(t).__name__ == "_ExecutorManagerThread"]
+    assert left == []
+
+
 def test_resume_refuses_rows_of_another_sweep(tmp_path):
     plan = momentum_plan()
     other = plan_sweep(ScenarioSource.read("momentum_map"),

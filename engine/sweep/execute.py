@@ -27,6 +27,7 @@ from .worker_init import init_worker
 
 POLL_SECONDS = 0.2  # how often a waiting sweep looks at its stop event
 CONNECT_SECONDS = 3.0  # how long --cluster waits for the scheduler to answer
+MANAGER_SECONDS = 30.0  # how long an abandoned pool's manager thread may take to end
 
 
 def run_task(*args: Any) -> dict[str, Any]:
@@ -153,11 +154,17 @@ class LocalPool(Backend):
             return
         if cancel:
             # ProcessPoolExecutor cannot cancel a running call: end its processes, or the
-            # interpreter would wait at exit for points nobody will read
+            # interpreter would wait at exit for points nobody will read. Its manager thread
+            # is joined here: shutdown(wait=False) forgets it, and one still closing its
+            # wake-up pipe at exit races the interpreter's own wake-up of it (an OSError
+            # traceback after Ctrl-C)
             procs = list((getattr(self.pool, "_processes", None) or {}).values())
+            manager = getattr(self.pool, "_executor_manager_thread", None)
             self.pool.shutdown(wait=False, cancel_futures=True)
             for proc in procs:
                 proc.terminate()
+            if manager is not None:
+                manager.join(MANAGER_SECONDS)
         self.pool.shutdown(wait=True)
         self.pool = None
         self.pending.clear()
