@@ -270,11 +270,13 @@ def _file_of(mutant: str) -> str:
 
 def collect(m: Module, work: Path) -> dict[str, object] | None:
     """Counts and survivors of a module's last run, read from mutmut's .meta files."""
-    from mutmut.stats import status_by_exit_code  # noqa: PLC0415 (only with the extra)
-
     base = work / m.name / "mutants"
     if not base.exists():
         return None
+    try:
+        from mutmut.stats import status_by_exit_code  # noqa: PLC0415 (only with the extra)
+    except ImportError:
+        sys.exit("tools/mutation.py: mutmut is not installed: pip install -e '.[mutation]'")
     statuses: dict[str, str] = {}
     for meta in base.rglob("*.py.meta"):
         data = json.loads(meta.read_text(encoding="utf-8"))
