@@ -267,8 +267,8 @@ def write_replay(actions: list[dict[str, Any]], fmt: str, out: TextIO, keep: int
     last, summary = s.end(len(trace))  # a paused trace ends on the row of its state
     if first.records is not None:  # short enough: printed from the first pass
         o = s.spec(summary, first.records + ([last] if last is not None else []))
-        out.write(report.table(o, width=width) if fmt == "table" else report.to_csv([o]) if fmt == "csv"
-                  else report.to_jsonl([o]))
+        out.write(report.table(o, width=width) if fmt == "table"
+                  else report.to_csv([o]) if fmt == "csv" else report.to_jsonl([o]))
         return
     spec = s.spec(None, [])
     assert first.meter is not None
