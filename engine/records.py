@@ -122,12 +122,6 @@ class Summary:
         return {"summary": {"scenario": self.scenario, "variant": self.variant,
                             "stop_reason": self.stop_reason, "message": self.message}}
 
-    def metrics(self) -> dict[str, float]:
-        """The summary's numbers by key (what a sweep reports), None where there is none."""
-        body = self.to_json()["summary"]
-        return {k: x for k, x in body.items()
-                if isinstance(x, int | float) and not isinstance(x, bool)}
-
 
 @dataclass(kw_only=True)
 class GraphSummary(Summary):

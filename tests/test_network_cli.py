@@ -304,17 +304,3 @@ def test_check_loads_the_data_and_says_ok(capsys: pytest.CaptureFixture[str]) ->
     rc, out, err = run(capsys, "check", "mnist_mlp_ce")
     assert rc == 0 and err == ""
     assert out == "ok: mnist_mlp_ce.toml (mnist_mlp_ce: network, 6 variants)\n"
-
-
-def test_any_kind_runs_to_its_summary_without_keeping_records() -> None:
-    from engine.kinds import summarize
-    from engine.records import GraphSummary, NetworkSummary
-
-    s = summarize(load_scenario("target_z"), "fixed")
-    assert isinstance(s, GraphSummary) and s.stop_reason == "converged" and s.updates == 5
-    assert s.metrics()["final_output"] == pytest.approx(150.0, abs=1e-5)
-    sc = load_scenario("mnist_mlp", ["run.epochs=1", "data.train_limit=200",
-                                     "data.test_limit=100"])
-    s = summarize(sc, "lr_0_1")
-    assert isinstance(s, NetworkSummary) and (s.variant, s.epochs) == ("lr_0_1", 1)
-    assert {"epochs", "final_test_accuracy", "final_test_loss"} <= set(s.metrics())

@@ -146,7 +146,7 @@ def test_records_serialise_with_the_shared_keys(mnist: Dataset) -> None:
         "final_test_loss", "final_train_accuracy", "final_test_accuracy", "seconds",
         "diverged_epoch", "diverged_batch", "message"]
     assert summary.to_json()["summary"]["scenario"] == "s"
-    assert summary.metrics()["final_test_accuracy"] == epochs[-1].test_accuracy
+    assert summary.to_json()["summary"]["final_test_accuracy"] == epochs[-1].test_accuracy
 
 
 def test_validation_set_is_reported_and_watched(mnist: Dataset) -> None:

@@ -9,11 +9,9 @@ each registry. Kind modules are imported on first use, so that the format module
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import import_module
 
 from ..errors import ScenarioError
-from ..records import Summary
 from .base import Kind, RecordStream, Scenario
 
 #: kind name -> the module that defines its KIND
@@ -26,7 +24,7 @@ IMPLIED_BY = {"model": "network"}
 DEFAULT = "graph"  # the kind of a file that names none and has no table implying another
 
 __all__ = ["DEFAULT", "IMPLIED_BY", "KINDS", "Kind", "RecordStream", "Scenario", "get",
-           "kind_of", "names", "summarize"]
+           "kind_of", "names"]
 
 
 def names() -> tuple[str, ...]:
@@ -54,14 +52,3 @@ def kind_of(named: str | None, tables: set[str] | list[str], source: str) -> Kin
         if table in tables:
             return get(name)
     return get(DEFAULT)
-
-
-def summarize(sc: Scenario, variant: str | None = None, *,
-              should_stop: Callable[[], bool] | None = None) -> Summary:
-    """Run ``variant`` of any kind to its end without keeping its records; return its summary
-    (what a sweep point needs: ``summary.metrics()``)."""
-    stream = get(sc.kind).stream(sc, variant, should_stop=should_stop)
-    for _ in stream:
-        pass
-    assert stream.summary is not None  # every stream ends with a summary
-    return stream.summary
