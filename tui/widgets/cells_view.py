@@ -7,33 +7,11 @@ times a second; a Static holding rich Text would lay the whole screen out each t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.segment import Segment
 from rich.style import Style
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
-
-from ..heatmap import Cell
-from .cell_strips import cell_style
-
-
-def cell_segments(row: Sequence[Cell]) -> list[Segment]:
-    """One row of cells as Segments, runs of the same colours merged."""
-    out: list[Segment] = []
-    run: list[str] = []
-    style: Style | None = None
-    for c in row:
-        s = cell_style(c.fg, c.bg)
-        if s is not style and run:
-            out.append(Segment("".join(run), style))
-            run = []
-        style = s
-        run.append(c.char)
-    if run:
-        out.append(Segment("".join(run), style))
-    return out
 
 
 class CellsView(Widget):
