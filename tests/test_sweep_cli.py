@@ -123,6 +123,7 @@ def test_seeds_give_mean_and_spread_per_point(capsys):
     (["--grid", "run.lr=0.1", "--metric", "accuracy"], "unknown metric 'accuracy' for a graph "
                                                        "scenario (available: updates"),
     (["--grid", "run.lr=0:1:0.0005"], "2,001 runs (2001), more than the limit of 1,000"),
+    (["--grid", "run.lr=0.1," + "[" * 5000], "--grid run.lr: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[["),
     (["--grid", "run.lr=0.1", "--seeds", "0"], "--seeds: expected an integer >= 1"),
     (["--grid", "run.lr=0.1", "--workers", "0"], "--workers: expected an integer >= 1"),
     ([], "nothing to sweep"),
@@ -182,6 +183,11 @@ def test_a_sweep_table_in_a_scenario_file_and_check(tmp_path, capsys):
     bad = write(tmp_path / "bad.toml", path.read_text().replace("[0.25, 0.5]", "[0.25, -1]"))
     assert main(["check", str(bad)]) == 2
     assert "sweep value run.lr=-1" in capsys.readouterr().err
+    deep = write(tmp_path / "deep.toml", path.read_text().replace("[0.25, 0.5]",
+                                                                    '"0.25,' + "[" * 5000 + '"'))
+    assert main(["check", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "expected a single value" in err and "Traceback" not in err
     typo = write(tmp_path / "typo.toml", path.read_text().replace('"updates"', '"update"'))
     assert main(["check", str(typo)]) == 2
     assert "unknown metric 'update' for a graph scenario" in capsys.readouterr().err

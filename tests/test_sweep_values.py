@@ -61,6 +61,15 @@ def test_bad_lists_say_what_was_expected(text, says):
         parse_values(text)
 
 
+@pytest.mark.parametrize("item", ["[1, 2]", "{a = 1}", "[" * 5000, "{a = " * 3000])
+def test_an_array_or_a_table_is_not_a_value_however_deep(item):
+    # nested thousands deep, TOML's reader would have hit Python's recursion limit (found by
+    # the fuzz campaign in a [sweep.grid] string); the message shows the start of the item
+    with pytest.raises(ValueListError, match="expected a single value") as info:
+        parse_values(f"0.1,{item}")
+    assert len(str(info.value)) < 200
+
+
 def test_toml_values_of_a_sweep_table():
     assert values_from_toml([0.1, 0.2]) == [0.1, 0.2]
     assert values_from_toml("1:3:1") == [1, 2, 3]

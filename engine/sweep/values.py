@@ -97,8 +97,17 @@ def _split(text: str) -> list[str]:
     return parts
 
 
+def _short(text: str, keep: int = 40) -> str:
+    """``text`` quoted for a message, cut to ``keep`` characters."""
+    return repr(text) if len(text) <= keep else repr(text[:keep]) + f"... ({len(text):,} characters)"
+
+
 def _scalar(text: str) -> Any:
-    """One value as TOML reads it (a bare word is a string)."""
+    """One value as TOML reads it (a bare word is a string). An array or a table is refused
+    before TOML reads it: nested a thousand deep, it would exhaust Python's recursion."""
+    if text.startswith(("[", "{")):
+        raise ValueListError(f"{_short(text)}: expected a single value (a number, a boolean, "
+                             "a word or a quoted string), not an array or a table")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
