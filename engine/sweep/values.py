@@ -53,11 +53,11 @@ def values_from_toml(v: Any) -> list[Any]:
             raise ValueListError("an empty list")
         for x in v:
             if isinstance(x, dict | list):
-                raise ValueListError(f"expected numbers, strings or booleans, got {x!r}")
+                raise ValueListError(f"expected numbers, strings or booleans, got {_short(x)}")
         return list(v)
     if isinstance(v, bool | int | float):
         return [v]
-    raise ValueListError(f"expected a list of values or a string such as \"0.1:1:0.1\", got {v!r}")
+    raise ValueListError(f"expected a list of values or a string such as \"0.1:1:0.1\", got {_short(v)}")
 
 
 def is_geometric(values: list[Any]) -> bool:
@@ -90,16 +90,19 @@ def _split(text: str) -> list[str]:
             continue
         cur += ch
     if depth != 0 or quote:
-        raise ValueListError(f"unbalanced parentheses or quotes in {text!r}")
+        raise ValueListError(f"unbalanced parentheses or quotes in {_short(text)}")
     parts.append(cur)
     if any(not p.strip() for p in parts):
-        raise ValueListError(f"an empty item in {text!r}")
+        raise ValueListError(f"an empty item in {_short(text)}")
     return parts
 
 
-def _short(text: str, keep: int = 40) -> str:
-    """``text`` quoted for a message, cut to ``keep`` characters."""
-    return repr(text) if len(text) <= keep else repr(text[:keep]) + f"... ({len(text):,} characters)"
+def _short(x: Any, keep: int = 40) -> str:
+    """``x`` as a message quotes it (``repr``), a long string cut to ``keep`` characters."""
+    if isinstance(x, str) and len(x) > keep:
+        return repr(x[:keep]) + f"... ({len(x):,} characters)"
+    r = repr(x)
+    return r if len(r) <= keep + 20 else r[:keep] + "..."
 
 
 def _scalar(text: str) -> Any:
@@ -113,7 +116,7 @@ def _scalar(text: str) -> Any:
     except tomllib.TOMLDecodeError:
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", text):
             return text
-        raise ValueListError(f"{text!r} is not a number, a boolean or a word "
+        raise ValueListError(f"{_short(text)} is not a number, a boolean or a word "
                              "(quote other strings)") from None
 
 
@@ -125,9 +128,9 @@ def _item(text: str) -> list[Any]:
         return _range(text)
     v = _scalar(text)
     if isinstance(v, dict | list):
-        raise ValueListError(f"{text!r}: expected a single value")
+        raise ValueListError(f"{_short(text)}: expected a single value")
     if isinstance(v, float) and not math.isfinite(v):
-        raise ValueListError(f"{text!r}: expected a finite number")
+        raise ValueListError(f"{_short(text)}: expected a finite number")
     return [v]
 
 
@@ -135,24 +138,24 @@ def _decimal(text: str, whole: str) -> Decimal:
     try:
         d = Decimal(text.strip().replace("_", ""))
     except InvalidOperation:
-        raise ValueListError(f"{whole!r}: {text.strip()!r} is not a number") from None
+        raise ValueListError(f"{_short(whole)}: {_short(text.strip())} is not a number") from None
     if not d.is_finite():
-        raise ValueListError(f"{whole!r}: expected finite numbers")
+        raise ValueListError(f"{_short(whole)}: expected finite numbers")
     return d
 
 
 def _range(text: str) -> list[Any]:
     parts = text.split(":")
     if len(parts) != 3:
-        raise ValueListError(f"{text!r}: a range is START:STOP:STEP, e.g. 0.01:1.1:0.01")
+        raise ValueListError(f"{_short(text)}: a range is START:STOP:STEP, e.g. 0.01:1.1:0.01")
     a, b, step = (_decimal(p, text) for p in parts)
     if step <= 0:
-        raise ValueListError(f"{text!r}: the step must be > 0")
+        raise ValueListError(f"{_short(text)}: the step must be > 0")
     if b < a:
-        raise ValueListError(f"{text!r}: STOP must be >= START")
+        raise ValueListError(f"{_short(text)}: STOP must be >= START")
     n = int((b - a) / step) + 1
     if n > MAX_VALUES:
-        raise ValueListError(f"{text!r}: {n:,} values (at most {MAX_VALUES:,} per axis)")
+        raise ValueListError(f"{_short(text)}: {n:,} values (at most {MAX_VALUES:,} per axis)")
     ints = all(p.strip().lstrip("+-").replace("_", "").isdigit() for p in parts)
     vals = [a + i * step for i in range(n)]
     return [int(v) for v in vals] if ints else [float(v) for v in vals]
@@ -161,19 +164,19 @@ def _range(text: str) -> list[Any]:
 def _spaced(kind: str, args: str, whole: str) -> list[float]:
     parts = args.split(",")
     if len(parts) != 3:
-        raise ValueListError(f"{whole!r}: expected {kind}(START,STOP,COUNT)")
+        raise ValueListError(f"{_short(whole)}: expected {kind}(START,STOP,COUNT)")
     a, b = (float(_decimal(p, whole)) for p in parts[:2])
     try:
         n = int(parts[2].strip())
     except ValueError:
-        raise ValueListError(f"{whole!r}: COUNT must be a whole number") from None
+        raise ValueListError(f"{_short(whole)}: COUNT must be a whole number") from None
     if not 1 <= n <= MAX_VALUES:
-        raise ValueListError(f"{whole!r}: COUNT must be between 1 and {MAX_VALUES:,}")
+        raise ValueListError(f"{_short(whole)}: COUNT must be between 1 and {MAX_VALUES:,}")
     if n == 1:
         return [a]
     if kind == "log":
         if a <= 0 or b <= 0:
-            raise ValueListError(f"{whole!r}: log() needs START and STOP > 0")
+            raise ValueListError(f"{_short(whole)}: log() needs START and STOP > 0")
         vals = [a * (b / a) ** (i / (n - 1)) for i in range(n)]
     else:
         vals = [a + (b - a) * i / (n - 1) for i in range(n)]
