@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
@@ -103,7 +104,9 @@ def parse(
     src = text.strip()
     _check_measure(*_measure(src), fail)
     try:
-        tree = ast.parse(src, mode="eval")
+        with warnings.catch_warnings():  # a string's "\." warns (SyntaxWarning, shown on 3.12+)
+            warnings.simplefilter("ignore")  # before the one-line error below refuses it
+            tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
         raise fail(f"invalid syntax{col} ({exc.msg})") from None
