@@ -238,3 +238,18 @@ def grad_cfg(**kw: Any) -> RunConfig:
     base = dict(rule="gradient", output="J", train=("x",), lr=0.3, max_iterations=100)
     base.update(kw)
     return RunConfig(**base)
+
+
+# p has one entry per row of y: it fits the full data, not a mini-batch of 2 rows
+MISFIT = """
+[params]
+p = [1.0, 2.0, 3.0, 4.0]
+[data]
+y = [1.0, 2.0, 3.0, 4.0]
+[graph]
+J = "sum((p - y)**2)"
+[run]
+rule = "gradient"
+output = "J"
+max_iterations = 5
+"""

@@ -10,32 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import MISFIT, write
 
 from engine.scenario import bundled_scenarios, load_scenario
 from tui.cli import main
 
-# p has one entry per row of y: it fits the full data, not a mini-batch of 2 rows
-MISFIT = """
-    [params]
-    p = [1.0, 2.0, 3.0, 4.0]
+# MISFIT (tests/helpers.py) with a variant on the full data and one in mini-batches of 2 rows
+MINI = MISFIT + """
+[variants.full]
 
-    [data]
-    y = [1.0, 2.0, 3.0, 4.0]
-
-    [graph]
-    J = "sum((p - y)**2)"
-
-    [run]
-    rule = "gradient"
-    output = "J"
-    max_iterations = 5
-
-    [variants.full]
-
-    [variants.mini]
-    batch_size = 2
-    """
+[variants.mini]
+batch_size = 2
+"""
 
 
 def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -49,7 +35,7 @@ def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 def test_mini_batches_that_do_not_fit_the_graph_are_refused_by_check_as_by_run(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = str(write(tmp_path / "misfit.toml", MISFIT))
+    path = str(write(tmp_path / "misfit.toml", MINI))
     assert main(["run", path, "--variant", "full"]) == 0  # the full batch fits
     capsys.readouterr()
     by_run = refused(capsys, "run", path, "--variant", "mini")
@@ -64,7 +50,7 @@ def test_check_takes_no_step_and_leaves_the_run_as_it_was(tmp_path: Path) -> Non
     from engine.kinds import get
     from engine.runner import Run
 
-    sc = load_scenario(write(tmp_path / "ok.toml", MISFIT.replace(
+    sc = load_scenario(write(tmp_path / "ok.toml", MINI.replace(
         "p = [1.0, 2.0, 3.0, 4.0]", "p = 1.0")).as_posix())
     get("graph").check(sc)
     checked, fresh = Run(sc, "mini"), Run(sc, "mini")

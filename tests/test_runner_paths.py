@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from helpers import GD_SQUARE
+from helpers import GD_SQUARE, MISFIT
 
 from engine.errors import ScenarioError
 from engine.runner import Run
@@ -185,20 +185,6 @@ def test_records_yields_every_state_once() -> None:
 
 
 # --- check_batches: mini-batch shapes are checked before the run --------------------------
-
-MISFIT = """
-[params]
-p = [1.0, 2.0, 3.0, 4.0]
-[data]
-y = [1.0, 2.0, 3.0, 4.0]
-[graph]
-J = "sum((p - y)**2)"
-[run]
-rule = "gradient"
-output = "J"
-max_iterations = 5
-"""
-
 
 @pytest.mark.parametrize(("size", "rows"), [(2, "2 rows"), (3, "1 row")])
 def test_check_batches_names_the_mini_batch_and_puts_the_data_back(size: int, rows: str) -> None:
